@@ -1,0 +1,44 @@
+# vidprint: make demo, make test. Both install what is missing first.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export CGO_ENABLED := 1
+VIDPRINT_HOME ?= $(HOME)/.local/share/vidprint
+export VIDPRINT_HOME
+BIN := bin/vidprint
+DEMO_OUT := out/demo
+
+.PHONY: all build demo test bench lint deps clean
+
+all: build
+
+build:
+	go build -o $(BIN) ./cmd/vidprint
+
+deps:
+	scripts/deps.sh runtime
+
+demo:
+	scripts/deps.sh demo
+	go build -o $(BIN) ./cmd/vidprint
+	mkdir -p $(DEMO_OUT)
+	$(BIN) embed "$(VIDPRINT_HOME)/data/Megamind.avi" -o $(DEMO_OUT)/Megamind.vprint
+	$(BIN) info $(DEMO_OUT)/Megamind.vprint
+	$(BIN) export $(DEMO_OUT)/Megamind.vprint --format npz -o $(DEMO_OUT)/Megamind.npz
+	@echo "demo outputs: $(CURDIR)/$(DEMO_OUT)/Megamind.vprint (the print), $(CURDIR)/$(DEMO_OUT)/Megamind.npz (numpy)"
+
+test:
+	scripts/deps.sh test
+	go vet ./...
+	VIDPRINT_REQUIRE_ASSETS=1 go test -count=1 -timeout 30m ./...
+
+bench:
+	scripts/deps.sh bench
+	scripts/bench.sh
+
+lint:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+type embedOptions struct {
+	out       string
+	fps       float64
+	model     string
+	output    string
+	threads   int
+	batch     int
+	partial   bool
+	skipBidir bool
+}
+
+func newEmbedCmd(g *globals) *cobra.Command {
+	var o embedOptions
+	cmd := &cobra.Command{
+		Use:   "embed VIDEO... [-o OUT.vprint|DIR]",
+		Short: "Turn videos into prints",
+		Long: `embed samples each video at --fps frames per second of video time, runs every
+sample through the model and writes the print. One video writes -o OUT.vprint
+(default: the video's base name with .vprint, in the current directory);
+several videos write into -o DIR. Use -- before a file name that starts with '-'.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEmbed(cmd, g, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.out, "out", "o", "", "output print, or a directory for several videos")
+	f.Float64Var(&o.fps, "fps", embed.DefaultFPS, "samples per second of video time")
+	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx")
+	f.StringVar(&o.output, "output", "", "model output to keep (default: the model's print output; pooled for the 576-d vector)")
+	f.IntVar(&o.threads, "threads", 0, "inference threads (default: chosen for the cores present)")
+	f.IntVar(&o.batch, "batch", 8, "frames per inference batch")
+	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
+	f.BoolVar(&o.skipBidir, "skip-bidir", false, "skip decoding B-frames: faster on H.264/HEVC, samples take the nearest decoded frame")
+	return cmd
+}
+
+// outputPaths maps each video to its print path, refusing collisions.
+func outputPaths(videos []string, out string) ([]string, error) {
+	base := func(v string) string {
+		b := filepath.Base(v)
+		return strings.TrimSuffix(b, filepath.Ext(b)) + ".vprint"
+	}
+	paths := make([]string, len(videos))
+	st, err := os.Stat(out)
+	isDir := out != "" && err == nil && st.IsDir()
+	switch {
+	case out == "":
+		for i, v := range videos {
+			paths[i] = base(v)
+		}
+	case isDir:
+		for i, v := range videos {
+			paths[i] = filepath.Join(out, base(v))
+		}
+	case len(videos) > 1:
+		return nil, usageError("embed: -o must be an existing directory when embedding %d videos", len(videos))
+	default:
+		paths[0] = out
+	}
+	seen := map[string]string{}
+	for i, p := range paths {
+		if prev, ok := seen[p]; ok {
+			return nil, usageError("embed: %s and %s would both write %s; use -o with separate runs", prev, videos[i], p)
+		}
+		seen[p] = videos[i]
+	}
+	return paths, nil
+}
+
+// defaultThreads leaves a core to ffmpeg: on two cores one inference
+// thread beside the decoder beat two (see the README's measurements).
+func defaultThreads() int {
+	n := runtime.NumCPU()
+	if n <= 2 {
+		return 1
+	}
+	return n / 2
+}
+
+func openModel(g *globals, name, output string, threads, batch int) (*model.Session, error) {
+	if err := model.InitRuntime(g.dirs.ORTLibrary()); err != nil {
+		return nil, err
+	}
+	res, err := model.Resolve(g.dirs.ModelsDir(), name, output)
+	if err != nil {
+		return nil, err
+	}
+	if threads <= 0 {
+		threads = defaultThreads()
+	}
+	return model.NewSession(res, model.SessionOptions{Threads: threads, Batch: batch})
+}
+
+func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) error {
+	if !(o.fps > 0 && o.fps <= 120) {
+		return usageError("embed: --fps must be in (0, 120], got %g", o.fps)
+	}
+	if o.batch < 1 || o.batch > 256 {
+		return usageError("embed: --batch must be in 1..256, got %d", o.batch)
+	}
+	outs, err := outputPaths(videos, o.out)
+	if err != nil {
+		return err
+	}
+	for _, p := range outs {
+		if err := fsutil.CheckWritableDir(filepath.Dir(p)); err != nil {
+			return withCode(exitOutput, err)
+		}
+	}
+	sess, err := openModel(g, o.model, o.output, o.threads, o.batch)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	ctx := cmd.Context()
+	bar := g.bar("frames")
+	var firstErr error
+	failed := 0
+	for i, video := range videos {
+		label := filepath.Base(video)
+		if len(videos) > 1 {
+			label = fmt.Sprintf("[%d/%d] %s", i+1, len(videos), label)
+		}
+		bar.Start(label)
+		start := time.Now()
+		p, err := embed.Video(ctx, video, sess, embed.Options{
+			FPS: o.fps, SkipBidir: o.skipBidir, Partial: o.partial, Progress: bar.Update,
+		})
+		if err == nil {
+			err = vprint.WriteFile(outs[i], p)
+			if err != nil {
+				err = withCode(exitOutput, err)
+			}
+		}
+		bar.Clear()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			if len(videos) == 1 {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "vidprint:", oneLine(err.Error()))
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d frames x %d (%s/%s) in %.1f s\n",
+			video, outs[i], p.Frames(), p.Dim, p.Model.ID, p.Model.Output, time.Since(start).Seconds())
+	}
+	if failed > 0 {
+		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed; the first: %w", failed, len(videos), firstErr))
+	}
+	return nil
+}

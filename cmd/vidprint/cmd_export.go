@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/export"
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+func newExportCmd(g *globals) *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "export PRINT --format npy|npz|csv [-o FILE]",
+		Short: "Export a print's features and timestamps for numpy and pandas",
+		Long: `export writes the print as:
+  npy  FILE.npy holds the N x D float32 features and FILE_timestamps.npy the N
+       float64 times in seconds;
+  npz  one file that numpy.load opens as {"features", "timestamps"};
+  csv  a header time_s,f0,f1,... and one row per frame (pandas.read_csv).
+The default FILE is the print's name with the format's extension; -o - writes
+csv or npz to standard output.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format = strings.ToLower(format)
+			switch format {
+			case "npy", "npz", "csv":
+			default:
+				return usageError("export: --format must be npy, npz or csv, got %q", format)
+			}
+			p, err := vprint.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				base := filepath.Base(args[0])
+				out = strings.TrimSuffix(base, filepath.Ext(base)) + "." + format
+			}
+			if out == "-" {
+				if format == "npy" {
+					return usageError("export: npy writes two files; use -o FILE.npy or --format npz")
+				}
+				w := bufio.NewWriter(cmd.OutOrStdout())
+				if err := writeExport(w, format, p); err != nil {
+					return withCode(exitOutput, err)
+				}
+				return withCode(exitOutput, w.Flush())
+			}
+			if err := fsutil.CheckWritableDir(filepath.Dir(out)); err != nil {
+				return withCode(exitOutput, err)
+			}
+			written := []string{out}
+			write := func(path string, f func(io.Writer) error) error {
+				return fsutil.WriteAtomic(path, func(w io.Writer) error {
+					bw := bufio.NewWriterSize(w, 1<<20)
+					if err := f(bw); err != nil {
+						return err
+					}
+					return bw.Flush()
+				})
+			}
+			if format == "npy" {
+				tsPath := strings.TrimSuffix(out, ".npy") + "_timestamps.npy"
+				written = append(written, tsPath)
+				if err := write(out, func(w io.Writer) error { return export.WriteNPY(w, p.Frames(), p.Dim, p.Features) }); err != nil {
+					return withCode(exitOutput, err)
+				}
+				if err := write(tsPath, func(w io.Writer) error { return export.WriteNPY1D(w, p.Timestamps) }); err != nil {
+					os.Remove(out)
+					return withCode(exitOutput, err)
+				}
+			} else if err := write(out, func(w io.Writer) error { return writeExport(w, format, p) }); err != nil {
+				return withCode(exitOutput, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d frames x %d)\n", strings.Join(written, " and "), p.Frames(), p.Dim)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "npz", "npy, npz or csv")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output file, or - for standard output")
+	return cmd
+}
+
+func writeExport(w io.Writer, format string, p *vprint.Print) error {
+	if format == "csv" {
+		return export.WriteCSV(w, p)
+	}
+	return export.WriteNPZ(w, p)
+}

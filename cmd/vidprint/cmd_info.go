@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// printInfo is the JSON form of `vidprint info`.
+type printInfo struct {
+	File        string     `json:"file"`
+	Frames      int        `json:"frames"`
+	Dim         int        `json:"dim"`
+	FPS         float64    `json:"fps"`
+	Model       string     `json:"model"`
+	ModelSHA256 string     `json:"model_sha256"`
+	Output      string     `json:"output"`
+	DurationS   float64    `json:"duration_s"`
+	FirstS      float64    `json:"first_s"`
+	LastS       float64    `json:"last_s"`
+	Source      sourceInfo `json:"source"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+}
+
+type sourceInfo struct {
+	Name      string  `json:"name"`
+	Size      int64   `json:"size"`
+	SHA256    string  `json:"sha256"`
+	DurationS float64 `json:"duration_s"`
+	Width     int     `json:"width"`
+	Height    int     `json:"height"`
+}
+
+func describePrint(file string, p *vprint.Print) printInfo {
+	info := printInfo{
+		File: file, Frames: p.Frames(), Dim: p.Dim, FPS: p.FPS,
+		Model: p.Model.ID, ModelSHA256: p.Model.SHA256, Output: p.Model.Output,
+		DurationS: p.Source.DurationS,
+		Source: sourceInfo{Name: p.Source.Name, Size: p.Source.Size, SHA256: p.Source.SHA256,
+			DurationS: p.Source.DurationS, Width: p.Source.Width, Height: p.Source.Height},
+	}
+	if n := p.Frames(); n > 0 {
+		info.FirstS, info.LastS = p.Timestamps[0], p.Timestamps[n-1]
+		if info.DurationS == 0 {
+			info.DurationS = info.LastS + 1/p.FPS
+		}
+	}
+	if !p.CreatedAt.IsZero() {
+		t := p.CreatedAt.UTC()
+		info.CreatedAt = &t
+	}
+	return info
+}
+
+func newInfoCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info PRINT...",
+		Short: "Describe prints: frames, dimension, fps, model, source, duration",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var all []printInfo
+			for _, path := range args {
+				p, err := vprint.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				all = append(all, describePrint(path, p))
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if len(all) == 1 {
+					return enc.Encode(all[0])
+				}
+				return enc.Encode(all)
+			}
+			for i, in := range all {
+				if i > 0 {
+					fmt.Fprintln(out)
+				}
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "file\t%s\n", in.File)
+				fmt.Fprintf(tw, "frames\t%d (%.3f s to %.3f s)\n", in.Frames, in.FirstS, in.LastS)
+				fmt.Fprintf(tw, "dim\t%d\n", in.Dim)
+				fmt.Fprintf(tw, "fps\t%g\n", in.FPS)
+				fmt.Fprintf(tw, "model\t%s, output %s (sha256 %s)\n", in.Model, in.Output, in.ModelSHA256)
+				fmt.Fprintf(tw, "duration\t%.3f s\n", in.DurationS)
+				fmt.Fprintf(tw, "source\t%s, %d bytes, %dx%d\n", in.Source.Name, in.Source.Size, in.Source.Width, in.Source.Height)
+				fmt.Fprintf(tw, "source sha256\t%s\n", in.Source.SHA256)
+				if in.CreatedAt != nil {
+					fmt.Fprintf(tw, "created\t%s\n", in.CreatedAt.Format(time.RFC3339))
+				}
+				tw.Flush()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/convert"
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/gguf"
+	"github.com/vidprint/vidprint/internal/model"
+)
+
+func newModelsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "List the model catalogue and which models are installed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tOUTPUTS\tINPUT\tINSTALLED\tSHA256")
+			for _, s := range model.Catalogue() {
+				var outs []string
+				for _, o := range s.Outputs {
+					name := o.Name
+					if name == "" {
+						name = "(only output)"
+					}
+					outs = append(outs, fmt.Sprintf("%s %d", name, o.Dim))
+				}
+				installed := "no"
+				switch {
+				case s.File == "":
+					installed = "user-supplied (--model PATH.onnx)"
+				case model.Installed(s, g.dirs.ModelsDir()):
+					installed = "yes"
+				}
+				sha := s.SHA256
+				if sha == "" {
+					sha = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%dx%d %s\t%s\t%s\n", s.ID, strings.Join(outs, ", "),
+					s.Pre.Width, s.Pre.Height, s.Pre.ColorOrder, installed, sha)
+			}
+			tw.Flush()
+			fmt.Fprintf(out, "\nmodels directory: %s\n", g.dirs.ModelsDir())
+			for _, s := range model.Catalogue() {
+				fmt.Fprintf(out, "%s: %s\n  source: %s\n  preprocessing: %s, x*%.6g, mean %v, std %v, %s\n",
+					s.ID, s.Title, s.Source, s.Pre.Resize, s.Pre.Scale, s.Pre.Mean, s.Pre.Std, s.Pre.Layout)
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(newModelsConvertCmd())
+	return cmd
+}
+
+func newModelsConvertCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "convert WEIGHTS.gguf -o MODEL.onnx",
+		Short: "Convert the qvac MobileNetV3-Small GGUF weights to ONNX",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError("models convert: -o MODEL.onnx is required")
+			}
+			f, err := gguf.Open(args[0])
+			if err != nil {
+				return withCode(exitInput, err)
+			}
+			onnx, _, err := convert.MobileNetV3Small(f)
+			if err != nil {
+				return withCode(exitInput, fmt.Errorf("%s: %w", args[0], err))
+			}
+			if err := fsutil.WriteAtomic(out, func(w io.Writer) error { _, err := w.Write(onnx); return err }); err != nil {
+				return withCode(exitOutput, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes)\n", out, len(onnx))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output .onnx file")
+	return cmd
+}

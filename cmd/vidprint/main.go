@@ -1,0 +1,27 @@
+// Command vidprint turns videos into prints (time series of neural
+// features) and uses them to picture, summarize and search video.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := newRootCmd().ExecuteContext(ctx)
+	if err == nil {
+		return
+	}
+	code := exitCode(ctx, err)
+	if code == exitInterrupted {
+		fmt.Fprintln(os.Stderr, "vidprint: interrupted; nothing was written")
+	} else {
+		fmt.Fprintln(os.Stderr, "vidprint:", oneLine(err.Error()))
+	}
+	os.Exit(code)
+}

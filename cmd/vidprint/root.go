@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/assets"
+	"github.com/vidprint/vidprint/internal/progress"
+)
+
+// globals are the options every command shares; passed explicitly, not
+// kept in package variables.
+type globals struct {
+	quiet bool
+	dirs  assets.Dirs
+}
+
+func (g *globals) bar(unit string) *progress.Bar {
+	return progress.New(os.Stderr, g.quiet, unit)
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{dirs: assets.Default()}
+	root := &cobra.Command{
+		Use:           "vidprint",
+		Short:         "Turn videos into prints: time series of neural features",
+		Long:          "vidprint samples a video at 5 frames per second, runs each frame through MobileNetV3\nand keeps the feature vectors: the video's print. Prints can be inspected and exported.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%s: %v (see vidprint %s --help)", c.Name(), err, c.Name())
+	})
+	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newModelsCmd(g))
+	return root
+}

@@ -1,0 +1,299 @@
+package decode
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Options say how to sample and size frames.
+type Options struct {
+	FPS    float64 // samples per second of video time
+	Width  int     // model input width
+	Height int     // model input height
+	// Threads for ffmpeg's decoder; 0 lets ffmpeg choose.
+	Threads int
+	// SkipBidir skips decoding B-frames (ffmpeg -skip_frame bidir). Samples
+	// then take the nearest decoded frame; decode-bound video gets faster.
+	SkipBidir bool
+	// Partial accepts a video whose decoding stops early, keeping the frames
+	// before the damage, instead of failing.
+	Partial bool
+}
+
+// FrameBytes is the size of one RGB frame.
+func (o Options) FrameBytes() int { return o.Width * o.Height * 3 }
+
+func (o Options) validate() error {
+	if !(o.FPS > 0 && o.FPS <= 120) {
+		return fmt.Errorf("fps must be in (0, 120], got %g", o.FPS)
+	}
+	if o.Width < 8 || o.Height < 8 || o.Width > 4096 || o.Height > 4096 {
+		return fmt.Errorf("bad frame size %dx%d", o.Width, o.Height)
+	}
+	return nil
+}
+
+// Reader yields sampled frames from a running ffmpeg.
+type Reader struct {
+	ctx    context.Context
+	path   string
+	info   Info
+	opts   Options
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	times  chan float64
+	log    *ffmpegLog
+	logWG  sync.WaitGroup
+	frames int
+	lastTS float64
+	closed bool
+}
+
+// Args builds the ffmpeg command line; exposed for tests and benchmarks.
+func Args(path string, opts Options) []string {
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info"}
+	if opts.Threads > 0 {
+		args = append(args, "-threads", strconv.Itoa(opts.Threads))
+	}
+	if opts.SkipBidir {
+		args = append(args, "-skip_frame", "bidir")
+	}
+	// fps picks, for each point of the 1/FPS grid, the frame shown there;
+	// eof_action=pass keeps a video shorter than one interval from giving
+	// no frame at all. scale resizes the whole frame (no crop), after
+	// ffmpeg's automatic rotation. showinfo reports each sample's time.
+	filter := fmt.Sprintf("fps=%s:eof_action=pass,scale=%d:%d:flags=bilinear,format=rgb24,showinfo",
+		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.Width, opts.Height)
+	args = append(args, "-i", ffmpegInput(path),
+		"-map", "0:v:0", "-an", "-sn", "-dn",
+		"-vf", filter, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	return args
+}
+
+// Open starts decoding path, which Probe described as info.
+func Open(ctx context.Context, path string, info Info, opts Options) (*Reader, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if info.Still {
+		return nil, fmt.Errorf("%s: %w", path, ErrStillImage)
+	}
+	cmd := exec.CommandContext(ctx, "ffmpeg", Args(path, opts)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start ffmpeg: %w", err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start ffmpeg: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("%w: ffmpeg not found on PATH (run make deps)", ErrMissingTool)
+		}
+		return nil, fmt.Errorf("start ffmpeg: %w", err)
+	}
+	r := &Reader{ctx: ctx, path: path, info: info, opts: opts, cmd: cmd, stdout: stdout,
+		times: make(chan float64, 1024), log: &ffmpegLog{}}
+	r.logWG.Add(1)
+	go func() {
+		defer r.logWG.Done()
+		defer close(r.times)
+		r.log.scan(stderr, r.times)
+	}()
+	return r, nil
+}
+
+// Info is what Probe said about the video.
+func (r *Reader) Info() Info { return r.info }
+
+// Next fills buf (FrameBytes long) with the next sample and returns its
+// time in seconds. It returns io.EOF after the last sample, once ffmpeg has
+// exited cleanly and the samples cover the video.
+func (r *Reader) Next(buf []byte) (float64, error) {
+	if len(buf) != r.opts.FrameBytes() {
+		return 0, fmt.Errorf("frame buffer is %d bytes, want %d", len(buf), r.opts.FrameBytes())
+	}
+	_, err := io.ReadFull(r.stdout, buf)
+	if err == io.EOF {
+		return 0, r.finish()
+	}
+	if err != nil {
+		r.finish()
+		return 0, fmt.Errorf("%s: %w: %v", r.path, ErrDecode, err)
+	}
+	ts, ok := <-r.times
+	if !ok {
+		r.finish()
+		return 0, fmt.Errorf("%s: %w: ffmpeg gave a frame without its timestamp", r.path, ErrDecode)
+	}
+	if r.frames > 0 && ts < r.lastTS {
+		ts = r.lastTS // showinfo can repeat a time at EOF; keep rows ordered
+	}
+	r.frames++
+	r.lastTS = ts
+	return ts, nil
+}
+
+// finish waits for ffmpeg and turns how it ended into io.EOF or an error.
+func (r *Reader) finish() error {
+	if r.closed {
+		return io.EOF
+	}
+	r.closed = true
+	io.Copy(io.Discard, r.stdout)
+	r.logWG.Wait()
+	waitErr := r.cmd.Wait()
+	if ctxErr := r.ctxErr(); ctxErr != nil {
+		return ctxErr
+	}
+	if waitErr != nil {
+		return fmt.Errorf("%s: %w: %s", r.path, ErrDecode, r.log.lastError("ffmpeg "+waitErr.Error()))
+	}
+	if r.frames == 0 {
+		return fmt.Errorf("%s: %w: no frame could be decoded (%s)", r.path, ErrDecode, r.log.lastError("no error reported"))
+	}
+	if !r.opts.Partial && r.info.DurationS > 0 {
+		covered := r.lastTS + 1/r.opts.FPS
+		if short := r.info.DurationS - covered; short > math.Max(1, 0.1*r.info.DurationS) {
+			return fmt.Errorf("%s: %w: decoding stopped at %.1f s of %.1f s (%s); --partial keeps what decoded",
+				r.path, ErrTruncated, covered, r.info.DurationS, r.log.lastError("no error reported"))
+		}
+	}
+	if !r.opts.Partial {
+		if n, msg, at := r.log.midstream(); n > 0 {
+			return fmt.Errorf("%s: %w: damaged after %.1f s (%s; %d errors); --partial keeps what decoded",
+				r.path, ErrDecode, at, msg, n)
+		}
+	}
+	return io.EOF
+}
+
+func (r *Reader) ctxErr() error { return r.ctx.Err() }
+
+// Close stops ffmpeg if it is still running and releases the pipes.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.cmd.Process != nil {
+		r.cmd.Process.Kill()
+	}
+	io.Copy(io.Discard, r.stdout)
+	r.logWG.Wait()
+	r.cmd.Wait()
+	return nil
+}
+
+// Frames is how many samples Next has returned.
+func (r *Reader) Frames() int { return r.frames }
+
+// ExpectedFrames estimates how many samples the video gives, for progress.
+func ExpectedFrames(info Info, fps float64) int {
+	if info.DurationS <= 0 {
+		return 0
+	}
+	return int(math.Max(1, math.Ceil(info.DurationS*fps-1e-6)))
+}
+
+// ffmpegLog collects what ffmpeg says on stderr: sample times from
+// showinfo, and error lines for messages.
+type ffmpegLog struct {
+	mu      sync.Mutex
+	samples int
+	lastTS  float64
+	lastErr string
+	// Errors after the first sample: streams cut mid-GOP often report a
+	// few harmless errors before their first decodable frame.
+	midErrors int
+	midErr    string
+	midErrTS  float64
+}
+
+func (l *ffmpegLog) scan(r io.Reader, times chan<- float64) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if ts, ok := ParseShowinfo(line); ok {
+			l.mu.Lock()
+			l.samples++
+			l.lastTS = ts
+			l.mu.Unlock()
+			times <- ts
+			continue
+		}
+		if strings.Contains(line, "[error]") || strings.Contains(line, "[fatal]") {
+			l.mu.Lock()
+			l.lastErr = cleanLogLine(line)
+			if l.samples > 0 {
+				if l.midErrors == 0 {
+					l.midErr, l.midErrTS = l.lastErr, l.lastTS
+				}
+				l.midErrors++
+			}
+			l.mu.Unlock()
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+func (l *ffmpegLog) midstream() (int, string, float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.midErrors, l.midErr, l.midErrTS
+}
+
+func (l *ffmpegLog) lastError(def string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lastErr == "" {
+		return def
+	}
+	return l.lastErr
+}
+
+// cleanLogLine drops ffmpeg's "[ctx @ 0x...] [error] " prefixes.
+func cleanLogLine(line string) string {
+	for {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "[") {
+			break
+		}
+		end := strings.IndexByte(line, ']')
+		if end < 0 {
+			break
+		}
+		line = line[end+1:]
+	}
+	if len(line) > 200 {
+		line = line[:200]
+	}
+	return line
+}
+
+// ParseShowinfo extracts pts_time from one showinfo frame line.
+func ParseShowinfo(line string) (float64, bool) {
+	if !strings.HasPrefix(line, "[Parsed_showinfo") || !strings.Contains(line, " n:") {
+		return 0, false
+	}
+	_, rest, ok := strings.Cut(line, "pts_time:")
+	if !ok {
+		return 0, false
+	}
+	field, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+	ts, err := strconv.ParseFloat(field, 64)
+	if err != nil || math.IsNaN(ts) || math.IsInf(ts, 0) {
+		return 0, false
+	}
+	return ts, true
+}

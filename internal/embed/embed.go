@@ -1,0 +1,210 @@
+// Package embed runs the print pipeline: ffmpeg decodes and samples frames
+// while the model embeds earlier ones, through a bounded queue, so memory
+// does not grow with video length and neither stage waits on the other.
+package embed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// Options control sampling and decoding.
+type Options struct {
+	FPS          float64
+	DecodeThread int  // ffmpeg decoder threads; 0 lets ffmpeg choose
+	SkipBidir    bool // skip B-frames when decoding
+	Partial      bool // keep the frames of a video whose decoding stops early
+	// Progress, when set, is called after each batch with frames done and
+	// the expected total (0 when unknown).
+	Progress func(done, total int)
+}
+
+// DefaultFPS is the sampling rate of a print.
+const DefaultFPS = 5
+
+type frame struct {
+	rgb []byte
+	ts  float64
+}
+
+// Video embeds one video file into a print.
+func Video(ctx context.Context, path string, emb model.Embedder, opts Options) (*vprint.Print, error) {
+	if opts.FPS == 0 {
+		opts.FPS = DefaultFPS
+	}
+	info, err := decode.Probe(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Still {
+		return nil, fmt.Errorf("%s: %w", path, decode.ErrStillImage)
+	}
+	res := emb.Model()
+	dopts := decode.Options{FPS: opts.FPS, Width: res.Spec.Pre.Width, Height: res.Spec.Pre.Height,
+		Threads: opts.DecodeThread, SkipBidir: opts.SkipBidir, Partial: opts.Partial}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The source hash runs beside decoding; it reads the file once more.
+	type hashResult struct {
+		sum  string
+		size int64
+		err  error
+	}
+	hashed := make(chan hashResult, 1)
+	go func() {
+		sum, size, err := hashFile(ctx, path)
+		hashed <- hashResult{sum, size, err}
+	}()
+
+	reader, err := decode.Open(ctx, path, info, dopts)
+	if err != nil {
+		return nil, err
+	}
+	defer reader.Close()
+
+	batch := emb.MaxBatch()
+	// Enough buffers for one batch being embedded and one being filled.
+	free := make(chan []byte, 2*batch+2)
+	for i := 0; i < cap(free); i++ {
+		free <- make([]byte, dopts.FrameBytes())
+	}
+	frames := make(chan frame, cap(free))
+	decodeErr := make(chan error, 1)
+	go func() {
+		defer close(frames)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				decodeErr <- ctx.Err()
+				return
+			}
+			ts, err := reader.Next(buf)
+			if err == io.EOF {
+				decodeErr <- nil
+				return
+			}
+			if err != nil {
+				decodeErr <- err
+				return
+			}
+			frames <- frame{buf, ts}
+		}
+	}()
+
+	total := decode.ExpectedFrames(info, opts.FPS)
+	dim := res.Output.Dim
+	p := &vprint.Print{
+		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
+		Dim:   dim,
+		FPS:   opts.FPS,
+	}
+	if total > 0 {
+		p.Timestamps = make([]float64, 0, total+1)
+		p.Features = make([]float32, 0, (total+1)*dim)
+	}
+	pending := make([]frame, 0, batch)
+	rgb := make([][]byte, 0, batch)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		rgb = rgb[:0]
+		for _, f := range pending {
+			rgb = append(rgb, f.rgb)
+			p.Timestamps = append(p.Timestamps, f.ts)
+		}
+		start := len(p.Features)
+		p.Features = append(p.Features, make([]float32, len(pending)*dim)...)
+		if err := emb.Embed(ctx, rgb, p.Features[start:]); err != nil {
+			return err
+		}
+		for _, f := range pending {
+			free <- f.rgb
+		}
+		pending = pending[:0]
+		if opts.Progress != nil {
+			opts.Progress(len(p.Timestamps), total)
+		}
+		return nil
+	}
+	for f := range frames {
+		pending = append(pending, f)
+		// Take what is already decoded, up to a batch, without waiting.
+	fill:
+		for len(pending) < batch {
+			select {
+			case g, ok := <-frames:
+				if !ok {
+					break fill
+				}
+				pending = append(pending, g)
+			default:
+				break fill
+			}
+		}
+		if err := flush(); err != nil {
+			cancel()
+			for range frames {
+			}
+			return nil, err
+		}
+	}
+	if err := <-decodeErr; err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	h := <-hashed
+	if h.err != nil {
+		return nil, fmt.Errorf("%s: %w", path, h.err)
+	}
+	p.Source = vprint.Source{Name: filepath.Base(path), Size: h.size, SHA256: h.sum,
+		DurationS: info.DurationS, Width: info.Width, Height: info.Height}
+	if p.Source.DurationS == 0 && len(p.Timestamps) > 0 {
+		p.Source.DurationS = p.Timestamps[len(p.Timestamps)-1] + 1/opts.FPS
+	}
+	p.CreatedAt = time.Now().UTC()
+	return p, nil
+}
+
+func hashFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	var size int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", 0, err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		size += int64(n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", 0, fmt.Errorf("hash: %w", err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}

@@ -1,0 +1,280 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// ErrRuntime means ONNX Runtime could not be loaded.
+var ErrRuntime = errors.New("ONNX Runtime is not available")
+
+// ONNX Runtime keeps one environment per process in the C library itself,
+// so this guard mirrors state that already is global.
+var (
+	ortOnce sync.Once
+	ortErr  error
+	ortLib  string
+)
+
+// InitRuntime loads the ONNX Runtime shared library once per process.
+// Calling it again with another path is an error.
+func InitRuntime(libPath string) error {
+	ortOnce.Do(func() {
+		ortLib = libPath
+		if _, err := os.Stat(libPath); err != nil {
+			ortErr = fmt.Errorf("%w: %s is missing (run make deps)", ErrRuntime, libPath)
+			return
+		}
+		ort.SetSharedLibraryPath(libPath)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+			ortErr = fmt.Errorf("%w: load %s: %v", ErrRuntime, libPath, err)
+		}
+	})
+	if ortErr == nil && libPath != ortLib {
+		return fmt.Errorf("ONNX Runtime already loaded from %s, not %s", ortLib, libPath)
+	}
+	return ortErr
+}
+
+// Resolve finds a model by catalogue id or .onnx path and checks its hash.
+// A path whose hash matches a catalogue entry gets that entry; any other
+// .onnx file is inspected and gets the contract that fits its output size.
+// outputName picks an output; "" means the default. InitRuntime must have
+// run, since a user-supplied model is inspected through ONNX Runtime.
+func Resolve(modelsDir, nameOrPath, outputName string) (Resolved, error) {
+	if !LooksLikePath(nameOrPath) {
+		spec, ok := Lookup(nameOrPath)
+		if !ok {
+			return Resolved{}, fmt.Errorf("%w %q (vidprint models lists them; a file needs a .onnx name)", ErrUnknownModel, nameOrPath)
+		}
+		if spec.File == "" {
+			return Resolved{}, fmt.Errorf("model %s is user-supplied: pass --model PATH.onnx (%s)", spec.ID, spec.Source)
+		}
+		path := filepath.Join(modelsDir, spec.File)
+		if _, err := os.Stat(path); err != nil {
+			return Resolved{}, fmt.Errorf("%w: %s (%s; run make deps)", ErrNotInstalled, spec.ID, path)
+		}
+		sum, err := FileSHA256(path)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("model %s: %w", spec.ID, err)
+		}
+		if sum != spec.SHA256 {
+			return Resolved{}, fmt.Errorf("%w: %s has sha256 %s, the catalogue pins %s", ErrChecksum, path, sum, spec.SHA256)
+		}
+		out, err := pickOutput(spec, outputName)
+		if err != nil {
+			return Resolved{}, err
+		}
+		return Resolved{Spec: spec, Path: path, SHA256: sum, Output: out}, nil
+	}
+	return resolveFile(nameOrPath, outputName)
+}
+
+func resolveFile(path, outputName string) (Resolved, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("model %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return Resolved{}, fmt.Errorf("model %s: is a directory", path)
+	}
+	sum, err := FileSHA256(path)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("model %s: %w", path, err)
+	}
+	for _, spec := range Catalogue() {
+		if spec.SHA256 == sum {
+			out, err := pickOutput(spec, outputName)
+			if err != nil {
+				return Resolved{}, err
+			}
+			return Resolved{Spec: spec, Path: path, SHA256: sum, Output: out}, nil
+		}
+	}
+	inputs, outputs, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("model %s: not a loadable ONNX model: %v", path, err)
+	}
+	if len(inputs) != 1 {
+		return Resolved{}, fmt.Errorf("model %s: has %d inputs, want one image input", path, len(inputs))
+	}
+	in := inputs[0]
+	if len(in.Dimensions) != 4 || in.Dimensions[1] != 3 || in.DataType != ort.TensorElementDataTypeFloat {
+		return Resolved{}, fmt.Errorf("model %s: input %q is %s, want float [N,3,H,W]", path, in.Name, in.Dimensions)
+	}
+	var chosen *ort.InputOutputInfo
+	var names []string
+	for i := range outputs {
+		names = append(names, outputs[i].Name)
+		if outputs[i].Name == outputName || (outputName == "" && len(outputs) == 1) {
+			chosen = &outputs[i]
+		}
+	}
+	if chosen == nil {
+		return Resolved{}, fmt.Errorf("model %s: pick an output with --output (it has %s)", path, strings.Join(names, ", "))
+	}
+	dims := chosen.Dimensions
+	dim := int(dims[len(dims)-1])
+	if len(dims) != 2 || dim <= 0 {
+		return Resolved{}, fmt.Errorf("model %s: output %q is %s, want [N,D] with a fixed D", path, chosen.Name, dims)
+	}
+	// The Large entry's contract is torchvision's; any other vector length
+	// gets the same ImageNet contract under a custom id.
+	spec, _ := Lookup("mobilenetv3-large-imagenet")
+	if dim != spec.Outputs[0].Dim {
+		spec.ID = "custom-" + sum[:12]
+		spec.Title = "user-supplied ONNX model " + filepath.Base(path)
+		spec.Source = path
+	}
+	spec.Input = in.Name
+	if h, w := in.Dimensions[2], in.Dimensions[3]; h > 0 && w > 0 {
+		spec.Pre.Height, spec.Pre.Width = int(h), int(w)
+	}
+	spec.Outputs = []Output{{Name: chosen.Name, Dim: dim}}
+	return Resolved{Spec: spec, Path: path, SHA256: sum, Output: spec.Outputs[0]}, nil
+}
+
+// SessionOptions tune inference.
+type SessionOptions struct {
+	Threads int // intra-op threads; 0 means 1
+	Batch   int // largest batch Embed is given; 0 means 8
+}
+
+// Session runs one model output over batches of RGB frames.
+type Session struct {
+	res   Resolved
+	batch int
+	sess  *ort.DynamicAdvancedSession
+	lut   [3][256]float32
+	input []float32
+}
+
+// Embedder turns frames into feature vectors. ONNX Runtime on the CPU is
+// one implementation; a GPU backend can be another.
+type Embedder interface {
+	Model() Resolved
+	MaxBatch() int
+	// Embed writes one Dim-long vector per frame into out, row after row.
+	Embed(ctx context.Context, frames [][]byte, out []float32) error
+	Close() error
+}
+
+var _ Embedder = (*Session)(nil)
+
+// NewSession loads a resolved model. InitRuntime must have succeeded.
+func NewSession(res Resolved, opts SessionOptions) (*Session, error) {
+	if opts.Threads <= 0 {
+		opts.Threads = 1
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 8
+	}
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	defer so.Destroy()
+	if err := so.SetIntraOpNumThreads(opts.Threads); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	// Spinning worker threads steal the core ffmpeg is decoding on.
+	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	input := res.Spec.Input
+	if input == "" {
+		input = "input"
+	}
+	sess, err := ort.NewDynamicAdvancedSession(res.Path, []string{input}, []string{res.Output.Name}, so)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", res.Path, err)
+	}
+	s := &Session{res: res, batch: opts.Batch, sess: sess}
+	pre := res.Spec.Pre
+	for c := 0; c < 3; c++ {
+		for v := 0; v < 256; v++ {
+			s.lut[c][v] = (float32(v)*pre.Scale - pre.Mean[c]) / pre.Std[c]
+		}
+	}
+	s.input = make([]float32, opts.Batch*3*pre.Width*pre.Height)
+	return s, nil
+}
+
+// Model is the resolved model this session runs.
+func (s *Session) Model() Resolved { return s.res }
+
+// MaxBatch is the largest number of frames one Embed call takes.
+func (s *Session) MaxBatch() int { return s.batch }
+
+// Embed runs the model on up to MaxBatch RGB frames (Width*Height*3 bytes
+// each, in the contract's size) and writes the vectors to out.
+func (s *Session) Embed(ctx context.Context, frames [][]byte, out []float32) error {
+	n := len(frames)
+	pre := s.res.Spec.Pre
+	dim := s.res.Output.Dim
+	plane := pre.Width * pre.Height
+	if n == 0 || n > s.batch {
+		return fmt.Errorf("embed: batch of %d frames, want 1..%d", n, s.batch)
+	}
+	if len(out) != n*dim {
+		return fmt.Errorf("embed: output buffer holds %d values, want %d", len(out), n*dim)
+	}
+	input := s.input[:n*3*plane]
+	for i, f := range frames {
+		if len(f) != plane*3 {
+			return fmt.Errorf("embed: frame %d is %d bytes, want %d", i, len(f), plane*3)
+		}
+		r := input[i*3*plane : i*3*plane+plane]
+		g := input[i*3*plane+plane : i*3*plane+2*plane]
+		b := input[i*3*plane+2*plane : (i+1)*3*plane]
+		for p := 0; p < plane; p++ {
+			r[p] = s.lut[0][f[3*p]]
+			g[p] = s.lut[1][f[3*p+1]]
+			b[p] = s.lut[2][f[3*p+2]]
+		}
+	}
+	in, err := ort.NewTensor(ort.NewShape(int64(n), 3, int64(pre.Height), int64(pre.Width)), input)
+	if err != nil {
+		return fmt.Errorf("embed: input tensor: %w", err)
+	}
+	defer in.Destroy()
+	outT, err := ort.NewTensor(ort.NewShape(int64(n), int64(dim)), out)
+	if err != nil {
+		return fmt.Errorf("embed: output tensor: %w", err)
+	}
+	defer outT.Destroy()
+	runOpts, err := ort.NewRunOptions()
+	if err != nil {
+		return fmt.Errorf("embed: run options: %w", err)
+	}
+	defer runOpts.Destroy()
+	stop := context.AfterFunc(ctx, func() { runOpts.Terminate() })
+	defer stop()
+	if err := s.sess.RunWithOptions([]ort.Value{in}, []ort.Value{outT}, runOpts); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("embed: run %s: %w", s.res.Spec.ID, err)
+	}
+	return nil
+}
+
+// Close releases the session.
+func (s *Session) Close() error {
+	if s.sess == nil {
+		return nil
+	}
+	err := s.sess.Destroy()
+	s.sess = nil
+	return err
+}

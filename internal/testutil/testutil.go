@@ -1,0 +1,84 @@
+// Package testutil finds the real tools and assets tests need. When
+// VIDPRINT_REQUIRE_ASSETS=1 (set by make test) a missing asset fails the
+// test instead of skipping it, so CI cannot pass by skipping.
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/vidprint/vidprint/internal/assets"
+)
+
+func missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv("VIDPRINT_REQUIRE_ASSETS") == "1" {
+		t.Fatalf("%s is missing (run make deps)", what)
+	}
+	t.Skipf("%s is missing (run make deps, or make test)", what)
+}
+
+// File returns path if it exists, else skips or fails.
+func File(t testing.TB, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		missing(t, path)
+	}
+	return path
+}
+
+// FFmpeg makes sure ffmpeg and ffprobe are on PATH.
+func FFmpeg(t testing.TB) {
+	t.Helper()
+	for _, bin := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			missing(t, bin)
+		}
+	}
+}
+
+// ORTLibrary returns the ONNX Runtime shared library path.
+func ORTLibrary(t testing.TB) string {
+	t.Helper()
+	return File(t, assets.Default().ORTLibrary())
+}
+
+// QvacGGUF returns the path of the package's GGUF weights.
+func QvacGGUF(t testing.TB) string {
+	t.Helper()
+	return File(t, assets.Default().QvacGGUF())
+}
+
+// FFmpegGen runs ffmpeg to make a test file at dir/name and returns its
+// path. args go between the global options and the output name.
+func FFmpegGen(t testing.TB, dir, name string, args ...string) string {
+	t.Helper()
+	FFmpeg(t)
+	out := filepath.Join(dir, name)
+	full := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y"}, args...)
+	full = append(full, out)
+	cmd := exec.Command("ffmpeg", full...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg %v: %v\n%s", full, err, b)
+	}
+	return out
+}
+
+// TestVideo makes a testsrc2 H.264 video of the given size, rate and length.
+func TestVideo(t testing.TB, dir, name string, w, h int, rate string, seconds float64) string {
+	t.Helper()
+	return FFmpegGen(t, dir, name, "-f", "lavfi",
+		"-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%s", w, h, rate),
+		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
+}
+
+// Footage returns a real video from the packages deps.sh unpacks.
+func Footage(t testing.TB, name string) string {
+	t.Helper()
+	return File(t, filepath.Join(assets.Default().DataDir(), name))
+}

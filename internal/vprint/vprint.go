@@ -1,0 +1,256 @@
+// Package vprint defines a video print — one row of neural features per
+// sampled frame, with its timestamp — and its versioned binary file format.
+// docs/print-format.md describes the format byte by byte.
+//
+// The package is named vprint rather than print so that it does not shadow
+// the builtin.
+package vprint
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Format limits. Readers refuse files beyond them, writers refuse to write them.
+const (
+	Version     = 1          // the only format version this package reads and writes
+	MaxDim      = 65536      // features per row
+	MaxFrames   = 50_000_000 // rows; about 115 days of video at 5 fps
+	MaxIDLen    = 256        // bytes of Model.ID and Model.Output
+	MaxNameLen  = 4096       // bytes of Source.Name
+	MaxPixels   = math.MaxInt32
+	MaxHeader   = 64 << 10 // bytes of the length-prefixed header
+	MaxFloat16  = 65504    // largest finite float16
+	sha256HexLn = 64
+)
+
+// Model identifies the network that produced the features. Prints are only
+// comparable when all of it, and the dimension, match (see Compatible).
+type Model struct {
+	ID     string // catalogue id, e.g. "mobilenetv3-large"
+	SHA256 string // lowercase hex SHA-256 of the .onnx file
+	Output string // output tensor used, e.g. "embedding" or "pooled"
+}
+
+// Source describes the video a print was made from.
+type Source struct {
+	Name      string // base name of the file, no directory; may be empty (stdin)
+	Size      int64  // bytes
+	SHA256    string // lowercase hex SHA-256 of the file's content; may be empty
+	DurationS float64
+	Width     int
+	Height    int
+}
+
+// Print is a video print: Frames() rows of Dim features.
+type Print struct {
+	Model      Model
+	Dim        int
+	FPS        float64   // sampling rate the rows were taken at
+	Timestamps []float64 // seconds of video time, one per row, finite, non-decreasing
+	Features   []float32 // len(Timestamps)*Dim values, row-major
+	Source     Source
+	CreatedAt  time.Time // optional; stored as Unix nanoseconds, zero means unset
+}
+
+// Frames is the number of rows.
+func (p *Print) Frames() int { return len(p.Timestamps) }
+
+// Row returns the features of row i, aliasing p.Features. Its capacity is
+// capped so that an append cannot overwrite row i+1.
+func (p *Print) Row(i int) []float32 {
+	return p.Features[i*p.Dim : (i+1)*p.Dim : (i+1)*p.Dim]
+}
+
+// sentinel is an error kind. The kinds that describe a bad file also match
+// ErrFormat, so a caller can tell bad data from an I/O error in one test.
+type sentinel struct {
+	msg    string
+	format bool
+}
+
+func (e *sentinel) Error() string { return e.msg }
+
+func (e *sentinel) Is(target error) bool { return e.format && target == ErrFormat }
+
+// Errors returned by this package, for errors.Is. Decode errors other than
+// I/O errors match ErrFormat and exactly one of ErrNotPrint, ErrVersion,
+// ErrTruncated, ErrChecksum or ErrCorrupt.
+var (
+	ErrFormat       error = &sentinel{msg: "invalid print file"}
+	ErrNotPrint     error = &sentinel{msg: "not a vidprint print file", format: true}
+	ErrVersion      error = &sentinel{msg: "unsupported print version", format: true}
+	ErrTruncated    error = &sentinel{msg: "truncated print file", format: true}
+	ErrChecksum     error = &sentinel{msg: "print file checksum mismatch", format: true}
+	ErrCorrupt      error = &sentinel{msg: "corrupt print file", format: true}
+	ErrInvalid      error = &sentinel{msg: "invalid print"}                 // Validate, Encode
+	ErrRange        error = &sentinel{msg: "feature outside float16 range"} // Encode
+	ErrIncompatible error = &sentinel{msg: "incompatible prints"}           // Compatible
+)
+
+// VersionError reports a file written in a format version this package
+// cannot read. It matches ErrVersion and ErrFormat.
+type VersionError struct {
+	Version int // the file's version
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("unsupported print version %d (this vidprint reads %d)", e.Version, Version)
+}
+
+func (e *VersionError) Is(target error) bool { return target == ErrVersion || target == ErrFormat }
+
+// Validate checks that p is internally consistent and within the format's
+// limits. The errors match ErrInvalid.
+func (p *Print) Validate() error {
+	if err := p.check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// check is Validate without the error kind, so Decode can call the same
+// checks an ErrCorrupt.
+func (p *Print) check() error {
+	if p == nil {
+		return errors.New("nil print")
+	}
+	if err := checkName("model id", p.Model.ID, MaxIDLen, false); err != nil {
+		return err
+	}
+	if err := checkSHA256("model sha256", p.Model.SHA256, false); err != nil {
+		return err
+	}
+	if err := checkName("model output", p.Model.Output, MaxIDLen, false); err != nil {
+		return err
+	}
+	if p.Dim < 1 || p.Dim > MaxDim {
+		return fmt.Errorf("dim %d is outside 1..%d", p.Dim, MaxDim)
+	}
+	if !(p.FPS > 0) || math.IsInf(p.FPS, 0) {
+		return fmt.Errorf("fps %v is not a positive finite number", p.FPS)
+	}
+	n := len(p.Timestamps)
+	if n < 1 {
+		return errors.New("print has no frames")
+	}
+	if n > MaxFrames {
+		return fmt.Errorf("%d frames exceed the limit of %d", n, MaxFrames)
+	}
+	// n <= MaxFrames and Dim <= MaxDim, so the product fits in int64; the
+	// slice length comparison below then rules out overflow on 32-bit ints.
+	if want := int64(n) * int64(p.Dim); int64(len(p.Features)) != want {
+		return fmt.Errorf("%d features for %d frames of dim %d, want %d", len(p.Features), n, p.Dim, want)
+	}
+	for i, t := range p.Timestamps {
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("timestamp of row %d is %v", i, t)
+		}
+		if i > 0 && t < p.Timestamps[i-1] {
+			return fmt.Errorf("timestamps decrease at row %d (%v after %v)", i, t, p.Timestamps[i-1])
+		}
+	}
+	for i, v := range p.Features {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
+			return fmt.Errorf("feature %d of row %d is %v", i%p.Dim, i/p.Dim, v)
+		}
+	}
+	s := p.Source
+	if err := checkName("source name", s.Name, MaxNameLen, true); err != nil {
+		return err
+	}
+	if strings.ContainsAny(s.Name, "/\\") {
+		return fmt.Errorf("source name %q is a path, want a base name", s.Name)
+	}
+	if s.Size < 0 {
+		return fmt.Errorf("source size %d is negative", s.Size)
+	}
+	if err := checkSHA256("source sha256", s.SHA256, true); err != nil {
+		return err
+	}
+	if !(s.DurationS >= 0) || math.IsInf(s.DurationS, 0) {
+		return fmt.Errorf("source duration %v is not a finite number >= 0", s.DurationS)
+	}
+	if s.Width < 0 || s.Width > MaxPixels || s.Height < 0 || s.Height > MaxPixels {
+		return fmt.Errorf("source size %dx%d is outside 0..%d", s.Width, s.Height, MaxPixels)
+	}
+	if !p.CreatedAt.IsZero() && !time.Unix(0, p.CreatedAt.UnixNano()).Equal(p.CreatedAt) {
+		// UnixNano is only defined for 1678..2262.
+		return fmt.Errorf("created-at %v cannot be stored as Unix nanoseconds", p.CreatedAt)
+	}
+	return nil
+}
+
+func checkName(what, s string, maxLen int, emptyOK bool) error {
+	switch {
+	case s == "" && !emptyOK:
+		return fmt.Errorf("%s is empty", what)
+	case len(s) > maxLen:
+		return fmt.Errorf("%s is %d bytes, limit %d", what, len(s), maxLen)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %q is not valid UTF-8", what, s)
+	case strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%s %q contains a NUL byte", what, s)
+	}
+	return nil
+}
+
+func checkSHA256(what, s string, emptyOK bool) error {
+	if s == "" && emptyOK {
+		return nil
+	}
+	if len(s) != sha256HexLn {
+		return fmt.Errorf("%s %q is not %d hex digits", what, s, sha256HexLn)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return fmt.Errorf("%s %q is not lowercase hex", what, s)
+		}
+	}
+	return nil
+}
+
+// Compatible reports whether the features of a and b can be compared: same
+// model file, output and dimension. The error matches ErrIncompatible and
+// names both models.
+func Compatible(a, b *Print) error {
+	if a == nil || b == nil {
+		return fmt.Errorf("%w: nil print", ErrIncompatible)
+	}
+	var diff []string
+	if a.Model.ID != b.Model.ID {
+		diff = append(diff, "model id")
+	}
+	if a.Model.SHA256 != b.Model.SHA256 {
+		diff = append(diff, "model sha256")
+	}
+	if a.Model.Output != b.Model.Output {
+		diff = append(diff, "output")
+	}
+	if a.Dim != b.Dim {
+		diff = append(diff, "dim")
+	}
+	if diff == nil {
+		return nil
+	}
+	// Short hashes read better, unless they would hide the difference.
+	n := 12
+	if a.Model.SHA256 != b.Model.SHA256 && len(a.Model.SHA256) >= n &&
+		len(b.Model.SHA256) >= n && a.Model.SHA256[:n] == b.Model.SHA256[:n] {
+		n = sha256HexLn
+	}
+	return fmt.Errorf("%w: %s differ: %s vs %s", ErrIncompatible,
+		strings.Join(diff, ", "), describe(a, n), describe(b, n))
+}
+
+func describe(p *Print, shaLen int) string {
+	sha := p.Model.SHA256
+	if len(sha) > shaLen {
+		sha = sha[:shaLen] + "…"
+	}
+	return fmt.Sprintf("%q (sha256 %s, output %q, dim %d)", p.Model.ID, sha, p.Model.Output, p.Dim)
+}

