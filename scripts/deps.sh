@@ -102,6 +102,7 @@ runtime() {
 }
 
 test_assets() {
+  apt_install python3-numpy
   local dir="$home/pkg/qvac/test/images" img
   for img in meal_1 meal_2 other_1 other_2 report_1 report_2; do
     if [ ! -s "$dir/$img.jpg" ]; then

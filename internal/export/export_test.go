@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/vprint"
+
+	"github.com/vidprint/vidprint/internal/testutil"
 )
 
 func testPrint(frames, dim int) *vprint.Print {
@@ -263,13 +265,7 @@ func TestWriteCSV(t *testing.T) {
 
 // TestNumpy loads the files with numpy itself, where it is installed.
 func TestNumpy(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found")
-	}
-	if out, err := exec.Command(py, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy not available: %s", bytes.TrimSpace(out))
-	}
+	py := testutil.NumpyPython(t)
 	dir := t.TempDir()
 	p := testPrint(23, 1024)
 	write := func(name string, fn func(io.Writer) error) {

@@ -82,3 +82,20 @@ func Footage(t testing.TB, name string) string {
 	t.Helper()
 	return File(t, filepath.Join(assets.Default().DataDir(), name))
 }
+
+// NumpyPython returns a python3 that can import numpy: Debian's
+// python3-numpy (deps.sh test installs it) or one on PATH.
+func NumpyPython(t testing.TB) string {
+	t.Helper()
+	candidates := []string{"/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, py := range candidates {
+		if exec.Command(py, "-c", "import numpy").Run() == nil {
+			return py
+		}
+	}
+	missing(t, "python3 with numpy (Debian python3-numpy)")
+	return ""
+}

@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/testutil"
 )
 
 const docPath = "../../docs/print-format.md"
@@ -51,13 +53,7 @@ func TestPythonReader(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatal("python reader not found in the doc")
 	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found")
-	}
-	if out, err := exec.Command(py, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy not available: %s", bytes.TrimSpace(out))
-	}
+	py := testutil.NumpyPython(t)
 
 	p := newPrint(17, 576, 42)
 	p.Features[5] = 1e-6 // subnormal half
