@@ -17,14 +17,15 @@ import (
 )
 
 type embedOptions struct {
-	out       string
-	fps       float64
-	model     string
-	output    string
-	threads   int
-	batch     int
-	partial   bool
-	skipBidir bool
+	out     string
+	fps     float64
+	model   string
+	output  string
+	threads int
+	batch   int
+	partial bool
+	fast    bool
+	workers int
 }
 
 func newEmbedCmd(g *globals) *cobra.Command {
@@ -46,10 +47,11 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	f.Float64Var(&o.fps, "fps", embed.DefaultFPS, "samples per second of video time")
 	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx")
 	f.StringVar(&o.output, "output", "", "model output to keep (default: the model's print output; pooled for the 576-d vector)")
-	f.IntVar(&o.threads, "threads", 0, "inference threads (default: chosen for the cores present)")
-	f.IntVar(&o.batch, "batch", 8, "frames per inference batch")
+	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
+	f.IntVar(&o.batch, "batch", 1, "frames per inference batch")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
-	f.BoolVar(&o.skipBidir, "skip-bidir", false, "skip decoding B-frames: faster on H.264/HEVC, samples take the nearest decoded frame")
+	f.BoolVar(&o.fast, "fast", false, "skip decoding work the print barely sees (deblocking, unreferenced frames); see the README")
+	f.IntVar(&o.workers, "workers", 0, "parallel inference sessions (default: one per core)")
 	return cmd
 }
 
@@ -86,17 +88,20 @@ func outputPaths(videos []string, out string) ([]string, error) {
 	return paths, nil
 }
 
-// defaultThreads leaves a core to ffmpeg: on two cores one inference
-// thread beside the decoder beat two (see the README's measurements).
-func defaultThreads() int {
-	n := runtime.NumCPU()
-	if n <= 2 {
-		return 1
+// sessions holds the inference workers of one run.
+type sessions []model.Embedder
+
+func (s sessions) Close() {
+	for _, e := range s {
+		e.Close()
 	}
-	return n / 2
 }
 
-func openModel(g *globals, name, output string, threads, batch int) (*model.Session, error) {
+// openModel loads the model once per worker. Several one-thread sessions
+// beat one session with several threads at this model's size (see the
+// README's measurements), and a worker idles while ffmpeg is the
+// bottleneck.
+func openModel(g *globals, name, output string, workers, threads, batch int) (sessions, error) {
 	if err := model.InitRuntime(g.dirs.ORTLibrary()); err != nil {
 		return nil, err
 	}
@@ -104,15 +109,27 @@ func openModel(g *globals, name, output string, threads, batch int) (*model.Sess
 	if err != nil {
 		return nil, err
 	}
-	if threads <= 0 {
-		threads = defaultThreads()
+	if workers <= 0 {
+		workers = runtime.NumCPU()
 	}
-	return model.NewSession(res, model.SessionOptions{Threads: threads, Batch: batch})
+	var all sessions
+	for range workers {
+		s, err := model.NewSession(res, model.SessionOptions{Threads: threads, Batch: batch})
+		if err != nil {
+			all.Close()
+			return nil, err
+		}
+		all = append(all, s)
+	}
+	return all, nil
 }
 
 func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) error {
 	if !(o.fps > 0 && o.fps <= 120) {
 		return usageError("embed: --fps must be in (0, 120], got %g", o.fps)
+	}
+	if o.threads < 1 || o.threads > 256 || o.workers < 0 || o.workers > 256 {
+		return usageError("embed: --threads must be in 1..256 and --workers in 0..256")
 	}
 	if o.batch < 1 || o.batch > 256 {
 		return usageError("embed: --batch must be in 1..256, got %d", o.batch)
@@ -126,7 +143,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			return withCode(exitOutput, err)
 		}
 	}
-	sess, err := openModel(g, o.model, o.output, o.threads, o.batch)
+	sess, err := openModel(g, o.model, o.output, o.workers, o.threads, o.batch)
 	if err != nil {
 		return err
 	}
@@ -144,7 +161,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		bar.Start(label)
 		start := time.Now()
 		p, err := embed.Video(ctx, video, sess, embed.Options{
-			FPS: o.fps, SkipBidir: o.skipBidir, Partial: o.partial, Progress: bar.Update,
+			FPS: o.fps, Fast: o.fast, Partial: o.partial, Progress: bar.Update,
 		})
 		if err == nil {
 			err = vprint.WriteFile(outs[i], p)

@@ -61,19 +61,28 @@ func newModelsCmd(g *globals) *cobra.Command {
 
 func newModelsConvertCmd() *cobra.Command {
 	var out string
+	var outputs []string
 	cmd := &cobra.Command{
 		Use:   "convert WEIGHTS.gguf -o MODEL.onnx",
 		Short: "Convert the qvac MobileNetV3-Small GGUF weights to ONNX",
-		Args:  cobra.ExactArgs(1),
+		Long: `convert writes the qvac MobileNetV3-Small weights as an ONNX model. With the
+default outputs the file is the catalogue's mobilenetv3-small-qvac model, byte
+for byte. --outputs keeps fewer outputs; such a file has another sha256 and
+is used as a custom model: vidprint embed --model MODEL.onnx.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageError("models convert: -o MODEL.onnx is required")
+			}
+			opts := convert.Options{Outputs: outputs}
+			if err := opts.Validate(); err != nil {
+				return usageError("models convert: --outputs: %v", err)
 			}
 			f, err := gguf.Open(args[0])
 			if err != nil {
 				return withCode(exitInput, err)
 			}
-			onnx, _, err := convert.MobileNetV3Small(f)
+			onnx, _, err := convert.MobileNetV3SmallWith(f, opts)
 			if err != nil {
 				return withCode(exitInput, fmt.Errorf("%s: %w", args[0], err))
 			}
@@ -85,5 +94,7 @@ func newModelsConvertCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output .onnx file")
+	cmd.Flags().StringSliceVar(&outputs, "outputs", nil, fmt.Sprintf("outputs the model exposes, comma-separated (default %s,%s,%s)",
+		convert.PooledName, convert.EmbeddingName, convert.LogitsName))
 	return cmd
 }

@@ -54,11 +54,13 @@ func exitCode(ctx context.Context, err error) int {
 		return ce.code
 	}
 	switch {
+	case errors.Is(err, model.ErrUnknownOutput):
+		return exitUsage
 	case errors.Is(err, vprint.ErrIncompatible):
 		return exitIncompatible
 	case errors.Is(err, decode.ErrMissingTool), errors.Is(err, model.ErrRuntime),
 		errors.Is(err, model.ErrNotInstalled), errors.Is(err, model.ErrChecksum),
-		errors.Is(err, model.ErrUnknownModel):
+		errors.Is(err, model.ErrUnknownModel), errors.Is(err, model.ErrModelFile):
 		return exitSetup
 	case errors.Is(err, decode.ErrNotFound), errors.Is(err, decode.ErrDirectory),
 		errors.Is(err, decode.ErrEmpty), errors.Is(err, decode.ErrNotVideo),

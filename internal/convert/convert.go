@@ -71,11 +71,46 @@ const (
 	embedDim     = 1024 // classifier.0 output
 )
 
-// MobileNetV3Small converts the GGUF weights into a serialized ONNX model.
-// Every tensor is checked for presence and shape, and tensors the
-// architecture does not use are an error, so another model is rejected
-// rather than half-converted.
+// Options choose what the written model exposes.
+type Options struct {
+	// Outputs names the graph outputs, in order: any of PooledName,
+	// EmbeddingName and LogitsName, each at most once. Empty means all
+	// three, in that order. Nodes and weights that no chosen output needs
+	// are left out of the file.
+	Outputs []string
+}
+
+// Validate reports an unknown or repeated output name.
+func (o Options) Validate() error {
+	seen := make(map[string]bool, len(o.Outputs))
+	for _, name := range o.Outputs {
+		switch name {
+		case PooledName, EmbeddingName, LogitsName:
+		default:
+			return fmt.Errorf("unknown output %q (want %s, %s or %s)", name, PooledName, EmbeddingName, LogitsName)
+		}
+		if seen[name] {
+			return fmt.Errorf("output %q named twice", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// MobileNetV3Small converts the GGUF weights into a serialized ONNX model
+// with all three outputs. Every tensor is checked for presence and shape,
+// and tensors the architecture does not use are an error, so another model
+// is rejected rather than half-converted.
 func MobileNetV3Small(f *gguf.File) (onnx []byte, info Info, err error) {
+	return MobileNetV3SmallWith(f, Options{})
+}
+
+// MobileNetV3SmallWith is MobileNetV3Small with options. The checks on the
+// weights are the same whichever outputs are kept.
+func MobileNetV3SmallWith(f *gguf.File, opts Options) (onnx []byte, info Info, err error) {
+	if err := opts.Validate(); err != nil {
+		return nil, Info{}, fmt.Errorf("convert: %w", err)
+	}
 	info, err = readInfo(f)
 	if err != nil {
 		return nil, Info{}, err
@@ -98,6 +133,9 @@ func MobileNetV3Small(f *gguf.File) (onnx []byte, info Info, err error) {
 		if !b.used[t.Name] && !strings.HasSuffix(t.Name, ".num_batches_tracked") {
 			return nil, Info{}, fmt.Errorf("convert: unexpected tensor %q %v: not torchvision MobileNetV3-Small", t.Name, t.Dims)
 		}
+	}
+	if len(opts.Outputs) > 0 {
+		keepOutputs(b.g, opts.Outputs)
 	}
 	onnx, err = m.Marshal()
 	if err != nil {
@@ -206,6 +244,47 @@ func (b *builder) build(info Info) {
 	x = b.g.AddNode("classifier.1", "HardSwish", []string{x}, []string{EmbeddingName})
 	// classifier.2 is Dropout: identity at inference.
 	b.linear("classifier.3", x, embedDim, len(info.Classes), LogitsName)
+}
+
+// keepOutputs makes names the graph's outputs, in that order, and drops
+// the nodes and initializers none of them depends on. Node order stays
+// topological. With all three outputs nothing is dropped.
+func keepOutputs(g *onnxpb.Graph, names []string) {
+	byName := make(map[string]onnxpb.ValueInfo, len(g.Outputs))
+	for _, vi := range g.Outputs {
+		byName[vi.Name] = vi
+	}
+	needed := make(map[string]bool)
+	outputs := make([]onnxpb.ValueInfo, 0, len(names))
+	for _, name := range names {
+		outputs = append(outputs, byName[name])
+		needed[name] = true
+	}
+	keep := make([]bool, len(g.Nodes))
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		for _, out := range n.Outputs {
+			keep[i] = keep[i] || needed[out]
+		}
+		if keep[i] {
+			for _, in := range n.Inputs {
+				needed[in] = true
+			}
+		}
+	}
+	nodes := g.Nodes[:0:0]
+	for i, n := range g.Nodes {
+		if keep[i] {
+			nodes = append(nodes, n)
+		}
+	}
+	inits := g.Initializers[:0:0]
+	for _, t := range g.Initializers {
+		if needed[t.Name] {
+			inits = append(inits, t)
+		}
+	}
+	g.Outputs, g.Nodes, g.Initializers = outputs, nodes, inits
 }
 
 // invertedResidual follows torchvision's InvertedResidual: optional 1x1

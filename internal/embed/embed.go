@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/decode"
@@ -23,7 +24,7 @@ import (
 type Options struct {
 	FPS          float64
 	DecodeThread int  // ffmpeg decoder threads; 0 lets ffmpeg choose
-	SkipBidir    bool // skip B-frames when decoding
+	Fast         bool // skip decoding work the print barely sees (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
@@ -39,7 +40,20 @@ type frame struct {
 }
 
 // Video embeds one video file into a print.
-func Video(ctx context.Context, path string, emb model.Embedder, opts Options) (*vprint.Print, error) {
+// job is one batch on its way through a worker.
+type job struct {
+	seq      int
+	frames   []frame
+	features []float32
+	err      error
+}
+
+// Video embeds one video file into a print. Each embedder is a worker;
+// all must run the same model.
+func Video(ctx context.Context, path string, embs []model.Embedder, opts Options) (*vprint.Print, error) {
+	if len(embs) == 0 {
+		return nil, errors.New("embed: no model session")
+	}
 	if opts.FPS == 0 {
 		opts.FPS = DefaultFPS
 	}
@@ -50,9 +64,9 @@ func Video(ctx context.Context, path string, emb model.Embedder, opts Options) (
 	if info.Still {
 		return nil, fmt.Errorf("%s: %w", path, decode.ErrStillImage)
 	}
-	res := emb.Model()
+	res := embs[0].Model()
 	dopts := decode.Options{FPS: opts.FPS, Width: res.Spec.Pre.Width, Height: res.Spec.Pre.Height,
-		Threads: opts.DecodeThread, SkipBidir: opts.SkipBidir, Partial: opts.Partial}
+		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -75,9 +89,10 @@ func Video(ctx context.Context, path string, emb model.Embedder, opts Options) (
 	}
 	defer reader.Close()
 
-	batch := emb.MaxBatch()
-	// Enough buffers for one batch being embedded and one being filled.
-	free := make(chan []byte, 2*batch+2)
+	batch := embs[0].MaxBatch()
+	// Buffers for a batch in every worker, one being filled, and slack so
+	// ffmpeg never waits on a worker that is about to finish.
+	free := make(chan []byte, (len(embs)+2)*batch+2)
 	for i := 0; i < cap(free); i++ {
 		free <- make([]byte, dopts.FrameBytes())
 	}
@@ -117,52 +132,92 @@ func Video(ctx context.Context, path string, emb model.Embedder, opts Options) (
 		p.Timestamps = make([]float64, 0, total+1)
 		p.Features = make([]float32, 0, (total+1)*dim)
 	}
-	pending := make([]frame, 0, batch)
-	rgb := make([][]byte, 0, batch)
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
+
+	// Workers embed batches in any order; the collector puts them back in
+	// sequence.
+	jobs := make(chan *job, len(embs))
+	done := make(chan *job, len(embs))
+	var workers sync.WaitGroup
+	for _, e := range embs {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			rgb := make([][]byte, 0, batch)
+			for j := range jobs {
+				rgb = rgb[:0]
+				for _, f := range j.frames {
+					rgb = append(rgb, f.rgb)
+				}
+				j.features = make([]float32, len(j.frames)*dim)
+				j.err = e.Embed(ctx, rgb, j.features)
+				done <- j
+			}
+		}()
+	}
+	go func() {
+		workers.Wait()
+		close(done)
+	}()
+	go func() {
+		defer close(jobs)
+		seq := 0
+		for f := range frames {
+			j := &job{seq: seq, frames: append(make([]frame, 0, batch), f)}
+			seq++
+			// Take what is already decoded, up to a batch, without waiting.
+		fill:
+			for len(j.frames) < batch {
+				select {
+				case g, ok := <-frames:
+					if !ok {
+						break fill
+					}
+					j.frames = append(j.frames, g)
+				default:
+					break fill
+				}
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				for range frames {
+				}
+				return
+			}
 		}
-		rgb = rgb[:0]
-		for _, f := range pending {
-			rgb = append(rgb, f.rgb)
-			p.Timestamps = append(p.Timestamps, f.ts)
+	}()
+
+	var embedErr error
+	pending := map[int]*job{}
+	next := 0
+	for j := range done {
+		if j.err != nil {
+			if embedErr == nil {
+				embedErr = j.err
+				cancel()
+			}
+			continue
 		}
-		start := len(p.Features)
-		p.Features = append(p.Features, make([]float32, len(pending)*dim)...)
-		if err := emb.Embed(ctx, rgb, p.Features[start:]); err != nil {
-			return err
+		pending[j.seq] = j
+		for {
+			k, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			for _, f := range k.frames {
+				p.Timestamps = append(p.Timestamps, f.ts)
+				free <- f.rgb
+			}
+			p.Features = append(p.Features, k.features...)
 		}
-		for _, f := range pending {
-			free <- f.rgb
-		}
-		pending = pending[:0]
 		if opts.Progress != nil {
 			opts.Progress(len(p.Timestamps), total)
 		}
-		return nil
 	}
-	for f := range frames {
-		pending = append(pending, f)
-		// Take what is already decoded, up to a batch, without waiting.
-	fill:
-		for len(pending) < batch {
-			select {
-			case g, ok := <-frames:
-				if !ok {
-					break fill
-				}
-				pending = append(pending, g)
-			default:
-				break fill
-			}
-		}
-		if err := flush(); err != nil {
-			cancel()
-			for range frames {
-			}
-			return nil, err
-		}
+	if embedErr != nil {
+		return nil, embedErr
 	}
 	if err := <-decodeErr; err != nil {
 		return nil, err

@@ -100,6 +100,11 @@ var (
 	ErrUnknownModel = errors.New("unknown model")
 	ErrNotInstalled = errors.New("model is not installed")
 	ErrChecksum     = errors.New("model checksum mismatch")
+	// ErrModelFile marks a model given by path that cannot be used: it is
+	// missing, not a regular file, not ONNX, or not an image model.
+	ErrModelFile = errors.New("unusable model file")
+	// ErrUnknownOutput means the model has no output of the asked name.
+	ErrUnknownOutput = errors.New("unknown model output")
 )
 
 // Lookup finds a catalogue entry by id.
@@ -119,6 +124,9 @@ type Resolved struct {
 	Path   string
 	SHA256 string
 	Output Output
+	// Batch is the model's fixed batch size, or 0 when its batch axis is
+	// dynamic; a session never gives it more frames.
+	Batch int
 }
 
 // LooksLikePath tells a model file from a catalogue id.
@@ -161,5 +169,5 @@ func pickOutput(spec Spec, name string) (Output, error) {
 		}
 		names = append(names, o.Name)
 	}
-	return Output{}, fmt.Errorf("model %s has no output %q (it has %s)", spec.ID, name, strings.Join(names, ", "))
+	return Output{}, fmt.Errorf("%w: model %s has no output %q (it has %s)", ErrUnknownOutput, spec.ID, name, strings.Join(names, ", "))
 }

@@ -55,7 +55,7 @@ func Resolve(modelsDir, nameOrPath, outputName string) (Resolved, error) {
 			return Resolved{}, fmt.Errorf("%w %q (vidprint models lists them; a file needs a .onnx name)", ErrUnknownModel, nameOrPath)
 		}
 		if spec.File == "" {
-			return Resolved{}, fmt.Errorf("model %s is user-supplied: pass --model PATH.onnx (%s)", spec.ID, spec.Source)
+			return Resolved{}, fmt.Errorf("%w: %s is user-supplied: pass --model PATH.onnx (%s)", ErrNotInstalled, spec.ID, spec.Source)
 		}
 		path := filepath.Join(modelsDir, spec.File)
 		if _, err := os.Stat(path); err != nil {
@@ -80,14 +80,18 @@ func Resolve(modelsDir, nameOrPath, outputName string) (Resolved, error) {
 func resolveFile(path, outputName string) (Resolved, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("model %s: %w", path, err)
+		return Resolved{}, fmt.Errorf("%w %s: %w", ErrModelFile, path, err)
 	}
-	if st.IsDir() {
-		return Resolved{}, fmt.Errorf("model %s: is a directory", path)
+	if !st.Mode().IsRegular() {
+		what := "not a regular file"
+		if st.IsDir() {
+			what = "is a directory"
+		}
+		return Resolved{}, fmt.Errorf("%w %s: %s", ErrModelFile, path, what)
 	}
 	sum, err := FileSHA256(path)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("model %s: %w", path, err)
+		return Resolved{}, fmt.Errorf("%w %s: %w", ErrModelFile, path, err)
 	}
 	for _, spec := range Catalogue() {
 		if spec.SHA256 == sum {
@@ -100,14 +104,22 @@ func resolveFile(path, outputName string) (Resolved, error) {
 	}
 	inputs, outputs, err := ort.GetInputOutputInfo(path)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("model %s: not a loadable ONNX model: %v", path, err)
+		return Resolved{}, fmt.Errorf("%w %s: not a loadable ONNX model: %v", ErrModelFile, path, err)
 	}
 	if len(inputs) != 1 {
-		return Resolved{}, fmt.Errorf("model %s: has %d inputs, want one image input", path, len(inputs))
+		return Resolved{}, fmt.Errorf("%w %s: it has %d inputs, want one image input", ErrModelFile, path, len(inputs))
 	}
 	in := inputs[0]
-	if len(in.Dimensions) != 4 || in.Dimensions[1] != 3 || in.DataType != ort.TensorElementDataTypeFloat {
-		return Resolved{}, fmt.Errorf("model %s: input %q is %s, want float [N,3,H,W]", path, in.Name, in.Dimensions)
+	if !isFloat(in) || len(in.Dimensions) != 4 || in.Dimensions[1] != 3 {
+		return Resolved{}, fmt.Errorf("%w %s: input %q is %s, want float [N,3,H,W]", ErrModelFile, path, in.Name, describe(in))
+	}
+	// An export without a dynamic batch axis takes one frame at a time.
+	batch := 0
+	switch n := in.Dimensions[0]; {
+	case n == 1:
+		batch = 1
+	case n > 1:
+		return Resolved{}, fmt.Errorf("%w %s: input %q has a fixed batch of %d, want a dynamic batch axis or 1", ErrModelFile, path, in.Name, n)
 	}
 	var chosen *ort.InputOutputInfo
 	var names []string
@@ -117,14 +129,18 @@ func resolveFile(path, outputName string) (Resolved, error) {
 			chosen = &outputs[i]
 		}
 	}
-	if chosen == nil {
-		return Resolved{}, fmt.Errorf("model %s: pick an output with --output (it has %s)", path, strings.Join(names, ", "))
+	switch {
+	case chosen == nil && outputName != "":
+		return Resolved{}, fmt.Errorf("%w: model %s has no output %q (it has %s)", ErrUnknownOutput, path, outputName, strings.Join(names, ", "))
+	case chosen == nil:
+		return Resolved{}, fmt.Errorf("%w: model %s has %d outputs, pick one with --output (it has %s)", ErrUnknownOutput, path, len(outputs), strings.Join(names, ", "))
 	}
+	// A scalar output has no dimensions at all: check the rank first.
 	dims := chosen.Dimensions
-	dim := int(dims[len(dims)-1])
-	if len(dims) != 2 || dim <= 0 {
-		return Resolved{}, fmt.Errorf("model %s: output %q is %s, want [N,D] with a fixed D", path, chosen.Name, dims)
+	if !isFloat(*chosen) || len(dims) != 2 || dims[1] <= 0 {
+		return Resolved{}, fmt.Errorf("%w %s: output %q is %s, want float [N,D] with a fixed D", ErrModelFile, path, chosen.Name, describe(*chosen))
 	}
+	dim := int(dims[1])
 	// The Large entry's contract is torchvision's; any other vector length
 	// gets the same ImageNet contract under a custom id.
 	spec, _ := Lookup("mobilenetv3-large-imagenet")
@@ -138,7 +154,20 @@ func resolveFile(path, outputName string) (Resolved, error) {
 		spec.Pre.Height, spec.Pre.Width = int(h), int(w)
 	}
 	spec.Outputs = []Output{{Name: chosen.Name, Dim: dim}}
-	return Resolved{Spec: spec, Path: path, SHA256: sum, Output: spec.Outputs[0]}, nil
+	return Resolved{Spec: spec, Path: path, SHA256: sum, Output: spec.Outputs[0], Batch: batch}, nil
+}
+
+func isFloat(v ort.InputOutputInfo) bool {
+	return v.OrtValueType == ort.ONNXTypeTensor && v.DataType == ort.TensorElementDataTypeFloat
+}
+
+// describe names a value's type and shape for an error message.
+func describe(v ort.InputOutputInfo) string {
+	if v.OrtValueType != ort.ONNXTypeTensor {
+		return "not a tensor"
+	}
+	dt := strings.ToLower(strings.TrimPrefix(v.DataType.String(), "ONNX_TENSOR_ELEMENT_DATA_TYPE_"))
+	return dt + " " + v.Dimensions.String()
 }
 
 // SessionOptions tune inference.
@@ -175,6 +204,9 @@ func NewSession(res Resolved, opts SessionOptions) (*Session, error) {
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 8
+	}
+	if res.Batch > 0 {
+		opts.Batch = min(opts.Batch, res.Batch)
 	}
 	so, err := ort.NewSessionOptions()
 	if err != nil {
@@ -219,6 +251,9 @@ func (s *Session) MaxBatch() int { return s.batch }
 // Embed runs the model on up to MaxBatch RGB frames (Width*Height*3 bytes
 // each, in the contract's size) and writes the vectors to out.
 func (s *Session) Embed(ctx context.Context, frames [][]byte, out []float32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	n := len(frames)
 	pre := s.res.Spec.Pre
 	dim := s.res.Output.Dim
@@ -257,9 +292,24 @@ func (s *Session) Embed(ctx context.Context, frames [][]byte, out []float32) err
 	if err != nil {
 		return fmt.Errorf("embed: run options: %w", err)
 	}
-	defer runOpts.Destroy()
-	stop := context.AfterFunc(ctx, func() { runOpts.Terminate() })
-	defer stop()
+	// A cancel asks the run to stop. stop() does not wait for a terminate
+	// already under way, so the lock keeps it off released run options.
+	var mu sync.Mutex
+	released := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !released {
+			runOpts.Terminate()
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		released = true
+		runOpts.Destroy()
+	}()
 	if err := s.sess.RunWithOptions([]ort.Value{in}, []ort.Value{outT}, runOpts); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

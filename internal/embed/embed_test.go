@@ -1,0 +1,146 @@
+package embed
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/testutil"
+)
+
+// fakeModel "embeds" a frame as its mean red, green and blue, after a
+// random delay so that workers finish out of order.
+type fakeModel struct {
+	batch   int
+	calls   atomic.Int32
+	failAt  int32 // fail on this call (1-based); 0 never
+	maxSeen atomic.Int32
+}
+
+func (f *fakeModel) Model() model.Resolved {
+	return model.Resolved{
+		Spec:   model.Spec{ID: "fake", Pre: model.Preprocess{Width: 16, Height: 16}},
+		SHA256: "0000000000000000000000000000000000000000000000000000000000000000",
+		Output: model.Output{Name: "rgb", Dim: 3},
+	}
+}
+func (f *fakeModel) MaxBatch() int { return f.batch }
+func (f *fakeModel) Close() error  { return nil }
+func (f *fakeModel) Embed(ctx context.Context, frames [][]byte, out []float32) error {
+	n := f.calls.Add(1)
+	if int32(len(frames)) > f.maxSeen.Load() {
+		f.maxSeen.Store(int32(len(frames)))
+	}
+	if n == f.failAt {
+		return errors.New("model exploded")
+	}
+	time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+	for i, fr := range frames {
+		var s [3]float32
+		for p := 0; p < len(fr); p += 3 {
+			s[0] += float32(fr[p])
+			s[1] += float32(fr[p+1])
+			s[2] += float32(fr[p+2])
+		}
+		for c := range 3 {
+			out[i*3+c] = s[c] / float32(len(fr)/3)
+		}
+	}
+	return ctx.Err()
+}
+
+// A video that fades from black to white: each sample's brightness tells
+// its time, so rows out of order would show.
+func fadeVideo(t *testing.T) string {
+	return testutil.FFmpegGen(t, t.TempDir(), "fade.mp4", "-f", "lavfi",
+		"-i", "color=white:size=64x64:rate=25,fade=in:st=0:d=8", "-t", "8",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+}
+
+func TestRowsStayInOrderAcrossWorkers(t *testing.T) {
+	video := fadeVideo(t)
+	for _, tc := range []struct{ workers, batch int }{{1, 1}, {3, 1}, {2, 4}, {4, 8}} {
+		embs := make([]model.Embedder, tc.workers)
+		fakes := make([]*fakeModel, tc.workers)
+		for i := range embs {
+			fakes[i] = &fakeModel{batch: tc.batch}
+			embs[i] = fakes[i]
+		}
+		var progressed int
+		p, err := Video(context.Background(), video, embs, Options{Progress: func(done, total int) { progressed = done }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Frames() != 40 || progressed != 40 || p.Dim != 3 || p.Model.ID != "fake" {
+			t.Fatalf("workers=%d batch=%d: %d frames (progress %d), dim %d", tc.workers, tc.batch, p.Frames(), progressed, p.Dim)
+		}
+		for i := 1; i < p.Frames(); i++ {
+			if p.Timestamps[i] <= p.Timestamps[i-1] || p.Row(i)[0] < p.Row(i - 1)[0] {
+				t.Fatalf("workers=%d batch=%d: row %d (t=%.1f, %.1f) out of order after (t=%.1f, %.1f)", tc.workers, tc.batch,
+					i, p.Timestamps[i], p.Row(i)[0], p.Timestamps[i-1], p.Row(i - 1)[0])
+			}
+		}
+		for _, f := range fakes {
+			if int(f.maxSeen.Load()) > tc.batch {
+				t.Fatalf("a batch of %d exceeds the limit %d", f.maxSeen.Load(), tc.batch)
+			}
+		}
+		if p.Source.Name != "fade.mp4" || p.Source.Size == 0 || len(p.Source.SHA256) != 64 || p.Source.Width != 64 {
+			t.Fatalf("source = %+v", p.Source)
+		}
+	}
+}
+
+func TestModelErrorStopsTheRun(t *testing.T) {
+	video := fadeVideo(t)
+	embs := []model.Embedder{&fakeModel{batch: 1, failAt: 5}, &fakeModel{batch: 1}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Video(context.Background(), video, embs, Options{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != "model exploded" {
+			t.Fatalf("got %v, want the model's error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a failing model hung the pipeline")
+	}
+}
+
+func TestCancelStopsTheRun(t *testing.T) {
+	video := testutil.TestVideo(t, t.TempDir(), "long.mp4", 320, 240, "25", 60)
+	ctx, cancel := context.WithCancel(context.Background())
+	embs := []model.Embedder{&fakeModel{batch: 2}, &fakeModel{batch: 2}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Video(ctx, video, embs, Options{Progress: func(done, total int) {
+			if done >= 10 {
+				cancel()
+			}
+		}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want context.Canceled", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("cancel did not stop the pipeline")
+	}
+}
+
+func TestBadVideoIsReportedBeforeWork(t *testing.T) {
+	f := &fakeModel{batch: 1}
+	_, err := Video(context.Background(), "/nonexistent/x.mp4", []model.Embedder{f}, Options{})
+	if !errors.Is(err, decode.ErrNotFound) || f.calls.Load() != 0 {
+		t.Fatalf("got %v after %d model calls", err, f.calls.Load())
+	}
+}
