@@ -17,15 +17,17 @@ import (
 )
 
 type embedOptions struct {
-	out     string
-	fps     float64
-	model   string
-	output  string
-	threads int
-	batch   int
-	partial bool
-	fast    bool
-	workers int
+	out           string
+	fps           float64
+	model         string
+	output        string
+	threads       int
+	batch         int
+	partial       bool
+	fast          bool
+	exact         bool
+	workers       int
+	decodeThreads int
 }
 
 func newEmbedCmd(g *globals) *cobra.Command {
@@ -50,8 +52,10 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.IntVar(&o.batch, "batch", 1, "frames per inference batch")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
-	f.BoolVar(&o.fast, "fast", false, "skip decoding work the print barely sees (deblocking, unreferenced frames); see the README")
-	f.IntVar(&o.workers, "workers", 0, "parallel inference sessions (default: one per core)")
+	f.BoolVar(&o.fast, "fast", false, "also skip decoding frames no other frame refers to: faster, samples may move by a frame (see the README)")
+	f.BoolVar(&o.exact, "exact", false, "decode every pixel, deblocking included (slower; see the README)")
+	f.IntVar(&o.decodeThreads, "decode-threads", 0, "ffmpeg decoder threads (default: one less than the cores, at least one)")
+	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more load only while frames wait for the model (default: one per core)")
 	return cmd
 }
 
@@ -88,20 +92,11 @@ func outputPaths(videos []string, out string) ([]string, error) {
 	return paths, nil
 }
 
-// sessions holds the inference workers of one run.
-type sessions []model.Embedder
-
-func (s sessions) Close() {
-	for _, e := range s {
-		e.Close()
-	}
-}
-
-// openModel loads the model once per worker. Several one-thread sessions
-// beat one session with several threads at this model's size (see the
-// README's measurements), and a worker idles while ffmpeg is the
-// bottleneck.
-func openModel(g *globals, name, output string, workers, threads, batch int) (sessions, error) {
+// openModel resolves the model and starts loading one session per worker
+// in the background. Several one-thread sessions beat one session with
+// several threads at this model's size (see the README's measurements),
+// and a worker idles while ffmpeg is the bottleneck.
+func openModel(g *globals, name, output string, workers, threads, batch int) (*embed.Pool, error) {
 	if err := model.InitRuntime(g.dirs.ORTLibrary()); err != nil {
 		return nil, err
 	}
@@ -112,16 +107,7 @@ func openModel(g *globals, name, output string, workers, threads, batch int) (se
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	var all sessions
-	for range workers {
-		s, err := model.NewSession(res, model.SessionOptions{Threads: threads, Batch: batch})
-		if err != nil {
-			all.Close()
-			return nil, err
-		}
-		all = append(all, s)
-	}
-	return all, nil
+	return embed.Load(res, workers, model.SessionOptions{Threads: threads, Batch: batch}), nil
 }
 
 func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) error {
@@ -130,6 +116,14 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 	}
 	if o.threads < 1 || o.threads > 256 || o.workers < 0 || o.workers > 256 {
 		return usageError("embed: --threads must be in 1..256 and --workers in 0..256")
+	}
+	if o.fast && o.exact {
+		return usageError("embed: --fast and --exact exclude each other")
+	}
+	if o.decodeThreads == 0 {
+		// On two cores ffmpeg's frame threads cost more CPU than they give
+		// back when the model needs the other core (see the README).
+		o.decodeThreads = max(1, runtime.NumCPU()-1)
 	}
 	if o.batch < 1 || o.batch > 256 {
 		return usageError("embed: --batch must be in 1..256, got %d", o.batch)
@@ -143,11 +137,11 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			return withCode(exitOutput, err)
 		}
 	}
-	sess, err := openModel(g, o.model, o.output, o.workers, o.threads, o.batch)
+	pool, err := openModel(g, o.model, o.output, o.workers, o.threads, o.batch)
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	defer pool.Close()
 
 	ctx := cmd.Context()
 	bar := g.bar("frames")
@@ -160,8 +154,8 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		}
 		bar.Start(label)
 		start := time.Now()
-		p, err := embed.Video(ctx, video, sess, embed.Options{
-			FPS: o.fps, Fast: o.fast, Partial: o.partial, Progress: bar.Update,
+		p, err := embed.Video(ctx, video, pool, embed.Options{
+			FPS: o.fps, Fast: o.fast, Exact: o.exact, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
 		})
 		if err == nil {
 			err = vprint.WriteFile(outs[i], p)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -12,8 +13,10 @@ import (
 // globals are the options every command shares; passed explicitly, not
 // kept in package variables.
 type globals struct {
-	quiet bool
-	dirs  assets.Dirs
+	quiet       bool
+	dirs        assets.Dirs
+	cpuProfile  string
+	stopProfile func()
 }
 
 func (g *globals) bar(unit string) *progress.Bar {
@@ -30,6 +33,27 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a Go CPU profile here (for developers)")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return withCode(exitOutput, err)
+		}
+		g.stopProfile = func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if g.stopProfile != nil {
+			g.stopProfile()
+		}
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s: %v (see vidprint %s --help)", c.Name(), err, c.Name())
 	})

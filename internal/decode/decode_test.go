@@ -19,11 +19,7 @@ var small = Options{FPS: 5, Width: 32, Height: 32}
 func readAll(t *testing.T, path string, opts Options) ([]float64, [][]byte, error) {
 	t.Helper()
 	ctx := context.Background()
-	info, err := Probe(ctx, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := Open(ctx, path, info, opts)
+	r, err := Open(ctx, path, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -288,11 +284,7 @@ func TestCancel(t *testing.T) {
 	dir := t.TempDir()
 	path := testutil.TestVideo(t, dir, "long.mp4", 320, 240, "25", 20)
 	ctx, cancel := context.WithCancel(context.Background())
-	info, err := Probe(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(ctx, path, info, small)
+	r, err := Open(ctx, path, small)
 	if err != nil {
 		t.Fatal(err)
 	}

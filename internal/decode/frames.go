@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -20,9 +21,12 @@ type Options struct {
 	Height int     // model input height
 	// Threads for ffmpeg's decoder; 0 lets ffmpeg choose.
 	Threads int
-	// Fast skips decoding work a 224x224 print barely sees: the deblocking
-	// filter, and frames no other frame refers to (samples then take the
-	// nearest decoded frame). bench/ measures what it costs the print.
+	// By default the decoder skips its deblocking filter: a frame shrunk to
+	// the model's 224x224 input does not show the block edges it smooths,
+	// and decoding gets about a fifth cheaper. Exact decodes every pixel.
+	Exact bool
+	// Fast also skips frames no other frame refers to; a sample then takes
+	// the nearest decoded frame. The README measures what it costs.
 	Fast bool
 	// Partial accepts a video whose decoding stops early, keeping the frames
 	// before the damage, instead of failing.
@@ -36,6 +40,9 @@ func (o Options) validate() error {
 	if !(o.FPS > 0 && o.FPS <= 120) {
 		return fmt.Errorf("fps must be in (0, 120], got %g", o.FPS)
 	}
+	if o.Exact && o.Fast {
+		return errors.New("exact and fast decoding exclude each other")
+	}
 	if o.Width < 8 || o.Height < 8 || o.Width > 4096 || o.Height > 4096 {
 		return fmt.Errorf("bad frame size %dx%d", o.Width, o.Height)
 	}
@@ -44,18 +51,21 @@ func (o Options) validate() error {
 
 // Reader yields sampled frames from a running ffmpeg.
 type Reader struct {
-	ctx    context.Context
-	path   string
-	info   Info
-	opts   Options
-	cmd    *exec.Cmd
-	stdout io.ReadCloser
-	times  chan float64
-	log    *ffmpegLog
-	logWG  sync.WaitGroup
-	frames int
-	lastTS float64
-	closed bool
+	ctx       context.Context
+	path      string
+	probed    chan probeResult
+	probeOnce sync.Once
+	probeErr  error
+	info      Info
+	opts      Options
+	cmd       *exec.Cmd
+	stdout    io.ReadCloser
+	times     chan float64
+	log       *ffmpegLog
+	logWG     sync.WaitGroup
+	frames    int
+	lastTS    float64
+	closed    bool
 }
 
 // Args builds the ffmpeg command line; exposed for tests and benchmarks.
@@ -64,8 +74,11 @@ func Args(path string, opts Options) []string {
 	if opts.Threads > 0 {
 		args = append(args, "-threads", strconv.Itoa(opts.Threads))
 	}
-	if opts.Fast {
-		args = append(args, "-skip_loop_filter", "all", "-skip_frame", "noref")
+	if !opts.Exact {
+		args = append(args, "-skip_loop_filter", "all")
+		if opts.Fast {
+			args = append(args, "-skip_frame", "noref")
+		}
 	}
 	// fps picks, for each point of the 1/FPS grid, the frame shown there;
 	// eof_action=pass keeps a video shorter than one interval from giving
@@ -79,30 +92,52 @@ func Args(path string, opts Options) []string {
 	return args
 }
 
-// Open starts decoding path, which Probe described as info.
-func Open(ctx context.Context, path string, info Info, opts Options) (*Reader, error) {
+// probeResult is what ffprobe said, delivered once.
+type probeResult struct {
+	info Info
+	err  error
+}
+
+// Open starts decoding path. ffprobe runs beside ffmpeg rather than before
+// it, so its start-up costs no wall time. The last Next waits for it: a
+// file that is not a video gets ffprobe's precise error, and a still image
+// is refused.
+func Open(ctx context.Context, path string, opts Options) (*Reader, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if info.Still {
-		return nil, fmt.Errorf("%s: %w", path, ErrStillImage)
+	if err := CheckFile(path); err != nil {
+		return nil, err
 	}
+	probed := make(chan probeResult, 1)
+	go func() {
+		info, err := Probe(ctx, path)
+		probed <- probeResult{info, err}
+	}()
 	cmd := exec.CommandContext(ctx, "ffmpeg", Args(path, opts)...)
-	stdout, err := cmd.StdoutPipe()
+	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
+	// Room for several whole frames: ffmpeg then writes a frame without
+	// waiting for us, and each side wakes up once per frame, not per 64 KiB.
+	growPipe(pw, 4*opts.FrameBytes())
+	cmd.Stdout = pw
+	var stdout io.ReadCloser = pr
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	pw.Close() // the child holds its own copy
+	if err != nil {
+		pr.Close()
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, fmt.Errorf("%w: ffmpeg not found on PATH (run make deps)", ErrMissingTool)
 		}
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
-	r := &Reader{ctx: ctx, path: path, info: info, opts: opts, cmd: cmd, stdout: stdout,
+	r := &Reader{ctx: ctx, path: path, probed: probed, opts: opts, cmd: cmd, stdout: stdout,
 		times: make(chan float64, 1024), log: &ffmpegLog{}}
 	r.logWG.Add(1)
 	go func() {
@@ -113,8 +148,18 @@ func Open(ctx context.Context, path string, info Info, opts Options) (*Reader, e
 	return r, nil
 }
 
-// Info is what Probe said about the video.
-func (r *Reader) Info() Info { return r.info }
+// Info is what ffprobe said about the video. It waits for ffprobe, and
+// may be called from any goroutine.
+func (r *Reader) Info() (Info, error) {
+	r.probeOnce.Do(func() {
+		res := <-r.probed
+		r.info, r.probeErr = res.info, res.err
+		if r.probeErr == nil && r.info.Still {
+			r.probeErr = fmt.Errorf("%s: %w", r.path, ErrStillImage)
+		}
+	})
+	return r.info, r.probeErr
+}
 
 // Next fills buf (FrameBytes long) with the next sample and returns its
 // time in seconds. It returns io.EOF after the last sample, once ffmpeg has
@@ -155,6 +200,9 @@ func (r *Reader) finish() error {
 	waitErr := r.cmd.Wait()
 	if ctxErr := r.ctxErr(); ctxErr != nil {
 		return ctxErr
+	}
+	if _, err := r.Info(); err != nil {
+		return err
 	}
 	if waitErr != nil {
 		return fmt.Errorf("%s: %w: %s", r.path, ErrDecode, r.log.lastError("ffmpeg "+waitErr.Error()))

@@ -12,11 +12,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/decode"
-	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -24,7 +24,8 @@ import (
 type Options struct {
 	FPS          float64
 	DecodeThread int  // ffmpeg decoder threads; 0 lets ffmpeg choose
-	Fast         bool // skip decoding work the print barely sees (decode.Options.Fast)
+	Exact        bool // decode every pixel (decode.Options.Exact)
+	Fast         bool // skip unreferenced frames too (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
@@ -39,7 +40,6 @@ type frame struct {
 	ts  float64
 }
 
-// Video embeds one video file into a print.
 // job is one batch on its way through a worker.
 type job struct {
 	seq      int
@@ -48,28 +48,22 @@ type job struct {
 	err      error
 }
 
-// Video embeds one video file into a print. Each embedder is a worker;
-// all must run the same model.
-func Video(ctx context.Context, path string, embs []model.Embedder, opts Options) (*vprint.Print, error) {
-	if len(embs) == 0 {
-		return nil, errors.New("embed: no model session")
-	}
+// Video embeds one video file into a print with the pool's sessions.
+func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.Print, error) {
 	if opts.FPS == 0 {
 		opts.FPS = DefaultFPS
 	}
-	info, err := decode.Probe(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Still {
-		return nil, fmt.Errorf("%s: %w", path, decode.ErrStillImage)
-	}
-	res := embs[0].Model()
+	res := pool.Model()
 	dopts := decode.Options{FPS: opts.FPS, Width: res.Spec.Pre.Width, Height: res.Spec.Pre.Height,
-		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial}
+		Threads: opts.DecodeThread, Exact: opts.Exact, Fast: opts.Fast, Partial: opts.Partial}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	reader, err := decode.Open(ctx, path, dopts)
+	if err != nil {
+		return nil, err
+	}
+	defer reader.Close()
 
 	// The source hash runs beside decoding; it reads the file once more.
 	type hashResult struct {
@@ -83,21 +77,20 @@ func Video(ctx context.Context, path string, embs []model.Embedder, opts Options
 		hashed <- hashResult{sum, size, err}
 	}()
 
-	reader, err := decode.Open(ctx, path, info, dopts)
-	if err != nil {
-		return nil, err
-	}
-	defer reader.Close()
-
-	batch := embs[0].MaxBatch()
+	batch := pool.Batch()
 	// Buffers for a batch in every worker, one being filled, and slack so
 	// ffmpeg never waits on a worker that is about to finish.
-	free := make(chan []byte, (len(embs)+2)*batch+2)
+	free := make(chan []byte, (pool.Size()+2)*batch+2)
 	for i := 0; i < cap(free); i++ {
 		free <- make([]byte, dopts.FrameBytes())
 	}
 	frames := make(chan frame, cap(free))
+	probed := make(chan decode.Info, 1)
 	decodeErr := make(chan error, 1)
+	go func() {
+		info, _ := reader.Info() // the reader reports its errors itself
+		probed <- info
+	}()
 	go func() {
 		defer close(frames)
 		for {
@@ -121,27 +114,46 @@ func Video(ctx context.Context, path string, embs []model.Embedder, opts Options
 		}
 	}()
 
-	total := decode.ExpectedFrames(info, opts.FPS)
+	total := 0
+	var info decode.Info
+	gotInfo := false
 	dim := res.Output.Dim
 	p := &vprint.Print{
 		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
 		Dim:   dim,
 		FPS:   opts.FPS,
 	}
-	if total > 0 {
-		p.Timestamps = make([]float64, 0, total+1)
-		p.Features = make([]float32, 0, (total+1)*dim)
-	}
 
 	// Workers embed batches in any order; the collector puts them back in
-	// sequence.
-	jobs := make(chan *job, len(embs))
-	done := make(chan *job, len(embs))
+	// sequence. Worker 0 starts at once; the others join only once batches
+	// queue up behind it (the model, not ffmpeg, is then the bottleneck).
+	jobs := make(chan *job, pool.Size())
+	done := make(chan *job, pool.Size())
+	backlog := make(chan struct{})
+	noMoreJobs := make(chan struct{})
 	var workers sync.WaitGroup
-	for _, e := range embs {
+	for i := range pool.Size() {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
+			if i > 0 {
+				select {
+				case <-backlog:
+				case <-noMoreJobs:
+					return
+				}
+			}
+			e, err := pool.Session(ctx, i)
+			if err != nil {
+				// Let another worker take the jobs; report only if none can.
+				if i == 0 {
+					for j := range jobs {
+						j.err = err
+						done <- j
+					}
+				}
+				return
+			}
 			rgb := make([][]byte, 0, batch)
 			for j := range jobs {
 				rgb = rgb[:0]
@@ -160,7 +172,9 @@ func Video(ctx context.Context, path string, embs []model.Embedder, opts Options
 	}()
 	go func() {
 		defer close(jobs)
-		seq := 0
+		defer close(noMoreJobs)
+		seq, waited := 0, 0
+		var backlogOnce sync.Once
 		for f := range frames {
 			j := &job{seq: seq, frames: append(make([]frame, 0, batch), f)}
 			seq++
@@ -179,6 +193,17 @@ func Video(ctx context.Context, path string, embs []model.Embedder, opts Options
 			}
 			select {
 			case jobs <- j:
+				waited = 0
+				continue
+			default:
+			}
+			// The queue is full. When that persists once the first session
+			// runs, the model, not ffmpeg, is the bottleneck.
+			if waited++; waited >= 8 && pool.Loaded() > 0 {
+				backlogOnce.Do(func() { close(backlog) })
+			}
+			select {
+			case jobs <- j:
 			case <-ctx.Done():
 				for range frames {
 				}
@@ -191,6 +216,16 @@ func Video(ctx context.Context, path string, embs []model.Embedder, opts Options
 	pending := map[int]*job{}
 	next := 0
 	for j := range done {
+		if !gotInfo {
+			select {
+			case info = <-probed:
+				gotInfo = true
+				total = decode.ExpectedFrames(info, opts.FPS)
+				p.Timestamps = slices.Grow(p.Timestamps, total+1)
+				p.Features = slices.Grow(p.Features, (total+1)*dim)
+			default:
+			}
+		}
 		if j.err != nil {
 			if embedErr == nil {
 				embedErr = j.err
@@ -221,6 +256,9 @@ func Video(ctx context.Context, path string, embs []model.Embedder, opts Options
 	}
 	if err := <-decodeErr; err != nil {
 		return nil, err
+	}
+	if !gotInfo {
+		info = <-probed
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

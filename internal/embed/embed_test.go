@@ -18,7 +18,8 @@ import (
 type fakeModel struct {
 	batch   int
 	calls   atomic.Int32
-	failAt  int32 // fail on this call (1-based); 0 never
+	failAt  int32         // fail on this call (1-based); 0 never
+	delay   time.Duration // per frame; 0 means a random few milliseconds
 	maxSeen atomic.Int32
 }
 
@@ -39,7 +40,11 @@ func (f *fakeModel) Embed(ctx context.Context, frames [][]byte, out []float32) e
 	if n == f.failAt {
 		return errors.New("model exploded")
 	}
-	time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+	if f.delay > 0 {
+		time.Sleep(f.delay * time.Duration(len(frames)))
+	} else {
+		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+	}
 	for i, fr := range frames {
 		var s [3]float32
 		for p := 0; p < len(fr); p += 3 {
@@ -72,7 +77,7 @@ func TestRowsStayInOrderAcrossWorkers(t *testing.T) {
 			embs[i] = fakes[i]
 		}
 		var progressed int
-		p, err := Video(context.Background(), video, embs, Options{Progress: func(done, total int) { progressed = done }})
+		p, err := Video(context.Background(), video, Ready(embs...), Options{Progress: func(done, total int) { progressed = done }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +106,7 @@ func TestModelErrorStopsTheRun(t *testing.T) {
 	embs := []model.Embedder{&fakeModel{batch: 1, failAt: 5}, &fakeModel{batch: 1}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Video(context.Background(), video, embs, Options{})
+		_, err := Video(context.Background(), video, Ready(embs...), Options{})
 		done <- err
 	}()
 	select {
@@ -120,7 +125,7 @@ func TestCancelStopsTheRun(t *testing.T) {
 	embs := []model.Embedder{&fakeModel{batch: 2}, &fakeModel{batch: 2}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Video(ctx, video, embs, Options{Progress: func(done, total int) {
+		_, err := Video(ctx, video, Ready(embs...), Options{Progress: func(done, total int) {
 			if done >= 10 {
 				cancel()
 			}
@@ -139,8 +144,41 @@ func TestCancelStopsTheRun(t *testing.T) {
 
 func TestBadVideoIsReportedBeforeWork(t *testing.T) {
 	f := &fakeModel{batch: 1}
-	_, err := Video(context.Background(), "/nonexistent/x.mp4", []model.Embedder{f}, Options{})
+	_, err := Video(context.Background(), "/nonexistent/x.mp4", Ready(f), Options{})
 	if !errors.Is(err, decode.ErrNotFound) || f.calls.Load() != 0 {
 		t.Fatalf("got %v after %d model calls", err, f.calls.Load())
+	}
+}
+
+// A second session loads only while frames wait for the model.
+func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
+	video := fadeVideo(t)
+	for _, tc := range []struct {
+		name      string
+		delay     time.Duration
+		wantGrown bool
+	}{
+		{"fast model", time.Nanosecond, false},
+		{"slow model", 30 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var made atomic.Int32
+			res := (&fakeModel{}).Model()
+			pool := newPool(res, model.SessionOptions{Batch: 1}, 3, func() (model.Embedder, error) {
+				made.Add(1)
+				return &fakeModel{batch: 1, delay: tc.delay}, nil
+			})
+			defer pool.Close()
+			p, err := Video(context.Background(), video, pool, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Frames() != 40 {
+				t.Fatalf("%d frames", p.Frames())
+			}
+			if grown := made.Load() > 1; grown != tc.wantGrown {
+				t.Fatalf("%d sessions loaded; want growth %v", made.Load(), tc.wantGrown)
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vidprint/vidprint/internal/assets"
@@ -47,5 +49,51 @@ func BenchmarkEmbed(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/frame")
 			})
 		}
+	}
+}
+
+// BenchmarkEmbedParallel runs one single-thread session per core at once:
+// the model's own throughput on all cores. ns/op is per frame.
+func BenchmarkEmbedParallel(b *testing.B) {
+	dirs := assets.Default()
+	if err := InitRuntime(testutil.ORTLibrary(b)); err != nil {
+		b.Fatal(err)
+	}
+	res, err := Resolve(dirs.ModelsDir(), Default, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("sessions=%d", workers), func(b *testing.B) {
+			sessions := make([]*Session, workers)
+			for i := range sessions {
+				if sessions[i], err = NewSession(res, SessionOptions{Threads: 1, Batch: 1}); err != nil {
+					b.Fatal(err)
+				}
+				defer sessions[i].Close()
+			}
+			frame := make([]byte, 224*224*3)
+			for j := range frame {
+				frame[j] = byte(j * 7)
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for _, s := range sessions {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out := make([]float32, res.Output.Dim)
+					for next.Add(1) <= int64(b.N) {
+						if err := s.Embed(context.Background(), [][]byte{frame}, out); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		})
 	}
 }
