@@ -269,7 +269,8 @@ func TestEmbedUnwritableOutput(t *testing.T) {
 func TestEmbedInterrupt(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
-	testutil.TestVideo(t, dir, "long.mp4", 640, 360, "25", 60)
+	// An hour at one frame per second: quick to make, 18000 samples to embed.
+	testutil.TestVideo(t, dir, "long.mp4", 320, 240, "1", 3600)
 	cmd := exec.Command(binary, "embed", "long.mp4", "-o", "long.vprint")
 	cmd.Dir = dir
 	var stderr bytes.Buffer
@@ -277,8 +278,10 @@ func TestEmbedInterrupt(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(2 * time.Second)
 	cmd.Process.Signal(syscall.SIGINT)
+	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {

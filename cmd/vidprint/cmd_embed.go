@@ -55,7 +55,7 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	f.BoolVar(&o.fast, "fast", false, "also skip decoding frames no other frame refers to: faster, samples may move by a frame (see the README)")
 	f.BoolVar(&o.exact, "exact", false, "decode every pixel, deblocking included (slower; see the README)")
 	f.IntVar(&o.decodeThreads, "decode-threads", 0, "ffmpeg decoder threads (default: one less than the cores, at least one)")
-	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more load only while frames wait for the model (default: one per core)")
+	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more than one load only while frames wait for the model (default: one less than the cores, at least one)")
 	return cmd
 }
 
@@ -105,7 +105,9 @@ func openModel(g *globals, name, output string, workers, threads, batch int) (*e
 		return nil, err
 	}
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		// ffmpeg needs a core too: on two cores a second session only
+		// competes with it (see the README).
+		workers = max(1, runtime.NumCPU()-1)
 	}
 	return embed.Load(res, workers, model.SessionOptions{Threads: threads, Batch: batch}), nil
 }
