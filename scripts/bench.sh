@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: vidprint embed against ffmpeg's decode-only time on the same
-# files in the same run, the model's own throughput, and peak memory.
+# files in the same run (interleaved, best of $BENCH_RUNS), the model's own
+# throughput, peak memory, and what --fast costs the print.
 # Writes a markdown report to out/bench.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,28 +12,23 @@ mkdir -p "$b" out
 runs=${BENCH_RUNS:-3}
 
 go build -o bin/vidprint ./cmd/vidprint
-go build -o bin/printcmp ./bench/printcmp
+
 
 # Benchmark files, made once from real footage.
-h264=$b/minions_720p_h264.mp4
+h264=$b/minions_720p_h264.mp4 # 60 s, 1280x720 H.264 with B-frames: decode-bound
 [ -s "$h264" ] || ffmpeg -v error -nostdin -i "$data/minions.mp4" -vf scale=1280:720 \
   -c:v libx264 -preset medium -crf 22 -an -y "$h264"
-long=$b/vtest_x8_384x288_mpeg4.avi
+long=$b/vtest_x8_384x288_mpeg4.avi # 640 s, low resolution, cheap to decode: model-bound
 [ -s "$long" ] || ffmpeg -v error -nostdin -stream_loop 7 -i "$data/vtest.avi" -vf scale=384:288 \
   -c:v mpeg4 -q:v 4 -an -y "$long"
-cheap=$data/vtest.avi
+cheap=$data/vtest.avi # 80 s, 768x576 MS-MPEG-4
 
-# best WALL_SECONDS PEAK_KB of $runs runs of a command
-best() {
-  local bw=999999 bm=0 w m
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o "$b/.time" "$@" >/dev/null 2>"$b/.err" || { cat "$b/.err" >&2; return 1; }
-    read -r w m <"$b/.time"
-    if awk "BEGIN{exit !($w < $bw)}"; then bw=$w; fi
-    [ "$m" -gt "$bm" ] && bm=$m
-  done
-  echo "$bw $bm"
+# timed WALL_S PEAK_KB for one run; stderr of the command goes to $b/.err
+timed() {
+  /usr/bin/time -f '%e %M' -o "$b/.time" "$@" >/dev/null 2>"$b/.err" || { cat "$b/.err" >&2; return 1; }
+  cat "$b/.time"
 }
+minf() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "" || a < b) ? a : b}'; }
 
 frames() { bin/vidprint info --json "$1" | sed -n 's/.*"frames": \([0-9]*\).*/\1/p'; }
 desc() { ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,width,height:format=duration \
@@ -42,41 +38,59 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 {
   echo "## make bench, $(date -u +%Y-%m-%d)"
   echo
-  echo "Machine: $cpu, $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3); best of $runs runs."
+  echo "Machine: $cpu, $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3)."
+  echo "Each row: ffmpeg's decode-only time (\`ffmpeg -i F -f null -\`) and vidprint embed on the same file, runs interleaved, best of $runs."
   echo
-  echo "| file | decode-only (ffmpeg -i F -f null -) | vidprint embed | ratio | frames | embed rate | peak RSS |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| file | mode | decode-only | vidprint embed | ratio | frames | embed rate | peak RSS vidprint / ffmpeg |"
+  echo "|---|---|---|---|---|---|---|---|"
 } >out/bench.md
 
-row() { # label file [embed flags...]
-  local label=$1 f=$2; shift 2
-  read -r dw _ < <(best ffmpeg -v error -nostdin -i "$f" -f null -)
-  read -r ew em < <(best bin/vidprint embed -q "$f" -o "$b/out.vprint" "$@")
-  local n
-  n=$(frames "$b/out.vprint")
-  cp "$b/out.vprint" "$b/$(basename "$f").$label.vprint"
-  printf '| %s (%s)%s | %.2f s | %.2f s | **%.2f** | %d | %.0f frames/s | %d MB |\n' \
-    "$(basename "$f")" "$(desc "$f")" "${*:+ $*}" "$dw" "$ew" "$(awk "BEGIN{print $ew/$dw}")" "$n" \
-    "$(awk "BEGIN{print $n/$ew}")" $((em / 1024)) >>out/bench.md
+# bench FILE MODE... : one row per mode, all measured in the same loop.
+bench() {
+  local f=$1; shift
+  local -A best rss
+  local dbest="" w m
+  for _ in $(seq "$runs"); do
+    read -r w _ < <(timed ffmpeg -v error -nostdin -i "$f" -f null -)
+    dbest=$(minf "$w" "$dbest")
+    for mode in "$@"; do
+      local flags=()
+      [ "$mode" = default ] || flags=("--$mode")
+      read -r w m < <(timed bin/vidprint embed -q --peak-rss "$f" -o "$b/$(basename "$f").$mode.vprint" "${flags[@]}")
+      best[$mode]=$(minf "$w" "${best[$mode]:-}")
+      rss[$mode]="$(sed -n 's/^peak RSS \([0-9]*\) kB/\1/p' "$b/.err") $m"
+    done
+  done
+  for mode in "$@"; do
+    local n own all
+    n=$(frames "$b/$(basename "$f").$mode.vprint")
+    read -r own all <<<"${rss[$mode]}"
+    printf '| %s (%s) | %s | %.2f s | %.2f s | **%.2f** | %d | %.0f frames/s | %d / %d MB |\n' \
+      "$(basename "$f")" "$(desc "$f")" "$mode" "$dbest" "${best[$mode]}" \
+      "$(awk -v e="${best[$mode]}" -v d="$dbest" 'BEGIN{print e/d}')" "$n" \
+      "$(awk -v n="$n" -v e="${best[$mode]}" 'BEGIN{print n/e}')" $((own / 1024)) $((all / 1024)) >>out/bench.md
+  done
 }
 
-row default "$h264"
-row fast "$h264" --fast
-row default "$cheap"
-row default "$long"
+bench "$h264" default fast exact
+bench "$cheap" default
+bench "$long" default
 
 {
   echo
-  echo "Print quality of --fast against full decoding (same file; centred cosine per row, and whether each fast row's nearest full row is within one sample):"
+  echo "What the decoding modes cost the print, against --exact on the same file (cosine of each row with the exact row after subtracting the video's mean feature; and how often a row's nearest exact row is within one sample):"
   echo
   echo '```'
-  bin/printcmp "$b/$(basename "$h264").default.vprint" "$b/$(basename "$h264").fast.vprint"
+  for mode in default fast; do
+    printf '%-8s ' "$mode"
+    bin/vidprint compare "$b/$(basename "$h264").exact.vprint" "$b/$(basename "$h264").$mode.vprint"
+  done
   echo '```'
   echo
-  echo "The model alone (go test -bench BenchmarkEmbed ./internal/model/, same run):"
+  echo "The model alone, same run (\`go test -bench Embed ./internal/model/\`; ns/op is per frame):"
   echo
   echo '```'
-  go test -run '^$' -bench 'BenchmarkEmbed' -benchtime 300x ./internal/model/ | grep -E '^Benchmark'
+  go test -run '^$' -bench 'BenchmarkEmbed(Parallel)?$' -benchtime 300x ./internal/model/ | grep -E '^Benchmark'
   echo '```'
 } >>out/bench.md
 cat out/bench.md

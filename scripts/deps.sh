@@ -146,6 +146,6 @@ case "$what" in
   runtime) runtime ;;
   demo) runtime; footage_opencv ;;
   test) runtime; test_assets ;;
-  bench) runtime; test_assets; bench_assets ;;
+  bench) runtime; test_assets; bench_assets; apt_install time ;;
   *) die "unknown target $what (runtime, demo, test, bench)" ;;
 esac

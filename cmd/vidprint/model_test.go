@@ -64,6 +64,16 @@ func TestEmbedCustomModel(t *testing.T) {
 	if err := vprint.Compatible(c, d); !errors.Is(err, vprint.ErrIncompatible) {
 		t.Errorf("Compatible(custom, default) = %v, want ErrIncompatible", err)
 	}
+	// The CLI refuses to compare them, naming both prints.
+	r = run(t, dir, "compare", "d.vprint", "c.vprint")
+	if r.code != exitIncompatible || !strings.Contains(r.stderr, "c.vprint") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("compare across models: exit %d, stderr %q; want %d in one line", r.code, r.stderr, exitIncompatible)
+	}
+	// Same model, same video: identical.
+	r = run(t, dir, "compare", "--json", "d.vprint", "d.vprint")
+	if r.code != 0 || !strings.Contains(r.stdout, `"nearest_within_1":1`) {
+		t.Errorf("compare with itself: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 	if c.Frames() != 10 || c.Frames() != d.Frames() {
 		t.Fatalf("%d and %d frames, want 10 each", c.Frames(), d.Frames())
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"runtime/pprof"
 
@@ -16,6 +18,7 @@ type globals struct {
 	quiet       bool
 	dirs        assets.Dirs
 	cpuProfile  string
+	peakRSS     bool
 	stopProfile func()
 }
 
@@ -35,6 +38,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a Go CPU profile here (for developers)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().BoolVar(&g.peakRSS, "peak-rss", false, "print this process's peak memory on exit (for benchmarks)")
+	root.PersistentFlags().MarkHidden("peak-rss")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if g.cpuProfile == "" {
 			return nil
@@ -49,14 +54,31 @@ func newRootCmd() *cobra.Command {
 		}
 		return pprof.StartCPUProfile(f)
 	}
-	root.PersistentPostRun = func(*cobra.Command, []string) {
+	root.PersistentPostRun = func(c *cobra.Command, _ []string) {
 		if g.stopProfile != nil {
 			g.stopProfile()
+		}
+		if g.peakRSS {
+			fmt.Fprintf(c.ErrOrStderr(), "peak RSS %s\n", peakRSS())
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s: %v (see vidprint %s --help)", c.Name(), err, c.Name())
 	})
-	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newModelsCmd(g))
+	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newModelsCmd(g))
 	return root
+}
+
+// peakRSS reads the kernel's high-water mark of this process's memory.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+			return string(bytes.TrimSpace(v))
+		}
+	}
+	return "unknown"
 }
