@@ -326,3 +326,35 @@ func TestModelsList(t *testing.T) {
 		t.Fatalf("models: %d %q", r.code, r.stdout)
 	}
 }
+
+// The whole chain (ffmpeg's planar frames, preprocessing, model) keeps the
+// colours right: videos made of the package's test photos classify as the
+// package says.
+func TestEmbedClassifiesTestPhotos(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	images := assets.Default().QvacTestImages()
+	for name, want := range map[string]int{"meal_1": 0, "report_1": 1, "other_2": 2} {
+		img := testutil.File(t, filepath.Join(images, name+".jpg"))
+		testutil.FFmpegGen(t, dir, name+".mp4", "-loop", "1", "-i", img, "-t", "1", "-r", "10",
+			"-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-pix_fmt", "yuv444p")
+		r := run(t, dir, "embed", name+".mp4", "--output", "logits", "--exact", "-o", name+".vprint")
+		if r.code != 0 {
+			t.Fatalf("%s: %d %s", name, r.code, r.stderr)
+		}
+		p, err := vprint.ReadFile(filepath.Join(dir, name+".vprint"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits := p.Row(0)
+		best := 0
+		for c := range logits {
+			if logits[c] > logits[best] {
+				best = c
+			}
+		}
+		if best != want {
+			t.Errorf("%s: logits %v, argmax %d, want %d (food, report, other)", name, logits, best, want)
+		}
+	}
+}

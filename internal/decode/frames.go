@@ -80,15 +80,16 @@ func Args(path string, opts Options) []string {
 			args = append(args, "-skip_frame", "noref")
 		}
 	}
-	// fps picks, for each point of the 1/FPS grid, the frame shown there;
+	// Frames come out planar (gbrp, the layout model.Planes reads): the
+	// scaler writes it faster than packed RGB. fps picks, for each point of the 1/FPS grid, the frame shown there;
 	// eof_action=pass keeps a video shorter than one interval from giving
 	// no frame at all. scale resizes the whole frame (no crop), after
 	// ffmpeg's automatic rotation. showinfo reports each sample's time.
-	filter := fmt.Sprintf("fps=%s:eof_action=pass,scale=%d:%d:flags=bilinear,format=rgb24,showinfo",
+	filter := fmt.Sprintf("fps=%s:eof_action=pass,scale=%d:%d:flags=bilinear,format=gbrp,showinfo",
 		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.Width, opts.Height)
 	args = append(args, "-i", ffmpegInput(path),
 		"-map", "0:v:0", "-an", "-sn", "-dn",
-		"-vf", filter, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+		"-vf", filter, "-f", "rawvideo", "-pix_fmt", "gbrp", "pipe:1")
 	return args
 }
 

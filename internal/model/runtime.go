@@ -269,13 +269,14 @@ func (s *Session) Embed(ctx context.Context, frames [][]byte, out []float32) err
 		if len(f) != plane*3 {
 			return fmt.Errorf("embed: frame %d is %d bytes, want %d", i, len(f), plane*3)
 		}
-		r := input[i*3*plane : i*3*plane+plane]
-		g := input[i*3*plane+plane : i*3*plane+2*plane]
-		b := input[i*3*plane+2*plane : (i+1)*3*plane]
-		for p := 0; p < plane; p++ {
-			r[p] = s.lut[0][f[3*p]]
-			g[p] = s.lut[1][f[3*p+1]]
-			b[p] = s.lut[2][f[3*p+2]]
+		fr, fg, fb := Planes(f, pre.Width, pre.Height)
+		base := input[i*3*plane : (i+1)*3*plane]
+		for c, src := range [3][]byte{fr, fg, fb} {
+			dst := base[c*plane : (c+1)*plane]
+			lut := &s.lut[c]
+			for p, v := range src {
+				dst[p] = lut[v]
+			}
 		}
 	}
 	in, err := ort.NewTensor(ort.NewShape(int64(n), 3, int64(pre.Height), int64(pre.Width)), input)

@@ -45,7 +45,7 @@ func defaultSession(t *testing.T, output string, batch int) *Session {
 	return openSession(t, assets.Default().ModelsDir(), Default, output, batch)
 }
 
-// imageFrames are the qvac package's test photos as rgb24 frames of the
+// imageFrames are the qvac package's test photos as planar frames of the
 // given size, resized whole with ffmpeg as the decoder does.
 func imageFrames(t *testing.T, w, h int) [][]byte {
 	t.Helper()
@@ -61,7 +61,7 @@ func imageFrames(t *testing.T, w, h int) [][]byte {
 		if err != nil || len(rgb) != w*h*3 {
 			t.Fatalf("ffmpeg %s: %d bytes, %v %s", name, len(rgb), err, stderr.String())
 		}
-		frames = append(frames, rgb)
+		frames = append(frames, PackRGB(rgb, w, h))
 	}
 	return frames
 }
@@ -292,9 +292,11 @@ func TestSessionPreprocessing(t *testing.T) {
 	for i, f := range frames {
 		for c := range 3 {
 			for p := range plane {
-				want := (float64(f[3*p+c])/255 - mean[c]) / std[c]
+				r, g, b := Planes(f, w, h)
+				in := [3][]byte{r, g, b}[c][p]
+				want := (float64(in)/255 - mean[c]) / std[c]
 				if v := got[i*3*plane+c*plane+p]; math.Abs(float64(v)-want) > 1e-5 {
-					t.Fatalf("frame %d channel %d pixel %d (byte %d): fed %g, want %g", i, c, p, f[3*p+c], v, want)
+					t.Fatalf("frame %d channel %d pixel %d (byte %d): fed %g, want %g", i, c, p, in, v, want)
 				}
 			}
 		}
@@ -369,5 +371,17 @@ func TestSessionCancelRace(t *testing.T) {
 			t.Fatalf("try %d: %v", i, err)
 		}
 		cancel()
+	}
+}
+
+func TestPlanesAndPackRGB(t *testing.T) {
+	rgb := []byte{1, 2, 3, 4, 5, 6} // two pixels
+	f := PackRGB(rgb, 2, 1)
+	if string(f) != string([]byte{2, 5, 3, 6, 1, 4}) { // gbrp: G plane, B plane, R plane
+		t.Fatalf("PackRGB = %v", f)
+	}
+	r, g, b := Planes(f, 2, 1)
+	if string(r) != "\x01\x04" || string(g) != "\x02\x05" || string(b) != "\x03\x06" {
+		t.Fatalf("Planes = %v %v %v", r, g, b)
 	}
 }
