@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,15 +157,9 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		}
 		bar.Start(label)
 		start := time.Now()
-		p, err := embed.Video(ctx, video, pool, embed.Options{
+		frames, err := embedOne(ctx, video, outs[i], pool, embed.Options{
 			FPS: o.fps, Fast: o.fast, Exact: o.exact, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
 		})
-		if err == nil {
-			err = vprint.WriteFile(outs[i], p)
-			if err != nil {
-				err = withCode(exitOutput, err)
-			}
-		}
 		bar.Clear()
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -180,11 +175,30 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			}
 			continue
 		}
+		res := pool.Model()
 		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d frames x %d (%s/%s) in %.1f s\n",
-			video, outs[i], p.Frames(), p.Dim, p.Model.ID, p.Model.Output, time.Since(start).Seconds())
+			video, outs[i], frames, res.Output.Dim, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
 	}
 	if failed > 0 {
 		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed; the first: %w", failed, len(videos), firstErr))
 	}
 	return nil
+}
+
+// embedOne streams one video's print to out; nothing is left there unless
+// the whole print is written.
+func embedOne(ctx context.Context, video, out string, pool *embed.Pool, opts embed.Options) (int, error) {
+	w, err := vprint.Create(out, embed.Header(pool.Model(), opts.FPS))
+	if err != nil {
+		return 0, withCode(exitOutput, err)
+	}
+	defer w.Abort()
+	src, err := embed.Video(ctx, video, pool, opts, w)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.Commit(src, time.Now().UTC()); err != nil {
+		return 0, withCode(exitOutput, err)
+	}
+	return w.Frames(), nil
 }

@@ -12,11 +12,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -49,7 +49,8 @@ type job struct {
 }
 
 // Video embeds one video file into a print with the pool's sessions.
-func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.Print, error) {
+func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink) (vprint.Source, error) {
+	var none vprint.Source
 	if opts.FPS == 0 {
 		opts.FPS = DefaultFPS
 	}
@@ -61,7 +62,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.
 	defer cancel()
 	reader, err := decode.Open(ctx, path, dopts)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	defer reader.Close()
 
@@ -118,10 +119,18 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.
 	var info decode.Info
 	gotInfo := false
 	dim := res.Output.Dim
-	p := &vprint.Print{
-		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
-		Dim:   dim,
-		FPS:   opts.FPS,
+	rows, lastTS := 0, 0.0
+	// Feature buffers go back and forth between the collector and workers.
+	spare := make(chan []float32, 2*pool.Size()+2)
+	features := func(n int) []float32 {
+		select {
+		case b := <-spare:
+			if cap(b) >= n {
+				return b[:n]
+			}
+		default:
+		}
+		return make([]float32, n)
 	}
 
 	// Workers embed batches in any order; the collector puts them back in
@@ -160,7 +169,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.
 				for _, f := range j.frames {
 					rgb = append(rgb, f.rgb)
 				}
-				j.features = make([]float32, len(j.frames)*dim)
+				j.features = features(len(j.frames) * dim)
 				j.err = e.Embed(ctx, rgb, j.features)
 				done <- j
 			}
@@ -221,12 +230,10 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.
 			case info = <-probed:
 				gotInfo = true
 				total = decode.ExpectedFrames(info, opts.FPS)
-				p.Timestamps = slices.Grow(p.Timestamps, total+1)
-				p.Features = slices.Grow(p.Features, (total+1)*dim)
 			default:
 			}
 		}
-		if j.err != nil {
+		if j.err != nil || embedErr != nil {
 			if embedErr == nil {
 				embedErr = j.err
 				cancel()
@@ -241,37 +248,83 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.
 			}
 			delete(pending, next)
 			next++
-			for _, f := range k.frames {
-				p.Timestamps = append(p.Timestamps, f.ts)
+			for i, f := range k.frames {
+				if embedErr == nil {
+					if err := sink.Append(f.ts, k.features[i*dim:(i+1)*dim]); err != nil {
+						embedErr = err
+						cancel()
+					}
+				}
+				rows, lastTS = rows+1, f.ts
 				free <- f.rgb
 			}
-			p.Features = append(p.Features, k.features...)
+			select {
+			case spare <- k.features:
+			default:
+			}
 		}
-		if opts.Progress != nil {
-			opts.Progress(len(p.Timestamps), total)
+		if opts.Progress != nil && embedErr == nil {
+			opts.Progress(rows, total)
 		}
 	}
 	if embedErr != nil {
-		return nil, embedErr
+		return none, embedErr
 	}
 	if err := <-decodeErr; err != nil {
-		return nil, err
+		return none, err
 	}
 	if !gotInfo {
 		info = <-probed
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return none, err
 	}
 	h := <-hashed
 	if h.err != nil {
-		return nil, fmt.Errorf("%s: %w", path, h.err)
+		return none, fmt.Errorf("%s: %w", path, h.err)
 	}
-	p.Source = vprint.Source{Name: filepath.Base(path), Size: h.size, SHA256: h.sum,
+	src := vprint.Source{Name: filepath.Base(path), Size: h.size, SHA256: h.sum,
 		DurationS: info.DurationS, Width: info.Width, Height: info.Height}
-	if p.Source.DurationS == 0 && len(p.Timestamps) > 0 {
-		p.Source.DurationS = p.Timestamps[len(p.Timestamps)-1] + 1/opts.FPS
+	if src.DurationS == 0 && rows > 0 {
+		src.DurationS = lastTS + 1/opts.FPS
 	}
+	return src, nil
+}
+
+// Sink takes a print's rows in order; *vprint.Writer streams them to disk.
+type Sink interface {
+	Append(ts float64, features []float32) error
+}
+
+// Header is a print with no rows yet: what a pool's model writes at fps.
+func Header(res model.Resolved, fps float64) *vprint.Print {
+	if fps == 0 {
+		fps = DefaultFPS
+	}
+	return &vprint.Print{
+		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
+		Dim:   res.Output.Dim,
+		FPS:   fps,
+	}
+}
+
+// memory collects rows into a Print.
+type memory struct{ p *vprint.Print }
+
+func (m memory) Append(ts float64, features []float32) error {
+	m.p.Timestamps = append(m.p.Timestamps, ts)
+	m.p.Features = append(m.p.Features, features...)
+	return nil
+}
+
+// ToPrint embeds a video into a print in memory.
+func ToPrint(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.Print, error) {
+	p := Header(pool.Model(), opts.FPS)
+	src, err := Video(ctx, path, pool, opts, memory{p})
+	if err != nil {
+		return nil, err
+	}
+	p.Source = src
 	p.CreatedAt = time.Now().UTC()
 	return p, nil
 }

@@ -77,7 +77,7 @@ func TestRowsStayInOrderAcrossWorkers(t *testing.T) {
 			embs[i] = fakes[i]
 		}
 		var progressed int
-		p, err := Video(context.Background(), video, Ready(embs...), Options{Progress: func(done, total int) { progressed = done }})
+		p, err := ToPrint(context.Background(), video, Ready(embs...), Options{Progress: func(done, total int) { progressed = done }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestModelErrorStopsTheRun(t *testing.T) {
 	embs := []model.Embedder{&fakeModel{batch: 1, failAt: 5}, &fakeModel{batch: 1}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Video(context.Background(), video, Ready(embs...), Options{})
+		_, err := ToPrint(context.Background(), video, Ready(embs...), Options{})
 		done <- err
 	}()
 	select {
@@ -125,7 +125,7 @@ func TestCancelStopsTheRun(t *testing.T) {
 	embs := []model.Embedder{&fakeModel{batch: 2}, &fakeModel{batch: 2}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Video(ctx, video, Ready(embs...), Options{Progress: func(done, total int) {
+		_, err := ToPrint(ctx, video, Ready(embs...), Options{Progress: func(done, total int) {
 			if done >= 10 {
 				cancel()
 			}
@@ -144,7 +144,7 @@ func TestCancelStopsTheRun(t *testing.T) {
 
 func TestBadVideoIsReportedBeforeWork(t *testing.T) {
 	f := &fakeModel{batch: 1}
-	_, err := Video(context.Background(), "/nonexistent/x.mp4", Ready(f), Options{})
+	_, err := ToPrint(context.Background(), "/nonexistent/x.mp4", Ready(f), Options{})
 	if !errors.Is(err, decode.ErrNotFound) || f.calls.Load() != 0 {
 		t.Fatalf("got %v after %d model calls", err, f.calls.Load())
 	}
@@ -169,7 +169,7 @@ func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
 				return &fakeModel{batch: 1, delay: tc.delay}, nil
 			})
 			defer pool.Close()
-			p, err := Video(context.Background(), video, pool, Options{})
+			p, err := ToPrint(context.Background(), video, pool, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -116,6 +116,14 @@ func (p *Print) Validate() error {
 // check is Validate without the error kind, so Decode can call the same
 // checks an ErrCorrupt.
 func (p *Print) check() error {
+	if err := p.checkHeader(); err != nil {
+		return err
+	}
+	return p.checkRows()
+}
+
+// checkHeader checks everything but the rows.
+func (p *Print) checkHeader() error {
 	if p == nil {
 		return errors.New("nil print")
 	}
@@ -134,6 +142,34 @@ func (p *Print) check() error {
 	if !(p.FPS > 0) || math.IsInf(p.FPS, 0) {
 		return fmt.Errorf("fps %v is not a positive finite number", p.FPS)
 	}
+	s := p.Source
+	if err := checkName("source name", s.Name, MaxNameLen, true); err != nil {
+		return err
+	}
+	if strings.ContainsAny(s.Name, "/\\") {
+		return fmt.Errorf("source name %q is a path, want a base name", s.Name)
+	}
+	if s.Size < 0 {
+		return fmt.Errorf("source size %d is negative", s.Size)
+	}
+	if err := checkSHA256("source sha256", s.SHA256, true); err != nil {
+		return err
+	}
+	if !(s.DurationS >= 0) || math.IsInf(s.DurationS, 0) {
+		return fmt.Errorf("source duration %v is not a finite number >= 0", s.DurationS)
+	}
+	if s.Width < 0 || s.Width > MaxPixels || s.Height < 0 || s.Height > MaxPixels {
+		return fmt.Errorf("source size %dx%d is outside 0..%d", s.Width, s.Height, MaxPixels)
+	}
+	if !p.CreatedAt.IsZero() && !time.Unix(0, p.CreatedAt.UnixNano()).Equal(p.CreatedAt) {
+		// UnixNano is only defined for 1678..2262.
+		return fmt.Errorf("created-at %v cannot be stored as Unix nanoseconds", p.CreatedAt)
+	}
+	return nil
+}
+
+// checkRows checks the timestamps and features.
+func (p *Print) checkRows() error {
 	n := len(p.Timestamps)
 	if n < 1 {
 		return errors.New("print has no frames")
@@ -158,29 +194,6 @@ func (p *Print) check() error {
 		if math.Float32bits(v)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
 			return fmt.Errorf("feature %d of row %d is %v", i%p.Dim, i/p.Dim, v)
 		}
-	}
-	s := p.Source
-	if err := checkName("source name", s.Name, MaxNameLen, true); err != nil {
-		return err
-	}
-	if strings.ContainsAny(s.Name, "/\\") {
-		return fmt.Errorf("source name %q is a path, want a base name", s.Name)
-	}
-	if s.Size < 0 {
-		return fmt.Errorf("source size %d is negative", s.Size)
-	}
-	if err := checkSHA256("source sha256", s.SHA256, true); err != nil {
-		return err
-	}
-	if !(s.DurationS >= 0) || math.IsInf(s.DurationS, 0) {
-		return fmt.Errorf("source duration %v is not a finite number >= 0", s.DurationS)
-	}
-	if s.Width < 0 || s.Width > MaxPixels || s.Height < 0 || s.Height > MaxPixels {
-		return fmt.Errorf("source size %dx%d is outside 0..%d", s.Width, s.Height, MaxPixels)
-	}
-	if !p.CreatedAt.IsZero() && !time.Unix(0, p.CreatedAt.UnixNano()).Equal(p.CreatedAt) {
-		// UnixNano is only defined for 1678..2262.
-		return fmt.Errorf("created-at %v cannot be stored as Unix nanoseconds", p.CreatedAt)
 	}
 	return nil
 }

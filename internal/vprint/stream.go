@@ -1,0 +1,174 @@
+package vprint
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Writer streams a print to a file row by row, so that embedding a long
+// video keeps only the timestamps (8 bytes a row) in memory. Features go as
+// float16 to an unlinked spool file beside the target; Commit writes the
+// print to a temporary file and renames it into place, as WriteFile does.
+type Writer struct {
+	path    string
+	p       Print // header fields and timestamps; Features stay empty
+	spool   *os.File
+	buf     *bufio.Writer
+	half    []byte
+	lastTS  float64
+	err     error
+	settled bool
+}
+
+// Create starts a print at path for rows of head.Dim features of
+// head.Model sampled at head.FPS. head's rows and source are ignored; the
+// source is given to Commit. The directory must be writable now.
+func Create(path string, head *Print) (*Writer, error) {
+	w := &Writer{path: path}
+	w.p = Print{Model: head.Model, Dim: head.Dim, FPS: head.FPS}
+	if err := w.p.checkHeader(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	spool, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rows-*")
+	if err != nil {
+		return nil, fmt.Errorf("write print %s: %w", path, err)
+	}
+	// Unlinked at once: the spool cannot outlive the process, whatever happens.
+	os.Remove(spool.Name())
+	w.spool = spool
+	w.buf = bufio.NewWriterSize(spool, chunkLen)
+	w.half = make([]byte, 2*head.Dim)
+	return w, nil
+}
+
+// Append adds one row.
+func (w *Writer) Append(ts float64, features []float32) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.settled {
+		return errors.New("vprint: append after commit or abort")
+	}
+	n := len(w.p.Timestamps)
+	switch {
+	case len(features) != w.p.Dim:
+		w.err = fmt.Errorf("%w: row %d has %d features, want %d", ErrInvalid, n, len(features), w.p.Dim)
+	case math.IsNaN(ts) || math.IsInf(ts, 0):
+		w.err = fmt.Errorf("%w: timestamp of row %d is %v", ErrInvalid, n, ts)
+	case n > 0 && ts < w.lastTS:
+		w.err = fmt.Errorf("%w: timestamps decrease at row %d (%v after %v)", ErrInvalid, n, ts, w.lastTS)
+	case n >= MaxFrames:
+		w.err = fmt.Errorf("%w: more than %d frames", ErrInvalid, MaxFrames)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	for i, v := range features {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			w.err = fmt.Errorf("%w: feature %d of row %d is %v", ErrInvalid, i, n, v)
+			return w.err
+		}
+		if v >= float16Overflow || v <= -float16Overflow {
+			w.err = fmt.Errorf("%w: feature %d of row %d is %v, float16 holds ±%d", ErrRange, i, n, v, MaxFloat16)
+			return w.err
+		}
+	}
+	putHalves(w.half, features)
+	if _, err := w.buf.Write(w.half); err != nil {
+		w.err = fmt.Errorf("write print %s: %w", w.path, err)
+		return w.err
+	}
+	w.p.Timestamps = append(w.p.Timestamps, ts)
+	w.lastTS = ts
+	return nil
+}
+
+// Frames is how many rows have been appended.
+func (w *Writer) Frames() int { return len(w.p.Timestamps) }
+
+// Commit writes the print with its source and creation time, atomically.
+func (w *Writer) Commit(src Source, createdAt time.Time) error {
+	if w.err != nil {
+		w.Abort()
+		return w.err
+	}
+	if w.settled {
+		return errors.New("vprint: commit after commit or abort")
+	}
+	defer w.Abort()
+	w.p.Source = src
+	w.p.CreatedAt = createdAt
+	if len(w.p.Timestamps) == 0 {
+		return fmt.Errorf("%w: print has no frames", ErrInvalid)
+	}
+	if err := w.p.checkHeader(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := w.buf.Flush(); err != nil {
+		return fmt.Errorf("write print %s: %w", w.path, err)
+	}
+	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("write print %s: %w", w.path, err)
+	}
+	return writeFile(w.path, func(out io.Writer) error {
+		head := make([]byte, prefixLen, prefixLen+512)
+		copy(head, Magic)
+		binary.LittleEndian.PutUint16(head[8:], Version)
+		head = appendHeader(head, &w.p)
+		binary.LittleEndian.PutUint32(head[10:], uint32(len(head)-prefixLen))
+		head = binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
+		if _, err := out.Write(head); err != nil {
+			return err
+		}
+		// The data checksum runs over the timestamps, then the spooled
+		// features as they are copied.
+		bw := bufio.NewWriterSize(out, chunkLen)
+		crc := uint32(0)
+		var b [8]byte
+		for _, t := range w.p.Timestamps {
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(t))
+			crc = crc32.Update(crc, castagnoli, b[:])
+			bw.Write(b[:])
+		}
+		h := &crcWriter{w: bw, crc: crc}
+		n, err := io.Copy(h, w.spool)
+		if err != nil {
+			return err
+		}
+		if want := int64(len(w.p.Timestamps)) * int64(2*w.p.Dim); n != want {
+			return fmt.Errorf("spooled %d feature bytes, want %d", n, want)
+		}
+		if _, err := bw.Write(binary.LittleEndian.AppendUint32(nil, h.crc)); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// Abort drops the print; nothing is left on disk. It is safe to call more
+// than once and after Commit.
+func (w *Writer) Abort() {
+	if w.settled {
+		return
+	}
+	w.settled = true
+	w.spool.Close()
+}
+
+type crcWriter struct {
+	w   io.Writer
+	crc uint32
+}
+
+func (c *crcWriter) Write(b []byte) (int, error) {
+	c.crc = crc32.Update(c.crc, castagnoli, b)
+	return c.w.Write(b)
+}
