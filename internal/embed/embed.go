@@ -36,8 +36,8 @@ type Options struct {
 const DefaultFPS = 5
 
 type frame struct {
-	rgb []byte
-	ts  float64
+	tensor []float32 // preprocessed, ready for the model
+	ts     float64
 }
 
 // job is one batch on its way through a worker.
@@ -79,11 +79,14 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	}()
 
 	batch := pool.Batch()
-	// Buffers for a batch in every worker, one being filled, and slack so
-	// ffmpeg never waits on a worker that is about to finish.
-	free := make(chan []byte, (pool.Size()+2)*batch+2)
+	// Tensors for a batch in every worker, one being filled, and slack so
+	// ffmpeg never waits on a worker that is about to finish. The decoding
+	// goroutine preprocesses each frame, so that this work runs beside
+	// inference instead of before it.
+	pre := model.NewPreprocessor(res.Spec.Pre)
+	free := make(chan []float32, (pool.Size()+2)*batch+2)
 	for i := 0; i < cap(free); i++ {
-		free <- make([]byte, dopts.FrameBytes())
+		free <- make([]float32, pre.TensorLen())
 	}
 	frames := make(chan frame, cap(free))
 	probed := make(chan decode.Info, 1)
@@ -94,15 +97,9 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	}()
 	go func() {
 		defer close(frames)
+		raw := make([]byte, dopts.FrameBytes())
 		for {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-ctx.Done():
-				decodeErr <- ctx.Err()
-				return
-			}
-			ts, err := reader.Next(buf)
+			ts, err := reader.Next(raw)
 			if err == io.EOF {
 				decodeErr <- nil
 				return
@@ -111,7 +108,18 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 				decodeErr <- err
 				return
 			}
-			frames <- frame{buf, ts}
+			var tensor []float32
+			select {
+			case tensor = <-free:
+			case <-ctx.Done():
+				decodeErr <- ctx.Err()
+				return
+			}
+			if err := pre.Frame(tensor, raw); err != nil {
+				decodeErr <- err
+				return
+			}
+			frames <- frame{tensor, ts}
 		}
 	}()
 
@@ -163,14 +171,18 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 				}
 				return
 			}
-			rgb := make([][]byte, 0, batch)
+			var joined []float32 // a batch's frames side by side
 			for j := range jobs {
-				rgb = rgb[:0]
-				for _, f := range j.frames {
-					rgb = append(rgb, f.rgb)
+				input := j.frames[0].tensor
+				if len(j.frames) > 1 {
+					joined = joined[:0]
+					for _, f := range j.frames {
+						joined = append(joined, f.tensor...)
+					}
+					input = joined
 				}
 				j.features = features(len(j.frames) * dim)
-				j.err = e.Embed(ctx, rgb, j.features)
+				j.err = e.EmbedTensor(ctx, input, len(j.frames), j.features)
 				done <- j
 			}
 		}()
@@ -256,7 +268,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 					}
 				}
 				rows, lastTS = rows+1, f.ts
-				free <- f.rgb
+				free <- f.tensor
 			}
 			select {
 			case spare <- k.features:

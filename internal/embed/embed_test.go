@@ -25,35 +25,36 @@ type fakeModel struct {
 
 func (f *fakeModel) Model() model.Resolved {
 	return model.Resolved{
-		Spec:   model.Spec{ID: "fake", Pre: model.Preprocess{Width: 16, Height: 16}},
+		Spec: model.Spec{ID: "fake", Pre: model.Preprocess{Width: 16, Height: 16,
+			Scale: 1, Std: [3]float32{1, 1, 1}}},
 		SHA256: "0000000000000000000000000000000000000000000000000000000000000000",
 		Output: model.Output{Name: "rgb", Dim: 3},
 	}
 }
 func (f *fakeModel) MaxBatch() int { return f.batch }
 func (f *fakeModel) Close() error  { return nil }
-func (f *fakeModel) Embed(ctx context.Context, frames [][]byte, out []float32) error {
-	n := f.calls.Add(1)
-	if int32(len(frames)) > f.maxSeen.Load() {
-		f.maxSeen.Store(int32(len(frames)))
+func (f *fakeModel) EmbedTensor(ctx context.Context, input []float32, n int, out []float32) error {
+	calls := f.calls.Add(1)
+	if int32(n) > f.maxSeen.Load() {
+		f.maxSeen.Store(int32(n))
 	}
-	if n == f.failAt {
+	if calls == f.failAt {
 		return errors.New("model exploded")
 	}
 	if f.delay > 0 {
-		time.Sleep(f.delay * time.Duration(len(frames)))
+		time.Sleep(f.delay * time.Duration(n))
 	} else {
 		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
 	}
-	for i, fr := range frames {
-		var s [3]float32
-		for p := 0; p < len(fr); p += 3 {
-			s[0] += float32(fr[p])
-			s[1] += float32(fr[p+1])
-			s[2] += float32(fr[p+2])
-		}
+	per := len(input) / n
+	plane := per / 3
+	for i := range n {
 		for c := range 3 {
-			out[i*3+c] = s[c] / float32(len(fr)/3)
+			var sum float32
+			for _, v := range input[i*per+c*plane : i*per+(c+1)*plane] {
+				sum += v
+			}
+			out[i*3+c] = sum / float32(plane)
 		}
 	}
 	return ctx.Err()

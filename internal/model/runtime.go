@@ -181,18 +181,61 @@ type Session struct {
 	res   Resolved
 	batch int
 	sess  *ort.DynamicAdvancedSession
-	lut   [3][256]float32
+	pre   *Preprocessor
 	input []float32
 }
 
-// Embedder turns frames into feature vectors. ONNX Runtime on the CPU is
-// one implementation; a GPU backend can be another.
+// Embedder turns preprocessed frames into feature vectors. ONNX Runtime on
+// the CPU is one implementation; a GPU backend can be another.
 type Embedder interface {
 	Model() Resolved
 	MaxBatch() int
-	// Embed writes one Dim-long vector per frame into out, row after row.
-	Embed(ctx context.Context, frames [][]byte, out []float32) error
+	// EmbedTensor runs the model on n frames that a Preprocessor laid out
+	// one after another in input, and writes one Dim-long vector per frame
+	// into out.
+	EmbedTensor(ctx context.Context, input []float32, n int, out []float32) error
 	Close() error
+}
+
+// Preprocessor turns frames into model input by a model's contract. It is
+// separate from the session so that a pipeline can run it beside inference.
+type Preprocessor struct {
+	width, height int
+	lut           [3][256]float32
+}
+
+// NewPreprocessor builds the lookup tables of a contract.
+func NewPreprocessor(pre Preprocess) *Preprocessor {
+	p := &Preprocessor{width: pre.Width, height: pre.Height}
+	for c := 0; c < 3; c++ {
+		for v := 0; v < 256; v++ {
+			p.lut[c][v] = (float32(v)*pre.Scale - pre.Mean[c]) / pre.Std[c]
+		}
+	}
+	return p
+}
+
+// FrameBytes is the size of one input frame (planar, see Planes).
+func (p *Preprocessor) FrameBytes() int { return 3 * p.width * p.height }
+
+// TensorLen is the number of float32 values one frame becomes.
+func (p *Preprocessor) TensorLen() int { return 3 * p.width * p.height }
+
+// Frame writes frame's normalised R, G and B planes (CHW) into dst.
+func (p *Preprocessor) Frame(dst []float32, frame []byte) error {
+	plane := p.width * p.height
+	if len(frame) != 3*plane || len(dst) != 3*plane {
+		return fmt.Errorf("preprocess: frame of %d bytes into %d values, want %d each", len(frame), len(dst), 3*plane)
+	}
+	fr, fg, fb := Planes(frame, p.width, p.height)
+	for c, src := range [3][]byte{fr, fg, fb} {
+		out := dst[c*plane : (c+1)*plane]
+		lut := &p.lut[c]
+		for i, v := range src {
+			out[i] = lut[v]
+		}
+	}
+	return nil
 }
 
 var _ Embedder = (*Session)(nil)
@@ -231,13 +274,8 @@ func NewSession(res Resolved, opts SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", res.Path, err)
 	}
-	s := &Session{res: res, batch: opts.Batch, sess: sess}
 	pre := res.Spec.Pre
-	for c := 0; c < 3; c++ {
-		for v := 0; v < 256; v++ {
-			s.lut[c][v] = (float32(v)*pre.Scale - pre.Mean[c]) / pre.Std[c]
-		}
-	}
+	s := &Session{res: res, batch: opts.Batch, sess: sess, pre: NewPreprocessor(pre)}
 	s.input = make([]float32, opts.Batch*3*pre.Width*pre.Height)
 	return s, nil
 }
@@ -269,15 +307,29 @@ func (s *Session) Embed(ctx context.Context, frames [][]byte, out []float32) err
 		if len(f) != plane*3 {
 			return fmt.Errorf("embed: frame %d is %d bytes, want %d", i, len(f), plane*3)
 		}
-		fr, fg, fb := Planes(f, pre.Width, pre.Height)
-		base := input[i*3*plane : (i+1)*3*plane]
-		for c, src := range [3][]byte{fr, fg, fb} {
-			dst := base[c*plane : (c+1)*plane]
-			lut := &s.lut[c]
-			for p, v := range src {
-				dst[p] = lut[v]
-			}
+		if err := s.pre.Frame(input[i*3*plane:(i+1)*3*plane], f); err != nil {
+			return fmt.Errorf("embed: frame %d: %w", i, err)
 		}
+	}
+	return s.EmbedTensor(ctx, input, n, out)
+}
+
+// EmbedTensor implements Embedder.
+func (s *Session) EmbedTensor(ctx context.Context, input []float32, n int, out []float32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	pre := s.res.Spec.Pre
+	dim := s.res.Output.Dim
+	plane := pre.Width * pre.Height
+	if n < 1 || n > s.batch {
+		return fmt.Errorf("embed: batch of %d frames, want 1..%d", n, s.batch)
+	}
+	if len(input) != n*3*plane {
+		return fmt.Errorf("embed: input holds %d values, want %d", len(input), n*3*plane)
+	}
+	if len(out) != n*dim {
+		return fmt.Errorf("embed: output buffer holds %d values, want %d", len(out), n*dim)
 	}
 	in, err := ort.NewTensor(ort.NewShape(int64(n), 3, int64(pre.Height), int64(pre.Width)), input)
 	if err != nil {

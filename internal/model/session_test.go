@@ -80,7 +80,7 @@ func noiseFrames(n, w, h int, seed uint64) [][]byte {
 }
 
 // embed runs frames through e in batches of at most MaxBatch.
-func embed(t *testing.T, e Embedder, frames [][]byte) []float32 {
+func embed(t *testing.T, e *Session, frames [][]byte) []float32 {
 	t.Helper()
 	dim := e.Model().Output.Dim
 	out := make([]float32, len(frames)*dim)
@@ -304,8 +304,8 @@ func TestSessionPreprocessing(t *testing.T) {
 	for c := range 3 {
 		for v := range 256 {
 			want := (float64(v)/255 - mean[c]) / std[c]
-			if d := math.Abs(float64(s.lut[c][v]) - want); d > 1e-5 {
-				t.Errorf("lut[%d][%d] = %g, want %g", c, v, s.lut[c][v], want)
+			if d := math.Abs(float64(s.pre.lut[c][v]) - want); d > 1e-5 {
+				t.Errorf("lut[%d][%d] = %g, want %g", c, v, s.pre.lut[c][v], want)
 			}
 		}
 	}
