@@ -231,7 +231,8 @@ func TestEmbedShortVideosAndNames(t *testing.T) {
 	dir := t.TempDir()
 	testutil.FFmpegGen(t, dir, "one frame.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "1")
 	testutil.TestVideo(t, dir, "-dash ünï 映像.mp4", 160, 120, "30", 0.1)
-	for _, name := range []string{"one frame.mp4", "-dash ünï 映像.mp4"} {
+	testutil.TestVideo(t, dir, `back\slash.mp4`, 160, 120, "30", 0.1)
+	for _, name := range []string{"one frame.mp4", "-dash ünï 映像.mp4", `back\slash.mp4`} {
 		r := run(t, dir, "embed", "-o", "short.vprint", "--", name)
 		if r.code != 0 {
 			t.Fatalf("%s: exit %d %s", name, r.code, r.stderr)
@@ -356,5 +357,46 @@ func TestEmbedClassifiesTestPhotos(t *testing.T) {
 		if best != want {
 			t.Errorf("%s: logits %v, argmax %d, want %d (food, report, other)", name, logits, best, want)
 		}
+	}
+}
+
+// With several videos, a bad one is reported and skipped; the rest are
+// written and the exit code is the bad one's.
+func TestEmbedSeveralWithOneBad(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	testutil.TestVideo(t, dir, "good.mp4", 160, 120, "10", 1)
+	os.WriteFile(filepath.Join(dir, "bad.mp4"), []byte("not a video"), 0o644)
+	os.Mkdir(filepath.Join(dir, "out"), 0o755)
+	r := run(t, dir, "embed", "bad.mp4", "good.mp4", "-o", "out")
+	if r.code != exitInput || !strings.Contains(r.stderr, "bad.mp4") || !strings.Contains(r.stderr, "1 of 2 videos failed") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := vprint.ReadFile(filepath.Join(dir, "out", "good.vprint")); err != nil {
+		t.Fatalf("the good video's print: %v", err)
+	}
+	assertNoOutput(t, filepath.Join(dir, "out"), "bad.vprint")
+}
+
+// Outputs that cannot work are refused before any work.
+func TestEmbedRefusesBadOutputs(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	testutil.TestVideo(t, dir, "v.mp4", 160, 120, "10", 1)
+	os.Mkdir(filepath.Join(dir, "v.vprint"), 0o755)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"embed", "v.mp4"}, exitOutput},               // v.vprint is a directory
+		{[]string{"embed", "v.mp4", "-o", "v.mp4"}, exitUsage}, // would overwrite the video
+	} {
+		r := run(t, dir, tc.args...)
+		if r.code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, r.code, tc.code, r.stderr)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "v.mp4")); err != nil || st.Size() < 1000 {
+		t.Fatalf("the video was damaged: %v", err)
 	}
 }

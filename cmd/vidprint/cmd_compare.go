@@ -20,7 +20,7 @@ example two encodings of one film, or two decoding modes. It reports the mean
 and lowest cosine of aligned rows (after subtracting the reference's mean row)
 and how often a row's most similar reference row is within one sample.
 Prints of different models are refused (exit 6).`,
-		Args: cobra.ExactArgs(2),
+		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := vprint.ReadFile(args[0])
 			if err != nil {

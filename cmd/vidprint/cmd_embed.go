@@ -40,7 +40,7 @@ func newEmbedCmd(g *globals) *cobra.Command {
 sample through the model and writes the print. One video writes -o OUT.vprint
 (default: the video's base name with .vprint, in the current directory);
 several videos write into -o DIR. Use -- before a file name that starts with '-'.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEmbed(cmd, g, o, args)
 		},
@@ -135,9 +135,9 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 	if err != nil {
 		return err
 	}
-	for _, p := range outs {
-		if err := fsutil.CheckWritableDir(filepath.Dir(p)); err != nil {
-			return withCode(exitOutput, err)
+	for i, p := range outs {
+		if err := checkOutput(p, videos[i]); err != nil {
+			return err
 		}
 	}
 	pool, err := openModel(g, o.model, o.output, o.workers, o.threads, o.batch)
@@ -180,7 +180,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			video, outs[i], frames, res.Output.Dim, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
 	}
 	if failed > 0 {
-		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed; the first: %w", failed, len(videos), firstErr))
+		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed (see above); the exit code is the first failure's", failed, len(videos)))
 	}
 	return nil
 }
@@ -195,10 +195,35 @@ func embedOne(ctx context.Context, video, out string, pool *embed.Pool, opts emb
 	defer w.Abort()
 	src, err := embed.Video(ctx, video, pool, opts, w)
 	if err != nil {
+		if !strings.Contains(err.Error(), video) {
+			err = fmt.Errorf("%s: %w", video, err) // every error names its file
+		}
 		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err // interrupted: the print is not committed
 	}
 	if err := w.Commit(src, time.Now().UTC()); err != nil {
 		return 0, withCode(exitOutput, err)
 	}
 	return w.Frames(), nil
+}
+
+// checkOutput fails before any work when out cannot be written, is a
+// directory, or is the video itself.
+func checkOutput(out, video string) error {
+	if err := fsutil.CheckWritableDir(filepath.Dir(out)); err != nil {
+		return withCode(exitOutput, err)
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return nil // nothing there yet
+	}
+	if st.IsDir() {
+		return withCode(exitOutput, fmt.Errorf("output %s is a directory", out))
+	}
+	if vst, err := os.Stat(video); err == nil && os.SameFile(st, vst) {
+		return usageError("embed: output %s is the input video", out)
+	}
+	return nil
 }

@@ -27,7 +27,7 @@ func newExportCmd(g *globals) *cobra.Command {
   csv  a header time_s,f0,f1,... and one row per frame (pandas.read_csv).
 The default FILE is the print's name with the format's extension; -o - writes
 csv or npz to standard output.`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format = strings.ToLower(format)
 			switch format {

@@ -62,7 +62,7 @@ func newInfoCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "info PRINT...",
 		Short: "Describe prints: frames, dimension, fps, model, source, duration",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var all []printInfo
 			for _, path := range args {

@@ -18,7 +18,7 @@ func newModelsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "models",
 		Short: "List the model catalogue and which models are installed",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -69,7 +69,7 @@ func newModelsConvertCmd() *cobra.Command {
 default outputs the file is the catalogue's mobilenetv3-small-qvac model, byte
 for byte. --outputs keeps fewer outputs; such a file has another sha256 and
 is used as a custom model: vidprint embed --model MODEL.onnx.`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageError("models convert: -o MODEL.onnx is required")

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -45,6 +47,16 @@ func usageError(format string, args ...any) error {
 	return withCode(exitUsage, fmt.Errorf(format, args...))
 }
 
+// usageArgs makes cobra's argument-count errors usage errors.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError("%s: %v (see vidprint %s --help)", cmd.Name(), err, cmd.Name())
+		}
+		return nil
+	}
+}
+
 func exitCode(ctx context.Context, err error) int {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return exitInterrupted
@@ -56,6 +68,8 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case errors.Is(err, model.ErrUnknownOutput):
 		return exitUsage
+	case errors.Is(err, vprint.ErrWrite):
+		return exitOutput
 	case errors.Is(err, vprint.ErrIncompatible):
 		return exitIncompatible
 	case errors.Is(err, decode.ErrMissingTool), errors.Is(err, model.ErrRuntime),
@@ -70,12 +84,9 @@ func exitCode(ctx context.Context, err error) int {
 		errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return exitInput
 	}
-	// cobra's own flag and argument errors.
-	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown command", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs"} {
-		if strings.Contains(msg, p) {
-			return exitUsage
-		}
+	// cobra reports an unknown command from Execute, untyped.
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		return exitUsage
 	}
 	return exitFailure
 }

@@ -13,13 +13,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first Ctrl-C a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
 	err := newRootCmd().ExecuteContext(ctx)
 	if err == nil {
 		return
 	}
 	code := exitCode(ctx, err)
 	if code == exitInterrupted {
-		fmt.Fprintln(os.Stderr, "vidprint: interrupted; nothing was written")
+		fmt.Fprintln(os.Stderr, "vidprint: interrupted; the output in progress was not written")
 	} else {
 		fmt.Fprintln(os.Stderr, "vidprint:", oneLine(err.Error()))
 	}

@@ -328,3 +328,46 @@ func TestRealFootage(t *testing.T) {
 func containsPath(err error, path string) bool {
 	return err != nil && strings.Contains(err.Error(), path)
 }
+
+// Odd but valid containers: cover art ahead of the video, an animated GIF,
+// and a Matroska file whose audio outlasts its video.
+func TestOddContainers(t *testing.T) {
+	dir := t.TempDir()
+	video := testutil.TestVideo(t, dir, "v.mp4", 160, 120, "25", 3)
+	cover := testutil.FFmpegGen(t, dir, "cover.jpg", "-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1")
+	withCover := testutil.FFmpegGen(t, dir, "cover.mp4", "-i", cover, "-i", video, "-map", "0", "-map", "1",
+		"-c", "copy", "-disposition:v:0", "attached_pic")
+	gif := testutil.FFmpegGen(t, dir, "anim.gif", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "2")
+	longAudio := testutil.FFmpegGen(t, dir, "long-audio.mkv", "-f", "lavfi", "-t", "3", "-i", "testsrc2=size=160x120:rate=25",
+		"-f", "lavfi", "-i", "sine=duration=8", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac")
+	for _, tt := range []struct {
+		path string
+		want int
+	}{{withCover, 15}, {gif, 10}, {longAudio, 15}} {
+		t.Run(filepath.Base(tt.path), func(t *testing.T) {
+			times, _, err := readAll(t, tt.path, small)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A sample exactly at the end of the last frame may or may not
+			// come out, depending on the container's rounding.
+			if len(times) != tt.want && len(times) != tt.want+1 {
+				t.Fatalf("%d samples, want %d", len(times), tt.want)
+			}
+		})
+	}
+}
+
+func TestLogSource(t *testing.T) {
+	for line, want := range map[string]string{
+		"[h264 @ 0x55d] [error] error while decoding MB 4 4":           "h264",
+		"[mpegts @ 0x1] [error] Packet corrupt (stream = 1, dts = 5).": "mpegts",
+		"[error] Error while decoding stream #0:0: Invalid data found": "",
+		"[Parsed_showinfo_3 @ 0x1] [info] n: 1":                        "Parsed_showinfo_3",
+		"[weird] [error] x":                                            "",
+	} {
+		if got := logSource(line); got != want {
+			t.Errorf("logSource(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

@@ -88,7 +88,7 @@ func Args(path string, opts Options) []string {
 	filter := fmt.Sprintf("fps=%s:eof_action=pass,scale=%d:%d:flags=bilinear,format=gbrp,showinfo",
 		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.Width, opts.Height)
 	args = append(args, "-i", ffmpegInput(path),
-		"-map", "0:v:0", "-an", "-sn", "-dn",
+		"-map", "0:V:0", "-an", "-sn", "-dn",
 		"-vf", filter, "-f", "rawvideo", "-pix_fmt", "gbrp", "pipe:1")
 	return args
 }
@@ -127,6 +127,8 @@ func Open(ctx context.Context, path string, opts Options) (*Reader, error) {
 	var stdout io.ReadCloser = pr
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
+		pr.Close()
+		pw.Close()
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
 	err = cmd.Start()
@@ -197,6 +199,7 @@ func (r *Reader) finish() error {
 	}
 	r.closed = true
 	io.Copy(io.Discard, r.stdout)
+	r.stdout.Close()
 	r.logWG.Wait()
 	waitErr := r.cmd.Wait()
 	if ctxErr := r.ctxErr(); ctxErr != nil {
@@ -205,24 +208,29 @@ func (r *Reader) finish() error {
 	if _, err := r.Info(); err != nil {
 		return err
 	}
-	if waitErr != nil {
-		return fmt.Errorf("%s: %w: %s", r.path, ErrDecode, r.log.lastError("ffmpeg "+waitErr.Error()))
-	}
 	if r.frames == 0 {
 		return fmt.Errorf("%s: %w: no frame could be decoded (%s)", r.path, ErrDecode, r.log.lastError("no error reported"))
 	}
-	if !r.opts.Partial && r.info.DurationS > 0 {
-		covered := r.lastTS + 1/r.opts.FPS
-		if short := r.info.DurationS - covered; short > math.Max(1, 0.1*r.info.DurationS) {
-			return fmt.Errorf("%s: %w: decoding stopped at %.1f s of %.1f s (%s); --partial keeps what decoded",
-				r.path, ErrTruncated, covered, r.info.DurationS, r.log.lastError("no error reported"))
-		}
+	if r.opts.Partial {
+		return io.EOF // whatever decoded, even if ffmpeg gave up
 	}
-	if !r.opts.Partial {
-		if n, msg, at := r.log.midstream(); n > 0 {
-			return fmt.Errorf("%s: %w: damaged after %.1f s (%s; %d errors); --partial keeps what decoded",
-				r.path, ErrDecode, at, msg, n)
-		}
+	if waitErr != nil {
+		return fmt.Errorf("%s: %w: %s", r.path, ErrDecode, r.log.lastError("ffmpeg "+waitErr.Error()))
+	}
+	// The video stream's own duration when the container gives one; the
+	// file's only when there is no other stream that could be longer.
+	duration := r.info.VideoDurationS
+	if duration == 0 && !r.info.HasAudio {
+		duration = r.info.DurationS
+	}
+	covered := r.lastTS + 1/r.opts.FPS
+	if short := duration - covered; duration > 0 && short > math.Max(1, 0.1*duration) {
+		return fmt.Errorf("%s: %w: decoding stopped at %.1f s of %.1f s (%s); --partial keeps what decoded",
+			r.path, ErrTruncated, covered, duration, r.log.lastError("no error reported"))
+	}
+	if errs := r.log.videoErrors(r.info.Codec); len(errs) > 0 {
+		return fmt.Errorf("%s: %w: damaged after %.1f s (%s; %d errors); --partial keeps what decoded",
+			r.path, ErrDecode, errs[0].at, errs[0].msg, len(errs))
 	}
 	return io.EOF
 }
@@ -239,6 +247,7 @@ func (r *Reader) Close() error {
 		r.cmd.Process.Kill()
 	}
 	io.Copy(io.Discard, r.stdout)
+	r.stdout.Close()
 	r.logWG.Wait()
 	r.cmd.Wait()
 	return nil
@@ -264,9 +273,14 @@ type ffmpegLog struct {
 	lastErr string
 	// Errors after the first sample: streams cut mid-GOP often report a
 	// few harmless errors before their first decodable frame.
-	midErrors int
-	midErr    string
-	midErrTS  float64
+	mid []logError
+}
+
+// logError is one error line: the component that said it ("h264",
+// "mpegts", "" for ffmpeg itself), the message, and the last sample time.
+type logError struct {
+	from, msg string
+	at        float64
 }
 
 func (l *ffmpegLog) scan(r io.Reader, times chan<- float64) {
@@ -285,11 +299,8 @@ func (l *ffmpegLog) scan(r io.Reader, times chan<- float64) {
 		if strings.Contains(line, "[error]") || strings.Contains(line, "[fatal]") {
 			l.mu.Lock()
 			l.lastErr = cleanLogLine(line)
-			if l.samples > 0 {
-				if l.midErrors == 0 {
-					l.midErr, l.midErrTS = l.lastErr, l.lastTS
-				}
-				l.midErrors++
+			if l.samples > 0 && len(l.mid) < 1000 {
+				l.mid = append(l.mid, logError{logSource(line), l.lastErr, l.lastTS})
 			}
 			l.mu.Unlock()
 		}
@@ -297,10 +308,32 @@ func (l *ffmpegLog) scan(r io.Reader, times chan<- float64) {
 	io.Copy(io.Discard, r)
 }
 
-func (l *ffmpegLog) midstream() (int, string, float64) {
+// videoErrors are the errors after the first sample that concern the video:
+// said by its decoder, or by ffmpeg about decoding. A glitch in an audio
+// track we do not decode does not count.
+func (l *ffmpegLog) videoErrors(codec string) []logError {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.midErrors, l.midErr, l.midErrTS
+	var out []logError
+	for _, e := range l.mid {
+		if (codec != "" && e.from == codec) || (e.from == "" && strings.Contains(e.msg, "decoding stream #0:")) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// logSource is the component name of an ffmpeg log line,
+// "[h264 @ 0x55...] [error] ..." gives "h264"; lines without one give "".
+func logSource(line string) string {
+	if !strings.HasPrefix(line, "[") {
+		return ""
+	}
+	name, _, ok := strings.Cut(line[1:], " @ ")
+	if !ok || strings.ContainsAny(name, "] ") {
+		return ""
+	}
+	return name
 }
 
 func (l *ffmpegLog) lastError(def string) string {

@@ -14,7 +14,7 @@ func TestParseProbe(t *testing.T) {
 	}{
 		{"h264 with audio",
 			`{"streams":[{"codec_type":"video","codec_name":"h264","width":1280,"height":720,"avg_frame_rate":"30000/1001","duration":"60.060000","nb_frames":"1800"},{"codec_type":"audio"}],"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"60.1"}}`,
-			Info{Format: "mov,mp4,m4a,3gp,3g2,mj2", Codec: "h264", Width: 1280, Height: 720, DurationS: 60.06, FrameRate: 30000.0 / 1001, Frames: 1800, HasAudio: true}, nil},
+			Info{Format: "mov,mp4,m4a,3gp,3g2,mj2", Codec: "h264", Width: 1280, Height: 720, DurationS: 60.06, VideoDurationS: 60.06, FrameRate: 30000.0 / 1001, Frames: 1800, HasAudio: true}, nil},
 		{"rotation in side data swaps the size",
 			`{"streams":[{"codec_type":"video","codec_name":"h264","width":1920,"height":1080,"side_data_list":[{"rotation":-90}]}],"format":{"format_name":"mov","duration":"8"}}`,
 			Info{Format: "mov", Codec: "h264", Width: 1080, Height: 1920, Rotation: 270, DurationS: 8}, nil},

@@ -41,10 +41,13 @@ type Info struct {
 	Height    int     // display height, after rotation
 	Rotation  int     // degrees, as stored in the file
 	DurationS float64 // best known duration; 0 when unknown
-	FrameRate float64 // average frame rate; 0 when unknown
-	Frames    int64   // frame count from the container; 0 when unknown
-	HasAudio  bool
-	Still     bool // a single image (JPEG, PNG, ...) rather than a video
+	// VideoDurationS is the video stream's own duration, 0 when the
+	// container gives only the file's (which a longer audio track sets).
+	VideoDurationS float64
+	FrameRate      float64 // average frame rate; 0 when unknown
+	Frames         int64   // frame count from the container; 0 when unknown
+	HasAudio       bool
+	Still          bool // a single image (JPEG, PNG, ...) rather than a video
 }
 
 // probeJSON is the subset of `ffprobe -print_format json` we read.
@@ -120,27 +123,26 @@ func ParseProbe(data []byte) (Info, error) {
 	if info.FrameRate == 0 {
 		info.FrameRate = parseRate(s.RFrameRate)
 	}
-	info.DurationS = parseSeconds(s.Duration)
+	info.VideoDurationS = parseSeconds(s.Duration)
+	info.DurationS = info.VideoDurationS
 	if info.DurationS == 0 {
 		info.DurationS = parseSeconds(pj.Format.Duration)
 	}
 	if n, err := strconv.ParseInt(s.NbFrames, 10, 64); err == nil && n > 0 {
 		info.Frames = n
 	}
-	info.Still = isStill(info.Format, s.CodecName, info.Frames)
+	info.Still = isStill(info.Format)
 	return info, nil
 }
 
-// isStill tells single images from videos: image demuxers (image2,
-// *_pipe) and single-frame image codecs that are not in a video container.
-func isStill(format, codec string, frames int64) bool {
+// isStill tells single images from videos: what the image demuxers
+// (image2, *_pipe) read.
+func isStill(format string) bool {
 	if format == "image2" || strings.HasSuffix(format, "_pipe") {
 		return true
 	}
-	switch codec {
-	case "png", "webp", "bmp", "tiff", "gif":
-		return frames <= 1 && !strings.Contains(format, "mp4") && !strings.Contains(format, "matroska")
-	}
+	// GIF and WebP may be animated: they decode as video, and a single
+	// frame gives a one-row print.
 	return false
 }
 
@@ -219,8 +221,7 @@ func Probe(ctx context.Context, path string) (Info, error) {
 	return info, nil
 }
 
-// lastLine returns the last non-empty line of s, trimmed of ffmpeg's
-// "file: " prefix noise, or def when there is none.
+// lastLine returns the last non-empty line of s, or def when there is none.
 func lastLine(s, def string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {

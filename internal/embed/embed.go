@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,9 @@ type job struct {
 // Video embeds one video file into a print with the pool's sessions.
 func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink) (vprint.Source, error) {
 	var none vprint.Source
+	if pool.Size() == 0 {
+		return none, errors.New("embed: a pool without sessions")
+	}
 	if opts.FPS == 0 {
 		opts.FPS = DefaultFPS
 	}
@@ -133,12 +137,10 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	features := func(n int) []float32 {
 		select {
 		case b := <-spare:
-			if cap(b) >= n {
-				return b[:n]
-			}
+			return b[:n]
 		default:
+			return make([]float32, n, batch*dim)
 		}
-		return make([]float32, n)
 	}
 
 	// Workers embed batches in any order; the collector puts them back in
@@ -146,7 +148,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	// queue up behind it (the model, not ffmpeg, is then the bottleneck).
 	jobs := make(chan *job, pool.Size())
 	done := make(chan *job, pool.Size())
-	backlog := make(chan struct{})
+	grow := make(chan struct{}, pool.Size()) // one token wakes one more worker
 	noMoreJobs := make(chan struct{})
 	var workers sync.WaitGroup
 	for i := range pool.Size() {
@@ -155,7 +157,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 			defer workers.Done()
 			if i > 0 {
 				select {
-				case <-backlog:
+				case <-grow:
 				case <-noMoreJobs:
 					return
 				}
@@ -194,8 +196,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	go func() {
 		defer close(jobs)
 		defer close(noMoreJobs)
-		seq, waited := 0, 0
-		var backlogOnce sync.Once
+		seq, waited, woken := 0, 0, 1
 		for f := range frames {
 			j := &job{seq: seq, frames: append(make([]frame, 0, batch), f)}
 			seq++
@@ -218,10 +219,16 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 				continue
 			default:
 			}
-			// The queue is full. When that persists once the first session
-			// runs, the model, not ffmpeg, is the bottleneck.
-			if waited++; waited >= 8 && pool.Loaded() > 0 {
-				backlogOnce.Do(func() { close(backlog) })
+			// The queue is full. When that persists while the sessions
+			// asked for so far all run, the model, not ffmpeg, is the
+			// bottleneck: wake one more worker.
+			if waited++; waited >= 8 && pool.Loaded() == woken {
+				select {
+				case grow <- struct{}{}:
+					woken++
+				default:
+				}
+				waited = 0
 			}
 			select {
 			case jobs <- j:
@@ -295,7 +302,9 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	if h.err != nil {
 		return none, fmt.Errorf("%s: %w", path, h.err)
 	}
-	src := vprint.Source{Name: filepath.Base(path), Size: h.size, SHA256: h.sum,
+	// A print stores the name as UTF-8; a Linux name need not be.
+	name := strings.ToValidUTF8(filepath.Base(path), "\uFFFD")
+	src := vprint.Source{Name: name, Size: h.size, SHA256: h.sum,
 		DurationS: info.DurationS, Width: info.Width, Height: info.Height}
 	if src.DurationS == 0 && rows > 0 {
 		src.DurationS = lastTS + 1/opts.FPS

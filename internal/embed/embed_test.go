@@ -183,3 +183,40 @@ func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
 		})
 	}
 }
+
+type failingSink struct{ after int }
+
+func (f *failingSink) Append(float64, []float32) error {
+	if f.after--; f.after < 0 {
+		return errors.New("disk full")
+	}
+	return nil
+}
+
+func TestSinkErrorStopsTheRun(t *testing.T) {
+	video := fadeVideo(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Video(context.Background(), video, Ready(&fakeModel{batch: 1}), Options{}, &failingSink{after: 5})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != "disk full" {
+			t.Fatalf("got %v, want the sink's error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a failing sink hung the pipeline")
+	}
+}
+
+func TestSessionThatFailsToLoad(t *testing.T) {
+	video := fadeVideo(t)
+	pool := newPool((&fakeModel{}).Model(), model.SessionOptions{Batch: 1}, 2, func() (model.Embedder, error) {
+		return nil, errors.New("no such model")
+	})
+	defer pool.Close()
+	if _, err := ToPrint(context.Background(), video, pool, Options{}); err == nil || err.Error() != "no such model" {
+		t.Fatalf("got %v, want the load error", err)
+	}
+}

@@ -276,7 +276,6 @@ func NewSession(res Resolved, opts SessionOptions) (*Session, error) {
 	}
 	pre := res.Spec.Pre
 	s := &Session{res: res, batch: opts.Batch, sess: sess, pre: NewPreprocessor(pre)}
-	s.input = make([]float32, opts.Batch*3*pre.Width*pre.Height)
 	return s, nil
 }
 
@@ -301,6 +300,9 @@ func (s *Session) Embed(ctx context.Context, frames [][]byte, out []float32) err
 	}
 	if len(out) != n*dim {
 		return fmt.Errorf("embed: output buffer holds %d values, want %d", len(out), n*dim)
+	}
+	if len(s.input) < n*3*plane {
+		s.input = make([]float32, n*3*plane)
 	}
 	input := s.input[:n*3*plane]
 	for i, f := range frames {

@@ -39,7 +39,7 @@ func Create(path string, head *Print) (*Writer, error) {
 	}
 	spool, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rows-*")
 	if err != nil {
-		return nil, fmt.Errorf("write print %s: %w", path, err)
+		return nil, writeError{fmt.Errorf("write print %s: %w", path, err)}
 	}
 	// Unlinked at once: the spool cannot outlive the process, whatever happens.
 	os.Remove(spool.Name())
@@ -83,7 +83,7 @@ func (w *Writer) Append(ts float64, features []float32) error {
 	}
 	putHalves(w.half, features)
 	if _, err := w.buf.Write(w.half); err != nil {
-		w.err = fmt.Errorf("write print %s: %w", w.path, err)
+		w.err = writeError{fmt.Errorf("write print %s: %w", w.path, err)}
 		return w.err
 	}
 	w.p.Timestamps = append(w.p.Timestamps, ts)
@@ -113,12 +113,12 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := w.buf.Flush(); err != nil {
-		return fmt.Errorf("write print %s: %w", w.path, err)
+		return writeError{fmt.Errorf("write print %s: %w", w.path, err)}
 	}
 	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("write print %s: %w", w.path, err)
+		return writeError{fmt.Errorf("write print %s: %w", w.path, err)}
 	}
-	return writeFile(w.path, func(out io.Writer) error {
+	err := writeFile(w.path, func(out io.Writer) error {
 		head := make([]byte, prefixLen, prefixLen+512)
 		copy(head, Magic)
 		binary.LittleEndian.PutUint16(head[8:], Version)
@@ -151,7 +151,18 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 		}
 		return bw.Flush()
 	})
+	if err != nil {
+		return writeError{err}
+	}
+	return nil
 }
+
+// writeError marks an I/O failure while writing, keeping its message.
+type writeError struct{ err error }
+
+func (e writeError) Error() string        { return e.err.Error() }
+func (e writeError) Unwrap() error        { return e.err }
+func (e writeError) Is(target error) bool { return target == ErrWrite }
 
 // Abort drops the print; nothing is left on disk. It is safe to call more
 // than once and after Commit.

@@ -116,3 +116,9 @@ func TestWriterAbortAndEmpty(t *testing.T) {
 		t.Fatal("Create in a missing directory succeeded")
 	}
 }
+
+func TestWriterWriteErrorsAreMarked(t *testing.T) {
+	if _, err := Create("/proc/x.vprint", newPrint(1, 4, 1)); !errors.Is(err, ErrWrite) {
+		t.Fatalf("Create in /proc: %v, want ErrWrite", err)
+	}
+}

@@ -90,6 +90,7 @@ var (
 	ErrInvalid      error = &sentinel{msg: "invalid print"}                 // Validate, Encode
 	ErrRange        error = &sentinel{msg: "feature outside float16 range"} // Encode
 	ErrIncompatible error = &sentinel{msg: "incompatible prints"}           // Compatible
+	ErrWrite        error = &sentinel{msg: "cannot write print"}            // Writer
 )
 
 // VersionError reports a file written in a format version this package
@@ -146,7 +147,7 @@ func (p *Print) checkHeader() error {
 	if err := checkName("source name", s.Name, MaxNameLen, true); err != nil {
 		return err
 	}
-	if strings.ContainsAny(s.Name, "/\\") {
+	if strings.Contains(s.Name, "/") { // a Unix base name may hold a backslash
 		return fmt.Errorf("source name %q is a path, want a base name", s.Name)
 	}
 	if s.Size < 0 {
