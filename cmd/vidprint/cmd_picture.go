@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/picture"
+)
+
+func newPictureCmd(g *globals) *cobra.Command {
+	o := picture.Defaults()
+	var out, scaling, order string
+	var noAxis, noCache bool
+	cmd := &cobra.Command{
+		Use:   "picture VIDEO|PRINT -o OUT.png",
+		Short: "Draw a print as an image: time left to right, one row per feature",
+		Long: `picture draws the print as an image, the video as a picture: time runs left to
+right and each feature is a row. By default each feature is scaled to 0..1
+over the video (--scale feature), drawn in grey, in the model's feature order,
+with a time axis; prints longer than --max-width samples are binned in time,
+each column the mean of its frames. A video is embedded first with the default
+model, and its print kept as embed names it unless --no-cache.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError("picture: -o OUT.png is required")
+			}
+			o.Scaling, o.Order, o.Axis = picture.Scaling(scaling), picture.Order(order), !noAxis
+			if o.MaxWidth < 1 || o.RowHeight < 1 || o.RowHeight > 16 {
+				return usageError("picture: --max-width must be positive and --row-height in 1..16")
+			}
+			if err := fsutil.CheckWritableDir(filepath.Dir(out)); err != nil {
+				return withCode(exitOutput, err)
+			}
+			p, err := loadPrint(cmd.Context(), g, args[0], noCache)
+			if err != nil {
+				return err
+			}
+			m, err := picture.Build(p, o)
+			if err != nil {
+				return pictureErr(err)
+			}
+			img, err := picture.Render(m, o)
+			if err != nil {
+				return pictureErr(err)
+			}
+			enc := png.Encoder{CompressionLevel: png.BestSpeed}
+			if err := fsutil.WriteAtomic(out, func(w io.Writer) error {
+				bw := bufio.NewWriterSize(w, 1<<20)
+				if err := enc.Encode(bw, img); err != nil {
+					return err
+				}
+				return bw.Flush()
+			}); err != nil {
+				return withCode(exitOutput, err)
+			}
+			b := img.Bounds()
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%dx%d: %d frames in %d columns, %d features)\n",
+				out, b.Dx(), b.Dy(), p.Frames(), m.Cols, m.Rows)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&out, "out", "o", "", "output PNG")
+	f.StringVar(&scaling, "scale", string(picture.PerFeature), "feature (each feature 0..1), global, or zscore")
+	f.StringVar(&order, "order", string(picture.ModelOrder), "feature order: model, peak (by time of peak) or similar (features that move together)")
+	f.StringVar(&o.Colormap, "colormap", "gray", "gray or viridis")
+	f.IntVar(&o.MaxWidth, "max-width", o.MaxWidth, "most columns; longer prints are binned in time")
+	f.IntVar(&o.RowHeight, "row-height", o.RowHeight, "pixels per feature row")
+	f.BoolVar(&noAxis, "no-axis", false, "no time axis")
+	f.BoolVar(&noCache, "no-cache", false, "do not keep the print of a video")
+	return cmd
+}
+
+func pictureErr(err error) error {
+	if errors.Is(err, picture.ErrOptions) {
+		return withCode(exitUsage, err)
+	}
+	return err
+}

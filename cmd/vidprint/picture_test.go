@@ -1,0 +1,88 @@
+package main
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/testutil"
+)
+
+func TestPicture(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	testutil.TestVideo(t, dir, "v.mp4", 160, 120, "10", 3)
+	r := run(t, dir, "picture", "v.mp4", "-o", "v.png")
+	if r.code != 0 {
+		t.Fatalf("picture of a video: %d %s", r.code, r.stderr)
+	}
+	f, err := os.Open(filepath.Join(dir, "v.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dy() != 1024+22 || b.Dx() < 15 {
+		t.Fatalf("picture is %v, want 1024 feature rows plus the axis", b)
+	}
+	// The video's print was kept, and is reused: the second run does not
+	// rewrite it.
+	cache := filepath.Join(dir, "v.vprint")
+	st, err := os.Stat(cache)
+	if err != nil {
+		t.Fatalf("the print was not kept: %v", err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if r = run(t, dir, "picture", "v.mp4", "-o", "v2.png", "--order", "peak", "--colormap", "viridis"); r.code != 0 {
+		t.Fatalf("second picture: %d %s", r.code, r.stderr)
+	}
+	if st2, _ := os.Stat(cache); !st2.ModTime().Equal(st.ModTime()) {
+		t.Fatal("the kept print was embedded again")
+	}
+	// From the print itself, and without keeping anything.
+	if r = run(t, dir, "picture", "v.vprint", "-o", "p.png", "--scale", "zscore", "--max-width", "5"); r.code != 0 {
+		t.Fatalf("picture of a print: %d %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "in 5 columns") {
+		t.Fatalf("--max-width 5 not applied: %s", r.stdout)
+	}
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	if r = run(t, filepath.Join(dir, "sub"), "picture", "../v.mp4", "--no-cache", "-o", "n.png"); r.code != 0 {
+		t.Fatalf("--no-cache: %d %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub", "v.vprint")); err == nil {
+		t.Fatal("--no-cache kept a print")
+	}
+}
+
+func TestPictureBadInput(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hi"), 0o644)
+	testutil.FFmpegGen(t, dir, "one.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "1")
+	unwritable := "/proc/x.png"
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"picture", "notes.txt", "-o", "x.png"}, exitInput},
+		{[]string{"picture", "one.mp4", "-o", unwritable}, exitOutput},
+		{[]string{"picture", "one.mp4", "-o", "x.png", "--scale", "log"}, exitUsage},
+		{[]string{"picture", "one.mp4"}, exitUsage},
+		{[]string{"picture", "one.mp4", "-o", "one.png"}, 0}, // a 1-frame print is a picture too
+	} {
+		r := run(t, dir, tc.args...)
+		if r.code != tc.code || (tc.code != 0 && strings.Count(r.stderr, "\n") != 1) {
+			t.Errorf("%v: exit %d, stderr %q; want %d", tc.args, r.code, r.stderr, tc.code)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.png")); err == nil {
+		t.Error("a failed run left x.png")
+	}
+}
