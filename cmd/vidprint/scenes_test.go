@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vidprint/vidprint/internal/testutil"
+)
+
+// Three shots of different sources joined by hard cuts at 4 s and 8 s.
+func threeShots(t *testing.T, dir string) string {
+	return testutil.FFmpegGen(t, dir, "shots.mp4",
+		"-f", "lavfi", "-t", "4", "-i", "testsrc2=size=320x240:rate=25",
+		"-f", "lavfi", "-t", "4", "-i", "mandelbrot=size=320x240:rate=25",
+		"-f", "lavfi", "-t", "4", "-i", "smptehdbars=size=320x240:rate=25",
+		"-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1:a=0,format=yuv420p",
+		"-c:v", "libx264", "-preset", "ultrafast")
+}
+
+func TestScenes(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	threeShots(t, dir)
+	r := run(t, dir, "scenes", "--json", "shots.mp4")
+	if r.code != 0 {
+		t.Fatalf("scenes: %d %s", r.code, r.stderr)
+	}
+	var got struct {
+		Scenes []struct{ StartS, EndS float64 } `json:"scenes"`
+		Cuts   []struct {
+			TimeS float64 `json:"time_s"`
+			Kind  string  `json:"kind"`
+		} `json:"cuts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	if len(got.Cuts) != 2 || math.Abs(got.Cuts[0].TimeS-4) > 0.5 || math.Abs(got.Cuts[1].TimeS-8) > 0.5 ||
+		got.Cuts[0].Kind != "cut" || len(got.Scenes) != 3 {
+		t.Fatalf("want cuts at 4 and 8 s, got %s", r.stdout)
+	}
+	// PySceneDetect's columns, one row per scene.
+	r = run(t, dir, "scenes", "--csv", "shots.vprint")
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if r.code != 0 || err != nil || len(rows) != 4 || rows[0][0] != "Scene Number" || rows[0][9] != "Length (seconds)" {
+		t.Fatalf("csv: %d %v %q", r.code, err, r.stdout)
+	}
+	// Exactly K scenes, and the table.
+	for _, k := range []string{"1", "2", "5"} {
+		r = run(t, dir, "scenes", "shots.vprint", "-n", k, "--json")
+		json.Unmarshal([]byte(r.stdout), &got)
+		if r.code != 0 || len(got.Scenes) != atoi(k) {
+			t.Errorf("-n %s: %d scenes (%s)", k, len(got.Scenes), r.stderr)
+		}
+	}
+	r = run(t, dir, "scenes", "shots.vprint")
+	if r.code != 0 || !strings.Contains(r.stdout, "00:00:04") {
+		t.Errorf("table: %q", r.stdout)
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestScenesBadInput(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	testutil.FFmpegGen(t, dir, "one.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "1")
+	testutil.FFmpegGen(t, dir, "gray.mp4", "-f", "lavfi", "-i", "color=gray:size=160x120:rate=25", "-t", "5",
+		"-c:v", "libx264", "-preset", "ultrafast")
+	gguf := testutil.QvacGGUF(t)
+	if r := run(t, dir, "models", "convert", gguf, "--outputs", "embedding", "-o", "custom.onnx"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := run(t, dir, "embed", "gray.mp4", "--model", "custom.onnx", "-o", "custom.vprint"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		scenes int
+	}{
+		{[]string{"scenes", "--json", "one.mp4"}, 0, 1},  // one frame: one scene
+		{[]string{"scenes", "--json", "gray.mp4"}, 0, 1}, // a constant video is one scene
+		{[]string{"scenes", "--json", "one.vprint", "-n", "2"}, exitUsage, 0},
+		{[]string{"scenes", "custom.vprint"}, exitIncompatible, 0},
+		{[]string{"scenes", "notes.txt"}, exitInput, 0},
+		{[]string{"scenes", "--json", "--csv", "one.vprint"}, exitUsage, 0},
+	} {
+		r := run(t, dir, tc.args...)
+		if r.code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, r.code, tc.code, r.stderr)
+			continue
+		}
+		if tc.code != 0 && strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: stderr %q is not one line", tc.args, r.stderr)
+		}
+		if tc.scenes > 0 && strings.Count(r.stdout, "start_s") != tc.scenes {
+			t.Errorf("%v: %s, want %d scene(s)", tc.args, r.stdout, tc.scenes)
+		}
+	}
+}
