@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,7 +21,7 @@ func threeShots(t *testing.T, dir string) string {
 		"-f", "lavfi", "-t", "4", "-i", "mandelbrot=size=320x240:rate=25",
 		"-f", "lavfi", "-t", "4", "-i", "smptehdbars=size=320x240:rate=25",
 		"-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1:a=0,format=yuv420p",
-		"-c:v", "libx264", "-preset", "ultrafast")
+		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25") // a keyframe each second
 }
 
 func TestScenes(t *testing.T) {
@@ -109,5 +111,41 @@ func TestScenesBadInput(t *testing.T) {
 		if tc.scenes > 0 && strings.Count(r.stdout, "start_s") != tc.scenes {
 			t.Errorf("%v: %s, want %d scene(s)", tc.args, r.stdout, tc.scenes)
 		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	threeShots(t, dir)
+	os.Mkdir(filepath.Join(dir, "parts"), 0o755)
+	r := run(t, dir, "split", "shots.mp4", "-o", "parts")
+	if r.code != 0 {
+		t.Fatalf("split: %d %s", r.code, r.stderr)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "parts"))
+	if len(entries) != 3 {
+		t.Fatalf("%d files, want 3: %v", len(entries), entries)
+	}
+	var total float64
+	for i, e := range entries {
+		if want := "shots-Scene-00" + string(rune('1'+i)) + ".mp4"; e.Name() != want {
+			t.Errorf("file %d is %s, want %s", i, e.Name(), want)
+		}
+		out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+			filepath.Join(dir, "parts", e.Name())).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		total += d
+	}
+	// Pieces start on keyframes, so they may overlap a little; together
+	// they cover the 12 s video.
+	if total < 11.5 || total > 14 {
+		t.Errorf("pieces last %.2f s in all, want about 12", total)
+	}
+	if r := run(t, dir, "split", "shots.vprint"); r.code != exitUsage {
+		t.Errorf("split of a print: exit %d", r.code)
 	}
 }
