@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"image/jpeg"
 	"math"
 	"os"
 	"os/exec"
@@ -147,5 +148,63 @@ func TestSplit(t *testing.T) {
 	}
 	if r := run(t, dir, "split", "shots.vprint"); r.code != exitUsage {
 		t.Errorf("split of a print: exit %d", r.code)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	threeShots(t, dir)
+	r := run(t, dir, "summary", "shots.mp4", "-n", "3", "-o", "sum")
+	if r.code != 0 {
+		t.Fatalf("summary: %d %s", r.code, r.stderr)
+	}
+	var index struct {
+		Keyframes []struct {
+			TimeS       float64 `json:"time_s"`
+			File        string  `json:"file"`
+			SceneStartS float64 `json:"scene_start_s"`
+			SceneEndS   float64 `json:"scene_end_s"`
+		} `json:"keyframes"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sum", "index.json"))
+	if err != nil || json.Unmarshal(b, &index) != nil || len(index.Keyframes) != 3 {
+		t.Fatalf("index.json: %v %s", err, b)
+	}
+	for i, k := range index.Keyframes {
+		// One keyframe per shot, midway through it, decoded at the
+		// video's own 320x240.
+		if k.TimeS < float64(4*i)+1 || k.TimeS > float64(4*i)+3 || k.TimeS < k.SceneStartS || k.TimeS >= k.SceneEndS {
+			t.Errorf("keyframe %d at %.1f s, scene %.1f..%.1f", i, k.TimeS, k.SceneStartS, k.SceneEndS)
+		}
+		f, err := os.Open(filepath.Join(dir, "sum", k.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := jpeg.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width != 320 || cfg.Height != 240 {
+			t.Errorf("%s: %dx%d %v, want the full 320x240 frame", k.File, cfg.Width, cfg.Height, err)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "sum", "index.html"))
+	if strings.Count(string(html), "data:image/jpeg;base64,") != 3 || strings.Count(string(html), "data:image/png;base64,") != 1 {
+		t.Errorf("index.html does not inline the picture and 3 keyframes")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sum", "contact.jpg")); err != nil {
+		t.Error(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"summary", "shots.mp4", "-n", "1000", "-o", "x"}, exitUsage},
+		{[]string{"summary", "shots.vprint", "-o", "x"}, exitUsage},
+		{[]string{"summary", "shots.mp4", "-o", "/proc/sum"}, exitOutput},
+		{[]string{"summary", "shots.mp4"}, exitUsage},
+	} {
+		if r := run(t, dir, tc.args...); r.code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, r.code, tc.code, r.stderr)
+		}
 	}
 }
