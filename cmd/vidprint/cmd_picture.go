@@ -7,17 +7,19 @@ import (
 	"image/png"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/picture"
+	"github.com/vidprint/vidprint/internal/scenes"
 )
 
 func newPictureCmd(g *globals) *cobra.Command {
 	o := picture.Defaults()
 	var out, scaling, order string
-	var noAxis, noCache bool
+	var noAxis, noCache, marks bool
 	cmd := &cobra.Command{
 		Use:   "picture VIDEO|PRINT -o OUT.png",
 		Short: "Draw a print as an image: time left to right, one row per feature",
@@ -42,6 +44,19 @@ model, and its print kept as embed names it unless --no-cache.`,
 			p, err := loadPrint(cmd.Context(), g, args[0], noCache)
 			if err != nil {
 				return err
+			}
+			if marks {
+				if !scenes.Calibrated(p.Model.ID) {
+					return withCode(exitIncompatible, fmt.Errorf("picture: --scenes needs a print of %s, %s was made by %s",
+						strings.Join(scenes.CalibratedModels(), ", "), args[0], p.Model.ID))
+				}
+				bs, err := scenes.Detect(p, scenes.Options{})
+				if err != nil {
+					return err
+				}
+				for _, b := range bs {
+					o.Ticks = append(o.Ticks, b.TimeS)
+				}
 			}
 			m, err := picture.Build(p, o)
 			if err != nil {
@@ -75,6 +90,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 	f.IntVar(&o.MaxWidth, "max-width", o.MaxWidth, "most columns; longer prints are binned in time")
 	f.IntVar(&o.RowHeight, "row-height", o.RowHeight, "pixels per feature row")
 	f.BoolVar(&noAxis, "no-axis", false, "no time axis")
+	f.BoolVar(&marks, "scenes", false, "mark scene boundaries on the time axis (red ticks)")
 	f.BoolVar(&noCache, "no-cache", false, "do not keep the print of a video")
 	return cmd
 }

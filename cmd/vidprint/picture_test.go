@@ -39,7 +39,7 @@ func TestPicture(t *testing.T) {
 		t.Fatalf("the print was not kept: %v", err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	if r = run(t, dir, "picture", "v.mp4", "-o", "v2.png", "--order", "peak", "--colormap", "viridis"); r.code != 0 {
+	if r = run(t, dir, "picture", "v.mp4", "-o", "v2.png", "--order", "peak", "--colormap", "viridis", "--scenes"); r.code != 0 {
 		t.Fatalf("second picture: %d %s", r.code, r.stderr)
 	}
 	if st2, _ := os.Stat(cache); !st2.ModTime().Equal(st.ModTime()) {
