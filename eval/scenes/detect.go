@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,6 +39,9 @@ func vidprintMethod(bin string) method {
 	m.detect = func(video string) ([]detection, error) {
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin, "--quiet", "scenes", "--json", video)
+		// vidprint keeps each video's print in its working directory: keep
+		// them beside the videos, where later runs reuse them.
+		cmd.Dir = filepath.Dir(video)
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {

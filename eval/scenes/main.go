@@ -36,6 +36,9 @@ func evaluate() error {
 		list      = flag.Bool("list", false, "list the videos and exit")
 	)
 	flag.Parse()
+	if abs, err := filepath.Abs(*bin); err == nil {
+		*bin = abs // vidprint runs in the videos' directory
+	}
 	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "eval-scenes: "+format+"\n", a...) }
 
 	videos, err := pick(*only)

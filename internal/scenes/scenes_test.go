@@ -25,7 +25,9 @@ func newSynth(dim int, noise float64) *synth {
 func (s *synth) base() []float32 {
 	v := make([]float32, s.dim)
 	for i := range v {
-		v[i] = float32(math.Max(0, s.rng.NormFloat64())) // ReLU-like, non-negative
+		// ReLU-like and sparse, so that two shots differ about as much as
+		// different shots of real footage do (cosine distance ~0.75).
+		v[i] = float32(math.Max(0, s.rng.NormFloat64()-0.8))
 	}
 	return v
 }
