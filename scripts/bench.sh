@@ -92,5 +92,11 @@ bench "$long" default
   echo '```'
   go test -run '^$' -bench 'BenchmarkEmbed(Parallel)?$' -benchtime 300x ./internal/model/ | grep -E '^Benchmark'
   echo '```'
+  echo
+  echo "A 2-hour print (36,000 x 1024): scene detection, and the picture binned and drawn (ns/op per whole print):"
+  echo
+  echo '```'
+  go test -run '^$' -bench 'TwoHours' -benchtime 5x -benchmem ./internal/scenes/ ./internal/picture/ | grep -E '^Benchmark'
+  echo '```'
 } >>out/bench.md
 cat out/bench.md
