@@ -70,7 +70,7 @@ const (
 	// is not considered to change at all: on a static camera the largest
 	// one-sample jump measured was 0.084 and the largest 1 s novelty 0.037,
 	// while cuts in film jumped 0.17 to 0.34.
-	minCutJump = 0.10
+	minCutJump   = 0.10
 	minNovelty   = 0.20
 	cutRatio     = 4.0 // a cut's jump over the median jump around it
 	noveltyRatio = 4.0 // a gradual peak over the novelty's median, in MADs
