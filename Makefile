@@ -28,6 +28,7 @@ demo:
 
 test:
 	scripts/deps.sh test
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: the files above need formatting'; exit 1; }
 	go vet ./...
 	VIDPRINT_REQUIRE_ASSETS=1 go test -count=1 -timeout 30m ./...
 
