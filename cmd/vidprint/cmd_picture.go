@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"path/filepath"
@@ -14,12 +17,14 @@ import (
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/picture"
 	"github.com/vidprint/vidprint/internal/scenes"
+	"github.com/vidprint/vidprint/internal/summary"
 )
 
 func newPictureCmd(g *globals) *cobra.Command {
 	o := picture.Defaults()
 	var out, scaling, order string
 	var noAxis, noCache, marks bool
+	var thumbs int
 	cmd := &cobra.Command{
 		Use:   "picture VIDEO|PRINT -o OUT.png",
 		Short: "Draw a print as an image: time left to right, one row per feature",
@@ -66,6 +71,21 @@ model, and its print kept as embed names it unless --no-cache.`,
 			if err != nil {
 				return pictureErr(err)
 			}
+			if thumbs > 0 {
+				if isPrint(args[0]) {
+					return usageError("picture: --thumbs needs the video, not a print")
+				}
+				// As many as fit side by side at 90 px high.
+				fit := thumbs
+				if p.Source.Width > 0 && p.Source.Height > 0 {
+					fit = max(1, img.Bounds().Dx()/(90*p.Source.Width/p.Source.Height+2))
+				}
+				strip, err := grabThumbs(cmd.Context(), args[0], m, min(thumbs, fit))
+				if err != nil {
+					return err
+				}
+				img = picture.WithThumbnails(img, m, strip, 90)
+			}
 			enc := png.Encoder{CompressionLevel: png.BestSpeed}
 			if err := fsutil.WriteAtomic(out, func(w io.Writer) error {
 				bw := bufio.NewWriterSize(w, 1<<20)
@@ -90,6 +110,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 	f.IntVar(&o.MaxWidth, "max-width", o.MaxWidth, "most columns; longer prints are binned in time")
 	f.IntVar(&o.RowHeight, "row-height", o.RowHeight, "pixels per feature row")
 	f.BoolVar(&noAxis, "no-axis", false, "no time axis")
+	f.IntVar(&thumbs, "thumbs", 0, "a strip of up to this many thumbnails under the picture, evenly spaced in time, as many as fit (needs the video)")
 	f.BoolVar(&marks, "scenes", false, "mark scene boundaries on the time axis (red ticks)")
 	f.BoolVar(&noCache, "no-cache", false, "do not keep the print of a video")
 	return cmd
@@ -100,4 +121,24 @@ func pictureErr(err error) error {
 		return withCode(exitUsage, err)
 	}
 	return err
+}
+
+// grabThumbs decodes n frames evenly spaced over the picture's time span.
+func grabThumbs(ctx context.Context, video string, m *picture.Matrix, n int) ([]picture.Thumb, error) {
+	n = min(n, 100)
+	t0, t1 := m.ColStart[0], m.ColStart[m.Cols]
+	var out []picture.Thumb
+	for i := range n {
+		t := t0 + (float64(i)+0.5)*(t1-t0)/float64(n)
+		b, err := summary.Grab(ctx, video, t)
+		if err != nil {
+			return nil, withCode(exitInput, err)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: thumbnail at %.1f s: %w", video, t, err)
+		}
+		out = append(out, picture.Thumb{TimeS: t, Image: img})
+	}
+	return out, nil
 }

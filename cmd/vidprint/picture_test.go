@@ -45,6 +45,19 @@ func TestPicture(t *testing.T) {
 	if st2, _ := os.Stat(cache); !st2.ModTime().Equal(st.ModTime()) {
 		t.Fatal("the kept print was embedded again")
 	}
+	// A thumbnail strip under the picture.
+	if r = run(t, dir, "picture", "v.mp4", "-o", "t.png", "--thumbs", "3"); r.code != 0 {
+		t.Fatalf("--thumbs: %d %s", r.code, r.stderr)
+	}
+	f, _ = os.Open(filepath.Join(dir, "t.png"))
+	cfg, err := png.DecodeConfig(f)
+	f.Close()
+	if err != nil || cfg.Height != 1024+22+94 {
+		t.Fatalf("with thumbnails the picture is %dx%d (%v), want 94 px taller", cfg.Width, cfg.Height, err)
+	}
+	if r = run(t, dir, "picture", "v.vprint", "-o", "t.png", "--thumbs", "3"); r.code != exitUsage {
+		t.Errorf("--thumbs on a print: exit %d", r.code)
+	}
 	// From the print itself, and without keeping anything.
 	if r = run(t, dir, "picture", "v.vprint", "-o", "p.png", "--scale", "zscore", "--max-width", "5"); r.code != 0 {
 		t.Fatalf("picture of a print: %d %s", r.code, r.stderr)

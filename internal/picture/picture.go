@@ -12,6 +12,7 @@ import (
 	"math"
 	"slices"
 
+	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -399,4 +400,33 @@ func formatTime(t, step float64) string {
 		return fmt.Sprintf("%d:%02d", s/60, s%60)
 	}
 	return fmt.Sprintf("%ds", s)
+}
+
+// Thumb is a frame of the video to show under the picture at its time.
+type Thumb struct {
+	TimeS float64
+	Image image.Image
+}
+
+// WithThumbnails returns pic with a strip of thumbnails under it, each
+// scaled to height and centred under its time (clamped to the picture).
+func WithThumbnails(pic image.Image, m *Matrix, thumbs []Thumb, height int) image.Image {
+	b := pic.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()+height+4))
+	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(out, b, pic, b.Min, draw.Src)
+	colW := max(1, minWidth/m.Cols)
+	span := m.ColStart[m.Cols] - m.ColStart[0]
+	for _, t := range thumbs {
+		tb := t.Image.Bounds()
+		w := max(1, height*tb.Dx()/max(1, tb.Dy()))
+		x := b.Dx() / 2
+		if span > 0 {
+			x = int((t.TimeS - m.ColStart[0]) / span * float64(m.Cols*colW))
+		}
+		x = min(max(x-w/2, 0), max(0, b.Dx()-w))
+		dst := image.Rect(x, b.Dy()+2, x+w, b.Dy()+2+height)
+		xdraw.ApproxBiLinear.Scale(out, dst, t.Image, tb, draw.Src, nil)
+	}
+	return out
 }
