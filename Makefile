@@ -24,7 +24,10 @@ demo:
 	$(BIN) embed "$(VIDPRINT_HOME)/data/Megamind.avi" -o $(DEMO_OUT)/Megamind.vprint
 	$(BIN) info $(DEMO_OUT)/Megamind.vprint
 	$(BIN) export $(DEMO_OUT)/Megamind.vprint --format npz -o $(DEMO_OUT)/Megamind.npz
-	@echo "demo outputs: $(CURDIR)/$(DEMO_OUT)/Megamind.vprint (the print), $(CURDIR)/$(DEMO_OUT)/Megamind.npz (numpy)"
+	$(BIN) picture $(DEMO_OUT)/Megamind.vprint --order peak --scenes -o $(DEMO_OUT)/Megamind.png
+	$(BIN) scenes $(DEMO_OUT)/Megamind.vprint
+	cd $(DEMO_OUT) && ../../$(BIN) summary "$(VIDPRINT_HOME)/data/Megamind.avi" -o summary
+	@echo "demo outputs in $(CURDIR)/$(DEMO_OUT): Megamind.vprint (the print), Megamind.npz (numpy), Megamind.png (the video as a picture), summary/index.html (keyframes)"
 
 test:
 	scripts/deps.sh test
