@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	stdhtml "html"
+	"image"
 	"image/jpeg"
+	_ "image/png"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,6 +196,16 @@ func TestSummary(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(dir, "sum", "index.html"))
 	if strings.Count(string(html), "data:image/jpeg;base64,") != 3 || strings.Count(string(html), "data:image/png;base64,") != 1 {
 		t.Errorf("index.html does not inline the picture and 3 keyframes")
+	}
+	// Each inline image decodes, as a browser would read the attribute.
+	for _, m := range regexp.MustCompile(`src="data:image/(png|jpeg);base64,([^"]*)"`).FindAllStringSubmatch(string(html), -1) {
+		data, err := base64.StdEncoding.DecodeString(stdhtml.UnescapeString(m[2]))
+		if err != nil {
+			t.Fatalf("inline %s: %v", m[1], err)
+		}
+		if _, _, err := image.DecodeConfig(bytes.NewReader(data)); err != nil {
+			t.Fatalf("inline %s does not decode: %v", m[1], err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sum", "contact.jpg")); err != nil {
 		t.Error(err)
