@@ -77,6 +77,10 @@ const (
 	// gradualOverMotion: a gradual peak over the median one-sample jump
 	// around it (measured: dissolves 3 to 4.7, handheld motion 1.2 to 1.4).
 	gradualOverMotion = 2.0
+	// minPersist: the least distance between the means of the 2 s before
+	// and after a cut (measured: cuts between shots of one person or place
+	// 0.082 to 0.098, a head movement in a talking head 0.045).
+	minPersist = 0.06
 )
 
 // Detect finds the boundaries of a print.
@@ -105,6 +109,7 @@ func Detect(p *vprint.Print, o Options) ([]Boundary, error) {
 	kg := max(1, int(math.Round(gradualWindowS*p.FPS)))
 	kl := max(1, int(math.Round(localWindowS*p.FPS)))
 	novelty := windowNovelty(p, inv, kg)
+	persist := windowNovelty(p, inv, 2*kg)
 	scratch := make([]float64, 0, 2*kl)
 
 	var candidates []Boundary
@@ -112,7 +117,9 @@ func Detect(p *vprint.Print, o Options) ([]Boundary, error) {
 	for t := 1; t < n; t++ {
 		local := neighbourMedian(jump, t, kl, scratch)
 		thr := math.Max(minCutJump, cutRatio*local) / o.Sensitivity
-		if jump[t] > thr && isLocalMax(jump, t, 1) {
+		// A cut changes what is shown for good: the 2 s before and after
+		// differ too. A blink or a turn of the head jumps as far, briefly.
+		if jump[t] > thr && isLocalMax(jump, t, 1) && persist[t] >= minPersist {
 			candidates = append(candidates, Boundary{Index: t, Kind: Cut, Strength: jump[t] / thr})
 		}
 	}
