@@ -85,6 +85,7 @@ func TestScenesBadInput(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
 	testutil.FFmpegGen(t, dir, "one.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "1")
+	testutil.TestVideo(t, dir, "two.mp4", 160, 120, "25", 0.4) // two samples
 	testutil.FFmpegGen(t, dir, "gray.mp4", "-f", "lavfi", "-i", "color=gray:size=160x120:rate=25", "-t", "5",
 		"-c:v", "libx264", "-preset", "ultrafast")
 	gguf := testutil.QvacGGUF(t)
@@ -103,6 +104,10 @@ func TestScenesBadInput(t *testing.T) {
 		{[]string{"scenes", "--json", "one.mp4"}, 0, 1},  // one frame: one scene
 		{[]string{"scenes", "--json", "gray.mp4"}, 0, 1}, // a constant video is one scene
 		{[]string{"scenes", "--json", "one.vprint", "-n", "2"}, exitUsage, 0},
+		{[]string{"scenes", "--json", "two.mp4", "-n", "2"}, 0, 2}, // two frames, two scenes
+		{[]string{"scenes", "--json", "two.vprint", "-n", "3"}, exitUsage, 0},
+		{[]string{"picture", "two.vprint", "-o", "two.png"}, 0, 0},
+		{[]string{"summary", "two.mp4", "-n", "2", "-o", "twosum"}, 0, 0},
 		{[]string{"scenes", "custom.vprint"}, exitIncompatible, 0},
 		{[]string{"scenes", "notes.txt"}, exitInput, 0},
 		{[]string{"scenes", "--json", "--csv", "one.vprint"}, exitUsage, 0},
