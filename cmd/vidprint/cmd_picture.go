@@ -9,7 +9,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,8 +42,8 @@ model, and its print kept as embed names it unless --no-cache.`,
 			if o.MaxWidth < 1 || o.RowHeight < 1 || o.RowHeight > 16 {
 				return usageError("picture: --max-width must be positive and --row-height in 1..16")
 			}
-			if err := fsutil.CheckWritableDir(filepath.Dir(out)); err != nil {
-				return withCode(exitOutput, err)
+			if err := checkOutput(out, args[0]); err != nil {
+				return err
 			}
 			p, err := loadPrint(cmd.Context(), g, args[0], noCache)
 			if err != nil {

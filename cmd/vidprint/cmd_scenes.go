@@ -49,8 +49,8 @@ as frames.`,
 			if asJSON && asCSV {
 				return usageError("scenes: --json and --csv exclude each other")
 			}
-			if o.Scenes < 0 || o.Sensitivity < 0 {
-				return usageError("scenes: -n and --sensitivity must not be negative")
+			if o.Scenes < 0 || !(o.Sensitivity > 0) {
+				return usageError("scenes: -n must not be negative and --sensitivity must be positive")
 			}
 			p, err := loadPrint(cmd.Context(), g, args[0], noCache)
 			if err != nil {

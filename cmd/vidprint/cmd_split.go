@@ -51,13 +51,19 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 			base := filepath.Base(video)
 			ext := filepath.Ext(base)
 			stem := strings.TrimSuffix(base, ext)
+			if ext == "" {
+				ext = ".mkv" // ffmpeg picks the container by extension; Matroska takes any codec
+			}
 			for i, s := range list {
 				out := filepath.Join(outDir, fmt.Sprintf("%s-Scene-%03d%s", stem, i+1, ext))
-				end := s.EndS
+				start, end := s.StartS, s.EndS
+				if i == 0 {
+					start = 0 // whatever comes before the first frame (audio) too
+				}
 				if i == len(list)-1 {
 					end = 0 // to the end of the file
 				}
-				if err := copySegment(cmd, video, out, s.StartS, end); err != nil {
+				if err := copySegment(cmd, video, out, start, end); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s - %s\n", out, timecode(s.StartS), timecode(s.EndS))
@@ -74,13 +80,17 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 // copySegment stream-copies [start, end) of video to out (end 0: to the
 // end), through a temporary file so that no half piece is left.
 func copySegment(cmd *cobra.Command, video, out string, start, end float64) error {
-	tmp := filepath.Join(filepath.Dir(out), ".tmp-"+filepath.Base(out))
+	// A unique temporary name with the output's extension, which ffmpeg
+	// reads the container from.
+	tmp := filepath.Join(filepath.Dir(out), fmt.Sprintf(".tmp-%d-%s", os.Getpid(), filepath.Base(out)))
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y",
 		"-ss", strconv.FormatFloat(start, 'f', 3, 64)}
 	if end > 0 {
 		args = append(args, "-t", strconv.FormatFloat(end-start, 'f', 3, 64)) // read this long from the seek point
 	}
-	args = append(args, "-i", "file:"+video, "-map", "0", "-c", "copy", "-avoid_negative_ts", "make_zero", "file:"+tmp)
+	// Video and audio only: data tracks (timecode, telemetry) often cannot
+	// be copied into the output container.
+	args = append(args, "-i", "file:"+video, "-map", "0:V", "-map", "0:a?", "-c", "copy", "-avoid_negative_ts", "make_zero", "file:"+tmp)
 	c := exec.CommandContext(cmd.Context(), "ffmpeg", args...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr

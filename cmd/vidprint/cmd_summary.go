@@ -31,7 +31,9 @@ takes the frame midway through each scene, decoded at full resolution from the
 video. With -n it gives exactly n keyframes, merging the scenes with the weakest
 boundaries or splitting at the strongest remaining changes. DIR gets one JPEG
 per keyframe named by its time (t0001m02.400s.jpg), contact.jpg, index.json
-and index.html (self-contained: the picture of the print and the keyframes).`,
+and index.html (self-contained: the picture of the print and a thumbnail of
+each keyframe, linking to the full-size file). Files are written one by one,
+each atomically; an interrupted run leaves the ones already finished.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			video := args[0]
@@ -55,9 +57,6 @@ and index.html (self-contained: the picture of the print and the keyframes).`,
 			if err != nil {
 				return err
 			}
-			if !scenes.Calibrated(p.Model.ID) {
-				return withCode(exitIncompatible, fmt.Errorf("summary: the print of %s was made by %s; scenes are calibrated for the default model", video, p.Model.ID))
-			}
 			frames, err := summary.Pick(p, n)
 			if errors.Is(err, scenes.ErrTooShort) {
 				return usageError("summary: %s: %v", video, err)
@@ -65,7 +64,10 @@ and index.html (self-contained: the picture of the print and the keyframes).`,
 			if err != nil {
 				return err
 			}
-			var jpegs [][]byte
+			summary.UniqueNames(frames)
+			// Each keyframe is written as soon as it is grabbed; only a
+			// thumbnail stays in memory, so long films do not run out of it.
+			var thumbs [][]byte
 			for i := range frames {
 				b, err := summary.Grab(ctx, video, frames[i].TimeS)
 				if err != nil {
@@ -75,9 +77,15 @@ and index.html (self-contained: the picture of the print and the keyframes).`,
 				if err != nil {
 					return fmt.Errorf("%s: frame at %.3f s: %w", video, frames[i].TimeS, err)
 				}
-				frames[i].Image = img
-				frames[i].File = summary.FileName(frames[i].TimeS)
-				jpegs = append(jpegs, b)
+				if err := fsutil.WriteAtomic(filepath.Join(outDir, frames[i].File), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+					return withCode(exitOutput, err)
+				}
+				frames[i].Image = summary.Thumbnail(img, 320)
+				var tb bytes.Buffer
+				if err := summary.EncodeJPEG(&tb, frames[i].Image); err != nil {
+					return err
+				}
+				thumbs = append(thumbs, tb.Bytes())
 			}
 			write := func(name string, f func(io.Writer) error) error {
 				if err := fsutil.WriteAtomic(filepath.Join(outDir, name), f); err != nil {
@@ -85,13 +93,7 @@ and index.html (self-contained: the picture of the print and the keyframes).`,
 				}
 				return nil
 			}
-			for i, k := range frames {
-				b := jpegs[i]
-				if err := write(k.File, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
-					return err
-				}
-			}
-			sheet := summary.ContactSheet(frames, 320, 5)
+			sheet := summary.ContactSheet(frames, 200, summary.SheetColumns(len(frames)))
 			if err := write("contact.jpg", func(w io.Writer) error { return summary.EncodeJPEG(w, sheet) }); err != nil {
 				return err
 			}
@@ -120,7 +122,7 @@ and index.html (self-contained: the picture of the print and the keyframes).`,
 				return err
 			}
 			page := summary.Page{Video: filepath.Base(video), Model: p.Model.ID, DurationS: p.Source.DurationS,
-				Picture: pic.Bytes(), Frames: frames, JPEGs: jpegs}
+				Picture: pic.Bytes(), Frames: frames, JPEGs: thumbs}
 			if err := write("index.html", func(w io.Writer) error { return summary.WriteHTML(w, page) }); err != nil {
 				return err
 			}

@@ -45,6 +45,22 @@ func TestPicture(t *testing.T) {
 	if st2, _ := os.Stat(cache); !st2.ModTime().Equal(st.ModTime()) {
 		t.Fatal("the kept print was embedded again")
 	}
+	// Never over the input video, and never over a print that is not this
+	// video's.
+	if r = run(t, dir, "picture", "v.mp4", "-o", "v.mp4"); r.code != exitUsage {
+		t.Errorf("-o the input: exit %d", r.code)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "v.mp4")); err != nil || st.Size() < 1000 {
+		t.Fatal("the video was overwritten")
+	}
+	testutil.TestVideo(t, dir, "w.mp4", 160, 120, "10", 1)
+	os.WriteFile(filepath.Join(dir, "w.vprint"), []byte("my own notes"), 0o644)
+	if r = run(t, dir, "picture", "w.mp4", "-o", "w.png"); r.code != 0 || !strings.Contains(r.stderr, "not keeping") {
+		t.Fatalf("picture beside a foreign w.vprint: %d %q", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "w.vprint")); string(b) != "my own notes" {
+		t.Fatal("a file that was not the video's print was replaced")
+	}
 	// A thumbnail strip under the picture.
 	if r = run(t, dir, "picture", "v.mp4", "-o", "t.png", "--thumbs", "3"); r.code != 0 {
 		t.Fatalf("--thumbs: %d %s", r.code, r.stderr)

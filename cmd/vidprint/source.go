@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -36,6 +37,9 @@ func cachePath(video string) string {
 // video's print is kept beside the work (as embed names it) unless noCache,
 // and a kept print of the same file and model is reused.
 func loadPrint(ctx context.Context, g *globals, path string, noCache bool) (*vprint.Print, error) {
+	if err := decode.CheckFile(path); err != nil {
+		return nil, err
+	}
 	if isPrint(path) {
 		return vprint.ReadFile(path)
 	}
@@ -43,6 +47,14 @@ func loadPrint(ctx context.Context, g *globals, path string, noCache bool) (*vpr
 	if !noCache {
 		if p, ok := cachedPrint(g, cache, path); ok {
 			return p, nil
+		}
+		// Never replace a file that is not this video's print: it may be a
+		// print the user made of another video or with another model.
+		if _, err := os.Stat(cache); err == nil {
+			if !g.quiet {
+				fmt.Fprintf(os.Stderr, "vidprint: %s exists and is not the print of %s; not keeping this one\n", cache, path)
+			}
+			noCache = true
 		}
 	}
 	pool, err := openModel(g, model.Default, "", 0, 1, 1)

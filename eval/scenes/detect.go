@@ -38,7 +38,7 @@ func vidprintMethod(bin string) method {
 	}
 	m.detect = func(video string) ([]detection, error) {
 		var stderr bytes.Buffer
-		cmd := exec.Command(bin, "--quiet", "scenes", "--json", video)
+		cmd := exec.Command(bin, "--quiet", "scenes", "--json", filepath.Base(video))
 		// vidprint keeps each video's print in its working directory: keep
 		// them beside the videos, where later runs reuse them.
 		cmd.Dir = filepath.Dir(video)

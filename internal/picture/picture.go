@@ -272,7 +272,7 @@ func Render(m *Matrix, o Options) (image.Image, error) {
 	}
 	// Short prints get wider columns so the picture and its labels stay
 	// readable.
-	colW := max(1, minWidth/m.Cols)
+	colW := max(1, (minWidth+m.Cols-1)/m.Cols)
 	w, h := m.Cols*colW, m.Rows*rowH
 	img := image.NewRGBA(image.Rect(0, 0, w, h+axisH))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
@@ -415,7 +415,7 @@ func WithThumbnails(pic image.Image, m *Matrix, thumbs []Thumb, height int) imag
 	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()+height+4))
 	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
 	draw.Draw(out, b, pic, b.Min, draw.Src)
-	colW := max(1, minWidth/m.Cols)
+	colW := max(1, (minWidth+m.Cols-1)/m.Cols)
 	span := m.ColStart[m.Cols] - m.ColStart[0]
 	for _, t := range thumbs {
 		tb := t.Image.Bounds()

@@ -234,13 +234,15 @@ func exactly(found []Boundary, jump, novelty []float64, k, sep int) []Boundary {
 // (the way into and out of a short black, say); the strongest stays.
 func mergeClose(bs []Boundary, within int) []Boundary {
 	var out []Boundary
+	groupStart := 0
 	for _, b := range bs {
-		if n := len(out); n > 0 && b.Index-out[n-1].Index < within {
+		if n := len(out); n > 0 && b.Index-groupStart < within {
 			if b.Strength > out[n-1].Strength {
 				out[n-1] = b
 			}
 			continue
 		}
+		groupStart = b.Index
 		out = append(out, b)
 	}
 	return out

@@ -201,3 +201,14 @@ func BenchmarkTwoHours(b *testing.B) {
 		}
 	}
 }
+
+func TestMergeCloseDoesNotChain(t *testing.T) {
+	bs := []Boundary{{Index: 10, Strength: 1}, {Index: 14, Strength: 2}, {Index: 18, Strength: 3}, {Index: 22, Strength: 1}}
+	got := mergeClose(bs, 5)
+	// 10 and 14 are one transition (the stronger, 14, stays); 18 starts a
+	// new group with 22 though 14 was kept: groups are measured from their
+	// first boundary.
+	if len(got) != 2 || got[0].Index != 14 || got[1].Index != 18 {
+		t.Fatalf("mergeClose = %+v", got)
+	}
+}

@@ -14,8 +14,10 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"io"
+	"math"
 	"os/exec"
 	"strconv"
+	"strings"
 
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -75,12 +77,49 @@ func Grab(ctx context.Context, video string, t float64) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%s: grab frame at %.3f s: %v %s", video, t, err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("%s: grab frame at %.3f s: %v (%s)", video, t, err, lastLine(stderr.String()))
 	}
 	if stdout.Len() == 0 {
 		return nil, fmt.Errorf("%s: no frame at %.3f s", video, t)
 	}
 	return stdout.Bytes(), nil
+}
+
+// lastLine is the last non-empty line of ffmpeg's stderr: errors stay one
+// line.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// Thumbnail scales img to width w; keyframes are kept in memory only this
+// small, so a film of a thousand scenes fits.
+func Thumbnail(img image.Image, w int) image.Image {
+	b := img.Bounds()
+	h := max(1, w*b.Dy()/max(1, b.Dx()))
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.ApproxBiLinear.Scale(out, out.Bounds(), img, b, draw.Src, nil)
+	return out
+}
+
+// SheetColumns keeps a contact sheet of n thumbnails roughly square, and
+// well under JPEG's 65,535-pixel limit on either side.
+func SheetColumns(n int) int {
+	return max(5, int(math.Ceil(math.Sqrt(float64(n)*1.6))))
+}
+
+// UniqueNames gives each keyframe a file name by its time, adding the row
+// when two share a time (a video can repeat its last timestamp).
+func UniqueNames(frames []Keyframe) {
+	seen := map[string]bool{}
+	for i := range frames {
+		name := FileName(frames[i].TimeS)
+		if seen[name] {
+			name = strings.TrimSuffix(name, ".jpg") + fmt.Sprintf("-r%d.jpg", frames[i].Row)
+		}
+		seen[name] = true
+		frames[i].File = name
+	}
 }
 
 // ContactSheet tiles the keyframes, each scaled to thumbWidth, with its
@@ -123,7 +162,7 @@ type Page struct {
 	DurationS float64
 	Picture   []byte // PNG
 	Frames    []Keyframe
-	JPEGs     [][]byte
+	JPEGs     [][]byte // inline thumbnails; each links to its full-size file
 }
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
@@ -145,13 +184,15 @@ figure img{width:100%} figcaption{font-size:12px;color:#555}
 <img class="pic" alt="the print: time left to right, one row per feature" src="data:image/png;base64,{{b64 .Picture}}">
 <h2>Keyframes</h2>
 <div class="grid">
-{{range $i, $k := .Frames}}<figure><img alt="keyframe at {{clock $k.TimeS}}" src="data:image/jpeg;base64,{{b64 (index $.JPEGs $i)}}">
+{{range $i, $k := .Frames}}<figure><a href="{{$k.File}}"><img alt="keyframe at {{clock $k.TimeS}}" src="data:image/jpeg;base64,{{b64 (index $.JPEGs $i)}}"></a>
 <figcaption>{{inc $i}}. {{clock $k.TimeS}}: scene {{clock $k.SceneStartS}} to {{clock $k.SceneEndS}}, begins with {{$k.BeginsWith}}</figcaption></figure>
 {{end}}</div>
 </body></html>
 `))
 
-// WriteHTML writes the self-contained index page: every image is inline.
+// WriteHTML writes the index page: the picture and a thumbnail of every
+// keyframe are inline, so the page stands alone; each thumbnail links to its
+// full-size JPEG beside the page.
 func WriteHTML(w io.Writer, page Page) error { return pageTmpl.Execute(w, page) }
 
 // EncodeJPEG is the contact sheet's encoder.
