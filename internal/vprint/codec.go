@@ -46,13 +46,7 @@ func Encode(w io.Writer, p *Print) error {
 		}
 	}
 
-	head := make([]byte, prefixLen, prefixLen+512)
-	copy(head, Magic)
-	binary.LittleEndian.PutUint16(head[8:], Version)
-	head = appendHeader(head, p)
-	binary.LittleEndian.PutUint32(head[10:], uint32(len(head)-prefixLen))
-	head = binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
-	if _, err := w.Write(head); err != nil {
+	if _, err := w.Write(encodeHead(p)); err != nil {
 		return fmt.Errorf("write print header: %w", err)
 	}
 
@@ -88,6 +82,17 @@ func Encode(w io.Writer, p *Print) error {
 		return fmt.Errorf("write print checksum: %w", err)
 	}
 	return nil
+}
+
+// encodeHead is everything before the timestamps: magic, version, header
+// length, the header and its checksum.
+func encodeHead(p *Print) []byte {
+	head := make([]byte, prefixLen, prefixLen+512)
+	copy(head, Magic)
+	binary.LittleEndian.PutUint16(head[8:], Version)
+	head = appendHeader(head, p)
+	binary.LittleEndian.PutUint32(head[10:], uint32(len(head)-prefixLen))
+	return binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
 }
 
 // appendHeader appends the version 1 header fields; see docs/print-format.md.

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/vidprint/vidprint/internal/fsutil"
 )
 
 // WriteFile writes p to path atomically: it encodes into a temporary file in
@@ -17,44 +18,9 @@ func WriteFile(path string, p *Print) error {
 
 // writeFile is WriteFile with the encoder injectable, so tests can make the
 // write fail half way.
-func writeFile(path string, encode func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write print %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close() // may already be closed; the error is not news
-			os.Remove(tmp)
-			err = fmt.Errorf("write print %s: %w", path, err)
-		}
-	}()
-	// Encode writes in large chunks; no bufio needed.
-	if err := encode(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. Best effort: the new file is already
-	// in place, and some systems cannot sync a directory.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+func writeFile(path string, encode func(io.Writer) error) error {
+	if err := fsutil.WriteAtomic(path, encode); err != nil {
+		return fmt.Errorf("print: %w", err)
 	}
 	return nil
 }

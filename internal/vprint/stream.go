@@ -119,13 +119,7 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 		return writeError{fmt.Errorf("write print %s: %w", w.path, err)}
 	}
 	err := writeFile(w.path, func(out io.Writer) error {
-		head := make([]byte, prefixLen, prefixLen+512)
-		copy(head, Magic)
-		binary.LittleEndian.PutUint16(head[8:], Version)
-		head = appendHeader(head, &w.p)
-		binary.LittleEndian.PutUint32(head[10:], uint32(len(head)-prefixLen))
-		head = binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
-		if _, err := out.Write(head); err != nil {
+		if _, err := out.Write(encodeHead(&w.p)); err != nil {
 			return err
 		}
 		// The data checksum runs over the timestamps, then the spooled
