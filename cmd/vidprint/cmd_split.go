@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/scenes"
 )
@@ -99,19 +100,11 @@ func copySegment(cmd *cobra.Command, video, out string, start, end float64) erro
 		if cmd.Context().Err() != nil {
 			return cmd.Context().Err()
 		}
-		return withCode(exitOutput, fmt.Errorf("split %s into %s: %s", video, out, oneLine(lastNonEmpty(stderr.String(), err.Error()))))
+		return withCode(exitOutput, fmt.Errorf("split %s into %s: %s", video, out, oneLine(decode.LastLine(stderr.String(), err.Error()))))
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		os.Remove(tmp)
 		return withCode(exitOutput, err)
 	}
 	return nil
-}
-
-func lastNonEmpty(s, def string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if l := strings.TrimSpace(lines[len(lines)-1]); l != "" {
-		return l
-	}
-	return def
 }

@@ -212,7 +212,7 @@ func Probe(ctx context.Context, path string) (Info, error) {
 		if ctx.Err() != nil {
 			return Info{}, ctx.Err()
 		}
-		return Info{}, fmt.Errorf("%s: %w (%s)", path, ErrNotVideo, lastLine(stderr.String(), "ffprobe failed"))
+		return Info{}, fmt.Errorf("%s: %w (%s)", path, ErrNotVideo, LastLine(stderr.String(), "ffprobe failed"))
 	}
 	info, err := ParseProbe(stdout.Bytes())
 	if err != nil {
@@ -221,8 +221,9 @@ func Probe(ctx context.Context, path string) (Info, error) {
 	return info, nil
 }
 
-// lastLine returns the last non-empty line of s, or def when there is none.
-func lastLine(s, def string) string {
+// LastLine returns the last non-empty line of s (what a failing ffmpeg
+// says last, cut to 200 bytes), or def when there is none.
+func LastLine(s, def string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		if l := strings.TrimSpace(lines[i]); l != "" {

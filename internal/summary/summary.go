@@ -24,6 +24,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/scenes"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -77,19 +78,12 @@ func Grab(ctx context.Context, video string, t float64) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%s: grab frame at %.3f s: %v (%s)", video, t, err, lastLine(stderr.String()))
+		return nil, fmt.Errorf("%s: grab frame at %.3f s: %v (%s)", video, t, err, decode.LastLine(stderr.String(), "no error reported"))
 	}
 	if stdout.Len() == 0 {
 		return nil, fmt.Errorf("%s: no frame at %.3f s", video, t)
 	}
 	return stdout.Bytes(), nil
-}
-
-// lastLine is the last non-empty line of ffmpeg's stderr: errors stay one
-// line.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // Thumbnail scales img to width w; keyframes are kept in memory only this
