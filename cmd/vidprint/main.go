@@ -22,8 +22,8 @@ func main() {
 	code := exitCode(ctx, err)
 	if code == exitInterrupted {
 		fmt.Fprintln(os.Stderr, "vidprint: interrupted; the output in progress was not written")
-	} else {
-		fmt.Fprintln(os.Stderr, "vidprint:", oneLine(err.Error()))
+	} else if msg := oneLine(err.Error()); msg != "" {
+		fmt.Fprintln(os.Stderr, "vidprint:", msg)
 	}
 	os.Exit(code)
 }

@@ -31,6 +31,9 @@ type Options struct {
 	// Partial accepts a video whose decoding stops early, keeping the frames
 	// before the damage, instead of failing.
 	Partial bool
+	// AllowStill accepts a single image (a screenshot, say) as a one-sample
+	// video, for queries; prints of stills are refused.
+	AllowStill bool
 }
 
 // FrameBytes is the size of one RGB frame.
@@ -157,7 +160,7 @@ func (r *Reader) Info() (Info, error) {
 	r.probeOnce.Do(func() {
 		res := <-r.probed
 		r.info, r.probeErr = res.info, res.err
-		if r.probeErr == nil && r.info.Still {
+		if r.probeErr == nil && r.info.Still && !r.opts.AllowStill {
 			r.probeErr = fmt.Errorf("%s: %w", r.path, ErrStillImage)
 		}
 	})

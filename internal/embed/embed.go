@@ -28,6 +28,7 @@ type Options struct {
 	Exact        bool // decode every pixel (decode.Options.Exact)
 	Fast         bool // skip unreferenced frames too (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
+	AllowStill   bool // a single image is a one-sample video (decode.Options)
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
 	Progress func(done, total int)

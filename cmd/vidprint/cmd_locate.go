@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/picture"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+type locateJSON struct {
+	Found   bool        `json:"found"`
+	Matches []matchJSON `json:"matches"`
+}
+
+type matchJSON struct {
+	Video      string  `json:"video"`
+	VideoStart float64 `json:"video_start_s"`
+	VideoEnd   float64 `json:"video_end_s"`
+	ClipStart  float64 `json:"clip_start_s"`
+	ClipEnd    float64 `json:"clip_end_s"`
+	Score      float64 `json:"score"`
+	Speed      float64 `json:"speed"`
+	View       string  `json:"view"`
+}
+
+type locateOptions struct {
+	asJSON    bool
+	picture   string
+	threshold float64
+	noCache   bool
+	model     string
+	wholeOnly bool
+}
+
+func newLocateCmd(g *globals) *cobra.Command {
+	var o locateOptions
+	cmd := &cobra.Command{
+		Use:   "locate CLIP VIDEO [VIDEO...] [--json] [--picture OUT.png]",
+		Short: "Find where a clip occurs in a video, or say it is not there (exit 1)",
+		Long: `locate slides the clip's print along each video's print and reports every
+stretch of the clip that occurs in the video: where in the video, where in the
+clip, the similarity score, and the clip's playback speed relative to the
+video. A clip that is not in the video is reported as not found, with exit
+status 1, rather than as a best guess.
+
+CLIP and each VIDEO may be a video file or a print; a VIDEO's print is kept as
+embed names it unless --no-cache. A clip given as a video is also searched
+mirrored and through nine half-frame windows (for picture-in-picture copies,
+insets and overlays) and at speeds from 0.8x to 1.25x; a clip given as a print
+only whole-frame. A single image (a screenshot) is a one-frame clip.
+
+--picture draws the clip's picture over the video's at the best match, with
+the similarity curve under it. See the README ("Locate") for the method and
+its measured accuracy.`,
+		Args: usageArgs(cobra.MinimumNArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLocate(cmd, g, o, args[0], args[1:])
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.asJSON, "json", false, `print JSON: {"found":..,"matches":[{"video_start_s",..}]}`)
+	f.StringVar(&o.picture, "picture", "", "draw the clip over the video's picture at the best match, and the similarity curve, as PNG")
+	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as found; negative reports every candidate")
+	f.BoolVar(&o.noCache, "no-cache", false, "do not keep the prints of videos")
+	f.StringVar(&o.model, "model", "", "model for a CLIP given as a video (default: the VIDEO prints' model)")
+	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search the clip's whole frame only (faster; misses mirrored and picture-in-picture copies)")
+	return cmd
+}
+
+func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string, videos []string) error {
+	ctx := cmd.Context()
+	if o.picture != "" {
+		if len(videos) > 1 {
+			return usageError("locate: --picture takes one VIDEO, got %d", len(videos))
+		}
+		if err := checkOutput(o.picture, clipPath); err != nil {
+			return err
+		}
+	}
+	if err := decode.CheckFile(clipPath); err != nil {
+		return err
+	}
+	refs := make([]*vprint.Print, len(videos))
+	for i, v := range videos {
+		p, err := loadPrint(ctx, g, v, o.noCache)
+		if err != nil {
+			return err
+		}
+		refs[i] = p
+	}
+	clip, err := loadClip(ctx, g, o, clipPath, refs[0])
+	if err != nil {
+		return err
+	}
+	for i, ref := range refs {
+		if err := vprint.Compatible(ref, clip.print); err != nil {
+			return withCode(exitIncompatible, fmt.Errorf("locate: %s (model %s) and %s (model %s) cannot be compared: %w",
+				clipPath, clip.print.Model.ID, videos[i], ref.Model.ID, err))
+		}
+	}
+	opts := match.DefaultOptions()
+	opts.Threshold = o.threshold
+
+	out := locateJSON{Matches: []matchJSON{}}
+	var results []match.Result
+	for i, ref := range refs {
+		r, err := match.NewReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS)
+		if err != nil {
+			return fmt.Errorf("locate: %s: %w", videos[i], err)
+		}
+		q, err := r.NewQuery(clip.print.Timestamps, clip.views)
+		if err != nil {
+			return fmt.Errorf("locate: %s: %w", clipPath, err)
+		}
+		res, err := match.Locate(ctx, r, q, opts)
+		if err != nil {
+			return fmt.Errorf("locate %s in %s: %w", clipPath, videos[i], err)
+		}
+		results = append(results, res)
+		for _, m := range res.Matches {
+			out.Matches = append(out.Matches, matchJSON{Video: videos[i],
+				VideoStart: round3(m.VideoStart), VideoEnd: round3(m.VideoEnd),
+				ClipStart: round3(m.ClipStart), ClipEnd: round3(m.ClipEnd),
+				Score: round3(m.Score), Speed: round3(m.Speed), View: m.View})
+		}
+	}
+	out.Found = len(out.Matches) > 0
+
+	if o.picture != "" {
+		if err := writeLocatePicture(o.picture, refs[0], clip.print, results[0], opts.Threshold); err != nil {
+			return err
+		}
+	}
+	w := cmd.OutOrStdout()
+	if o.asJSON {
+		if err := json.NewEncoder(w).Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printLocate(w, clipPath, videos, results, opts.Threshold)
+	}
+	if !out.Found {
+		return withCode(exitNotFound, errSilent)
+	}
+	return nil
+}
+
+// errSilent ends a run with its exit code after the output has said why.
+var errSilent = errors.New("")
+
+// clipViews is a clip's print (its whole-frame view, for the picture and
+// model checks) and every view to search with.
+type clipViews struct {
+	print *vprint.Print
+	views []match.View
+}
+
+// loadClip reads a print, or embeds a video or image with every query view.
+func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref *vprint.Print) (clipViews, error) {
+	if isPrint(path) {
+		p, err := vprint.ReadFile(path)
+		if err != nil {
+			return clipViews{}, err
+		}
+		return clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}, nil
+	}
+	name, output := o.model, ""
+	if name == "" {
+		name, output = ref.Model.ID, ref.Model.Output
+		if _, ok := model.Lookup(name); !ok {
+			return clipViews{}, usageError("locate: %s was made by model %s, which is not in the catalogue: pass it with --model PATH", filepath.Base(path), name)
+		}
+	}
+	pool, err := openModel(g, name, output, 0, 1, 1)
+	if err != nil {
+		return clipViews{}, err
+	}
+	defer pool.Close()
+	specs := embed.QueryViews()
+	if o.wholeOnly {
+		specs = specs[:1]
+	}
+	bar := g.bar("frames")
+	bar.Start(filepath.Base(path))
+	defer bar.Clear()
+	eo := embed.Options{Progress: bar.Update, AllowStill: true}
+	times, views, err := embed.Views(ctx, path, pool, eo, specs)
+	if err != nil {
+		return clipViews{}, err
+	}
+	res := pool.Model()
+	p := embed.Header(res, embed.DefaultFPS)
+	p.Timestamps, p.Features = times, views[0].Features
+	p.Source.Name = filepath.Base(path)
+	cv := clipViews{print: p}
+	for _, v := range views {
+		cv.views = append(cv.views, match.View{Name: v.Name, Features: v.Features})
+	}
+	return cv, nil
+}
+
+func printLocate(w io.Writer, clip string, videos []string, results []match.Result, threshold float64) {
+	for i, r := range results {
+		if len(r.Matches) == 0 {
+			if r.Best.Samples > 0 {
+				fmt.Fprintf(w, "%s: not found in %s (closest: score %.2f at %s, below the threshold %.2f)\n",
+					clip, videos[i], r.Best.Score, timecode(r.Best.VideoStart), threshold)
+			} else {
+				fmt.Fprintf(w, "%s: not found in %s\n", clip, videos[i])
+			}
+			continue
+		}
+		fmt.Fprintf(w, "%s: found in %s (%d)\n", clip, videos[i], len(r.Matches))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  VIDEO START\tVIDEO END\tCLIP START\tCLIP END\tSCORE\tSPEED\tVIEW")
+		for _, m := range r.Matches {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%.3f\t%.3gx\t%s\n", timecode(m.VideoStart), timecode(m.VideoEnd),
+				timecode(m.ClipStart), timecode(m.ClipEnd), m.Score, m.Speed, m.View)
+		}
+		tw.Flush()
+	}
+}
+
+// writeLocatePicture draws the clip over the video at its best match (or
+// at the closest alignment, in red, when nothing matched).
+func writeLocatePicture(path string, video, clip *vprint.Print, r match.Result, threshold float64) error {
+	m, found := r.Best, false
+	if len(r.Matches) > 0 {
+		m, found = r.Matches[0], true
+	}
+	at := picture.Placement{VideoStart: m.VideoStart, ClipStart: m.ClipStart, ClipEnd: m.ClipEnd, Speed: m.Speed, Found: found}
+	if m.Samples == 0 { // no alignment at all: the clip at the start
+		at = picture.Placement{ClipEnd: clip.Timestamps[clip.Frames()-1], Speed: 1}
+	}
+	o := picture.Defaults()
+	o.MaxWidth = 1600
+	img, err := picture.Alignment(video, clip, at, picture.Curve{Scores: r.Curve, Step: r.CurveStep, Threshold: threshold}, o)
+	if err != nil {
+		return fmt.Errorf("locate: picture: %w", err)
+	}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := fsutil.WriteAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := enc.Encode(bw, img); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}); err != nil {
+		return withCode(exitOutput, err)
+	}
+	return nil
+}

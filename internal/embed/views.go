@@ -1,0 +1,251 @@
+package embed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+
+	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/model"
+)
+
+// ViewSpec is one way of looking at a frame: a rectangle of it, in
+// fractions of the frame's width and height, resized to the model's input,
+// optionally mirrored left to right.
+type ViewSpec struct {
+	Name       string
+	X, Y, W, H float64
+	Flip       bool
+}
+
+// QueryViews are the views a clip is searched with. A copy of a video may
+// be mirrored, or may show the video in part of its frame (picture in
+// picture) or carry an inset or a logo; whole-frame features barely see the
+// video in the first case and are disturbed in the others. Windows of half
+// the frame's width and height on a 3x3 grid see a picture-in-picture of
+// about that size wherever it lies, and the corner windows also see most of
+// a frame whose opposite corner is covered.
+func QueryViews() []ViewSpec {
+	views := []ViewSpec{
+		{Name: "full", W: 1, H: 1},
+		{Name: "flip", W: 1, H: 1, Flip: true},
+	}
+	for row := range 3 {
+		for col := range 3 {
+			views = append(views, ViewSpec{
+				Name: fmt.Sprintf("window-%d%d", row, col),
+				X:    float64(col) / 4, Y: float64(row) / 4, W: 0.5, H: 0.5,
+			})
+		}
+	}
+	return views
+}
+
+// ViewFeatures are one view's features of every sampled frame, row-major.
+type ViewFeatures struct {
+	Name     string
+	Features []float32
+}
+
+// viewScale is how much larger than the model's input frames are decoded,
+// so that a half-frame window still has the model's full resolution.
+const viewScale = 2
+
+// Views embeds every view of every sampled frame of a short video, such as
+// a clip to locate. It returns the sample times and one feature series per
+// view. Memory grows with the clip's length times the views.
+func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec) ([]float64, []ViewFeatures, error) {
+	if pool.Size() == 0 {
+		return nil, nil, errors.New("embed: a pool without sessions")
+	}
+	if len(specs) == 0 {
+		return nil, nil, errors.New("embed: no views")
+	}
+	if opts.FPS == 0 {
+		opts.FPS = DefaultFPS
+	}
+	res := pool.Model()
+	w, h := res.Spec.Pre.Width, res.Spec.Pre.Height
+	dopts := decode.Options{FPS: opts.FPS, Width: viewScale * w, Height: viewScale * h,
+		Threads: opts.DecodeThread, Exact: opts.Exact, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reader, err := decode.Open(ctx, path, dopts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer reader.Close()
+
+	samplers := make([]*sampler, len(specs))
+	for i, s := range specs {
+		samplers[i] = newSampler(s, dopts.Width, dopts.Height, w, h)
+	}
+	dim := res.Output.Dim
+	type frame struct {
+		idx int
+		raw []byte
+	}
+	frames := make(chan frame, pool.Size())
+	var (
+		mu       sync.Mutex
+		times    []float64
+		features = make([][]float32, len(specs))
+		firstErr error
+		done     int
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	total := 0
+	if info, err := reader.Info(); err == nil {
+		total = decode.ExpectedFrames(info, opts.FPS)
+	}
+
+	var wg sync.WaitGroup
+	for i := range pool.Size() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, err := pool.Session(ctx, i)
+			if err != nil {
+				fail(err)
+				for range frames {
+				}
+				return
+			}
+			pre := model.NewPreprocessor(res.Spec.Pre)
+			small := make([]byte, pre.FrameBytes())
+			tensor := make([]float32, pre.TensorLen())
+			out := make([]float32, dim)
+			for f := range frames {
+				rows := make([][]float32, len(specs))
+				for v, s := range samplers {
+					s.sample(small, f.raw)
+					if err := pre.Frame(tensor, small); err != nil {
+						fail(err)
+						break
+					}
+					if err := e.EmbedTensor(ctx, tensor, 1, out); err != nil {
+						fail(err)
+						break
+					}
+					rows[v] = append([]float32(nil), out...)
+				}
+				mu.Lock()
+				for v := range specs {
+					need := (f.idx + 1) * dim
+					if len(features[v]) < need {
+						features[v] = append(features[v], make([]float32, need-len(features[v]))...)
+					}
+					if rows[v] != nil {
+						copy(features[v][f.idx*dim:], rows[v])
+					}
+				}
+				done++
+				d := done
+				mu.Unlock()
+				if opts.Progress != nil {
+					opts.Progress(d, total)
+				}
+			}
+		}()
+	}
+
+	var decodeErr error
+	for idx := 0; ; idx++ {
+		raw := make([]byte, dopts.FrameBytes())
+		ts, err := reader.Next(raw)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			decodeErr = err
+			break
+		}
+		times = append(times, ts)
+		select {
+		case frames <- frame{idx, raw}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(frames)
+	wg.Wait()
+	switch {
+	case firstErr != nil:
+		return nil, nil, firstErr
+	case decodeErr != nil:
+		return nil, nil, decodeErr
+	case ctx.Err() != nil:
+		return nil, nil, ctx.Err()
+	case len(times) == 0:
+		return nil, nil, fmt.Errorf("%s: no video frames", path)
+	}
+	out := make([]ViewFeatures, len(specs))
+	for v, s := range specs {
+		out[v] = ViewFeatures{Name: s.Name, Features: features[v][:len(times)*dim]}
+	}
+	return times, out, nil
+}
+
+// sampler resizes one rectangle of a planar frame to the model's input by
+// bilinear interpolation at output pixel centres. At the 2x reduction of a
+// whole frame that is the mean of each 2x2 block.
+type sampler struct {
+	srcW, srcH, dstW, dstH int
+	x0, x1, y0, y1         []int     // source columns and rows per output pixel
+	wx, wy                 []float32 // weight of x1 and y1
+}
+
+func newSampler(s ViewSpec, srcW, srcH, dstW, dstH int) *sampler {
+	sm := &sampler{srcW: srcW, srcH: srcH, dstW: dstW, dstH: dstH}
+	sm.x0, sm.x1, sm.wx = taps(s.X*float64(srcW), s.W*float64(srcW), srcW, dstW, s.Flip)
+	sm.y0, sm.y1, sm.wy = taps(s.Y*float64(srcH), s.H*float64(srcH), srcH, dstH, false)
+	return sm
+}
+
+// taps maps each of n output positions into the source span [start,
+// start+size) of a dimension of length limit.
+func taps(start, size float64, limit, n int, flip bool) (lo, hi []int, w []float32) {
+	lo, hi, w = make([]int, n), make([]int, n), make([]float32, n)
+	for o := range n {
+		pos := o
+		if flip {
+			pos = n - 1 - o
+		}
+		src := start + (float64(pos)+0.5)*size/float64(n) - 0.5
+		src = math.Max(0, math.Min(float64(limit-1), src))
+		i := int(src)
+		lo[o], hi[o], w[o] = i, min(i+1, limit-1), float32(src-float64(i))
+	}
+	return lo, hi, w
+}
+
+// sample fills dst (planar, the model's size) from src (planar, the decoded
+// size). The planes' order does not matter: each is resized alike.
+func (s *sampler) sample(dst, src []byte) {
+	sp, dp := s.srcW*s.srcH, s.dstW*s.dstH
+	for c := range 3 {
+		in, out := src[c*sp:(c+1)*sp], dst[c*dp:(c+1)*dp]
+		for y := range s.dstH {
+			r0, r1, wy := in[s.y0[y]*s.srcW:], in[s.y1[y]*s.srcW:], s.wy[y]
+			row := out[y*s.dstW : (y+1)*s.dstW]
+			for x := range row {
+				a, b, wx := s.x0[x], s.x1[x], s.wx[x]
+				top := float32(r0[a]) + wx*(float32(r0[b])-float32(r0[a]))
+				bot := float32(r1[a]) + wx*(float32(r1[b])-float32(r1[a]))
+				row[x] = uint8(top + wy*(bot-top) + 0.5)
+			}
+		}
+	}
+}

@@ -1,0 +1,489 @@
+// Package match locates a clip in a video by sliding the clip's print along
+// the video's print until the two line up.
+//
+// The search runs in two stages. A coarse stage pools both prints into
+// 1-second rows, sketches them to fewer dimensions and scores every start
+// second, every view of the clip and every playback speed. The best
+// alignments are then scored exactly, sample by sample, at every nearby
+// start sample, and the stretch of the clip that matches is cut out of the
+// per-sample similarities. README.md ("Locate") describes the method and how
+// the threshold was set.
+package match
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Options tune Locate. Zero fields other than Threshold mean the defaults.
+type Options struct {
+	// Threshold is the lowest score reported as a match; DefaultOptions
+	// sets DefaultThreshold. A negative threshold reports every candidate.
+	Threshold float64
+	// Speeds are the clip playback speeds tried, relative to the video
+	// (default DefaultSpeeds). 1.25 means the clip plays 1.25x faster.
+	Speeds []float64
+	// MinDuration is the shortest stretch of clip, in seconds, that counts
+	// as a match (default DefaultMinDuration; capped by the clip's and the
+	// video's length).
+	MinDuration float64
+	// Workers bounds the goroutines of the coarse stage (default GOMAXPROCS).
+	Workers int
+}
+
+// DefaultOptions are the settings the README's evaluation measured.
+func DefaultOptions() Options {
+	return Options{Threshold: DefaultThreshold, Speeds: DefaultSpeeds, MinDuration: DefaultMinDuration}
+}
+
+// Defaults. DefaultThreshold was set on the evaluation's development seed
+// (eval/locate) and checked on its report seed.
+const (
+	DefaultThreshold   = 0.5
+	DefaultMinDuration = 2.0
+)
+
+// DefaultSpeeds covers the 0.8x to 1.25x speed changes of re-uploads in
+// steps whose drift over a 20 s clip stays within a pooled window.
+var DefaultSpeeds = []float64{0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25}
+
+// Match is one occurrence of (a stretch of) the clip in the video.
+type Match struct {
+	VideoStart, VideoEnd float64 // seconds of video time
+	ClipStart, ClipEnd   float64 // seconds of clip time
+	Score                float64 // mean cosine of matched samples, centred
+	Speed                float64 // clip speed relative to the video
+	View                 string  // the clip view that matched best
+	Samples              int     // clip samples in the matched stretch
+}
+
+// Result is what Locate found.
+type Result struct {
+	// Matches are the occurrences at or above the threshold, best first.
+	Matches []Match
+	// Best is the best alignment found, even below the threshold, so that
+	// "not found" can say how close it came. Samples is 0 when the clip
+	// could not be aligned at all.
+	Best Match
+	// Curve is, for each second of the video, the best coarse score of a
+	// clip aligned to start there: the similarity curve.
+	Curve []float64
+	// CurveStep is the video time between points of Curve.
+	CurveStep float64
+}
+
+// candidate is a coarse alignment: view, speed and start window.
+type candidate struct {
+	view  int
+	speed float64
+	start int // reference window of the clip's first window
+	score float64
+}
+
+const (
+	// perRegion bounds the candidates kept around one start (views and
+	// speeds agree there); maxCandidates bounds those scored exactly.
+	perRegion     = 3
+	maxCandidates = 32
+)
+
+// Locate finds the clip q in the reference r.
+func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, error) {
+	opts = withDefaults(opts)
+	coarse, err := coarseScores(ctx, r, q, opts.Workers)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{CurveStep: Window / r.fps}
+	cands, curve := coarseCandidates(r, q, coarse, opts.Speeds)
+	res.Curve = curve
+
+	var found []Match
+	best := Match{Score: math.Inf(-1)}
+	minSamples := r.minSamples(q, opts.MinDuration)
+	r.mu.Lock() // refine fills the reference's norm cache
+	defer r.mu.Unlock()
+	for _, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		m, ok := r.refine(q, c, minSamples, opts.Threshold)
+		if !ok {
+			continue
+		}
+		if m.Score > best.Score {
+			best = m
+		}
+		if m.Score >= opts.Threshold {
+			found = append(found, m)
+		}
+	}
+	if best.Samples > 0 {
+		res.Best = best
+	}
+	res.Matches = distinct(found)
+	return res, nil
+}
+
+func withDefaults(o Options) Options {
+	if len(o.Speeds) == 0 {
+		o.Speeds = DefaultSpeeds
+	}
+	if o.MinDuration <= 0 {
+		o.MinDuration = DefaultMinDuration
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o
+}
+
+// minSamples is the shortest matched stretch, capped by both lengths.
+func (r *Reference) minSamples(q *Query, seconds float64) int {
+	n := int(math.Round(seconds * r.fps))
+	return max(1, min(n, q.n, r.n))
+}
+
+// coarseScores returns, per view, the cosines of every clip window with
+// every reference window (clip windows x reference windows, row-major).
+func coarseScores(ctx context.Context, r *Reference, q *Query, workers int) ([][]float32, error) {
+	dim := r.sketcher.dim
+	qw := (q.n + Window - 1) / Window
+	out := make([][]float32, len(q.views))
+	type task struct{ view, row int }
+	tasks := make(chan task)
+	var wg sync.WaitGroup
+	for range min(workers, len(q.views)*qw) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				qrow := q.views[t.view].coarse[t.row*dim : (t.row+1)*dim]
+				dst := out[t.view][t.row*r.nCoarse : (t.row+1)*r.nCoarse]
+				for w := range r.nCoarse {
+					dst[w] = dot(qrow, r.coarse[w*dim:(w+1)*dim])
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for v := range q.views {
+		out[v] = make([]float32, qw*r.nCoarse)
+		for m := range qw {
+			select {
+			case tasks <- task{v, m}:
+			case <-ctx.Done():
+				err = ctx.Err()
+				break feed
+			}
+		}
+	}
+	close(tasks)
+	wg.Wait()
+	return out, err
+}
+
+// coarseCandidates slides every view at every speed along the reference's
+// windows and keeps the best alignments, a few per region of the video. It
+// also returns the similarity curve.
+func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float64) ([]candidate, []float64) {
+	qw := (q.n + Window - 1) / Window
+	nw := r.nCoarse
+	// An alignment must overlap this many windows, unless the clip or the
+	// video is shorter: a one-window overlap at the edge is mostly noise.
+	minOverlap := min(qw, nw, 3)
+	curve := make([]float64, nw)
+	for i := range curve {
+		curve[i] = math.Inf(-1)
+	}
+	top := &topCandidates{limit: 16 * maxCandidates}
+	// Speeds nearest 1 first: a short clip cannot tell nearby speeds
+	// apart, and then the plainest explanation wins.
+	speeds = slices.Clone(speeds)
+	slices.SortStableFunc(speeds, func(a, b float64) int { return cmp.Compare(math.Abs(a-1), math.Abs(b-1)) })
+	offsets := make([]int, qw)
+	seen := map[string]bool{}
+	var scores []float64
+	for v := range q.views {
+		cs := coarse[v]
+		clear(seen)
+		for _, s := range speeds {
+			// The clip's first window at reference window `start` puts its
+			// window m at start + offsets[m].
+			for m := range offsets {
+				offsets[m] = int(math.Round(float64(m) * s))
+			}
+			if key := fmt.Sprint(offsets); seen[key] {
+				continue // the same alignments as a speed nearer 1
+			} else {
+				seen[key] = true
+			}
+			last := offsets[qw-1]
+			lo := -last
+			scores = scores[:0]
+			for start := lo; start < nw; start++ {
+				var sum float32
+				n := 0
+				if start >= 0 && start+last < nw { // the whole clip inside
+					for m, off := range offsets {
+						sum += cs[m*nw+start+off]
+					}
+					n = qw
+				} else {
+					for m, off := range offsets {
+						if w := start + off; w >= 0 && w < nw {
+							sum += cs[m*nw+w]
+							n++
+						}
+					}
+				}
+				sc := math.Inf(-1)
+				if n >= minOverlap {
+					sc = float64(sum) / float64(n)
+				}
+				scores = append(scores, sc)
+				if start >= 0 && sc > curve[start] {
+					curve[start] = sc
+				}
+			}
+			for i, sc := range scores {
+				if math.IsInf(sc, -1) || (i > 0 && scores[i-1] > sc) || (i+1 < len(scores) && scores[i+1] >= sc) {
+					continue // not a local peak
+				}
+				top.add(candidate{view: v, speed: s, start: lo + i, score: sc})
+			}
+		}
+	}
+	for i, c := range curve {
+		if math.IsInf(c, -1) {
+			curve[i] = 0
+		}
+	}
+	all := top.sorted()
+	var kept []candidate
+	for _, c := range all {
+		near := 0
+		for _, k := range kept {
+			if abs(k.start-c.start) <= 1 {
+				near++
+			}
+		}
+		if near >= perRegion {
+			continue
+		}
+		kept = append(kept, c)
+		if len(kept) == maxCandidates {
+			break
+		}
+	}
+	return kept, curve
+}
+
+// topCandidates keeps the best limit candidates in a min-heap.
+type topCandidates struct {
+	limit int
+	heap  []candidate
+}
+
+func (t *topCandidates) add(c candidate) {
+	h := t.heap
+	if len(h) == t.limit {
+		if c.score <= h[0].score {
+			return
+		}
+		h[0] = c
+	} else {
+		h = append(h, c)
+		for i := len(h) - 1; i > 0; { // sift up
+			p := (i - 1) / 2
+			if h[p].score <= h[i].score {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.heap = h
+		return
+	}
+	for i := 0; ; { // sift down
+		l, small := 2*i+1, i
+		if l < len(h) && h[l].score < h[small].score {
+			small = l
+		}
+		if l+1 < len(h) && h[l+1].score < h[small].score {
+			small = l + 1
+		}
+		if small == i {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+}
+
+// sorted returns the kept candidates, best first.
+func (t *topCandidates) sorted() []candidate {
+	out := slices.Clone(t.heap)
+	sort.Slice(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// refine scores a coarse candidate exactly: every start sample within a
+// window of it, at its speed and the speeds halfway to its neighbours, then
+// cuts out the stretch of the clip that matches.
+func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold float64) (Match, bool) {
+	view := &q.views[c.view]
+	type key struct{ i, j int }
+	cache := map[key]float32{}
+	sim := func(i, j int) float32 {
+		k := key{i, j}
+		if v, ok := cache[k]; ok {
+			return v
+		}
+		v := r.sim(view, i, j)
+		cache[k] = v
+		return v
+	}
+	const speedStep = 0.025
+	bestScore, bestStart, bestSpeed := math.Inf(-1), 0, c.speed
+	center := c.start * Window
+	speeds := []float64{c.speed, c.speed - speedStep, c.speed + speedStep}
+	if c.speed > 1 { // on a tie, the speed nearer 1
+		speeds[1], speeds[2] = speeds[2], speeds[1]
+	}
+	for _, s := range speeds {
+		for start := center - Window; start <= center+Window; start++ {
+			var sum float64
+			n := 0
+			for i := range q.n {
+				j := start + int(math.Round(float64(i)*s))
+				if j < 0 || j >= r.n {
+					continue
+				}
+				sum += float64(sim(i, j))
+				n++
+			}
+			if n < minSamples {
+				continue
+			}
+			if sc := sum / float64(n); sc > bestScore {
+				bestScore, bestStart, bestSpeed = sc, start, s
+			}
+		}
+	}
+	if math.IsInf(bestScore, -1) {
+		return Match{}, false
+	}
+	// Per-sample similarities along the best alignment; the matched stretch
+	// is the one with the largest total excess over half the threshold, so
+	// that a clip only partly from the video reports only that part.
+	first, last := -1, -1
+	xs := make([]float64, q.n)
+	for i := range q.n {
+		j := bestStart + int(math.Round(float64(i)*bestSpeed))
+		if j < 0 || j >= r.n {
+			xs[i] = math.NaN()
+			continue
+		}
+		xs[i] = float64(sim(i, j))
+		if first < 0 {
+			first = i
+		}
+		last = i
+	}
+	floor := math.Max(threshold, 0) / 2
+	a, b := bestStretch(xs[first:last+1], floor, minSamples)
+	a, b = a+first, b+first
+	var sum float64
+	for i := a; i <= b; i++ {
+		sum += xs[i]
+	}
+	n := b - a + 1
+	ja := bestStart + int(math.Round(float64(a)*bestSpeed))
+	jb := bestStart + int(math.Round(float64(b)*bestSpeed))
+	step := 1 / r.fps
+	return Match{
+		VideoStart: r.times[ja], VideoEnd: r.times[jb] + step,
+		ClipStart: q.times[a], ClipEnd: q.times[b] + step,
+		Score: sum / float64(n), Speed: bestSpeed, View: q.views[c.view].name, Samples: n,
+	}, true
+}
+
+// bestStretch returns the contiguous stretch [a, b] of at least minLen
+// samples that maximises the sum of (x - floor). Missing samples (NaN) count
+// as not matching.
+func bestStretch(xs []float64, floor float64, minLen int) (int, int) {
+	minLen = min(minLen, len(xs))
+	// Prefix sums make every stretch's total one subtraction; the best
+	// start for each end is the smallest prefix at least minLen earlier.
+	prefix := make([]float64, len(xs)+1)
+	for i, x := range xs {
+		if math.IsNaN(x) {
+			x = 0
+		}
+		prefix[i+1] = prefix[i] + x - floor
+	}
+	bestA, bestB, best := 0, minLen-1, math.Inf(-1)
+	minIdx := 0
+	for end := minLen; end <= len(xs); end++ {
+		if cand := end - minLen; prefix[cand] < prefix[minIdx] {
+			minIdx = cand
+		}
+		if v := prefix[end] - prefix[minIdx]; v > best {
+			best, bestA, bestB = v, minIdx, end-1
+		}
+	}
+	return bestA, bestB
+}
+
+// distinct drops matches that repeat a better one: the same stretch of
+// video and of clip found through another view, speed or start.
+func distinct(ms []Match) []Match {
+	slices.SortStableFunc(ms, func(a, b Match) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	var out []Match
+	for _, m := range ms {
+		dup := false
+		for _, k := range out {
+			if overlap(m.VideoStart, m.VideoEnd, k.VideoStart, k.VideoEnd) > 0.5 &&
+				overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5 {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// overlap is the share of the shorter interval that the two intervals share.
+func overlap(a0, a1, b0, b1 float64) float64 {
+	shorter := math.Min(a1-a0, b1-b0)
+	if shorter <= 0 {
+		return 0
+	}
+	return math.Max(0, math.Min(a1, b1)-math.Max(a0, b0)) / shorter
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,261 @@
+package match
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+const testDim, testFPS = 64, 5.0
+
+func locate(t *testing.T, video []float32, views []View, clipN int, opts Options) Result {
+	t.Helper()
+	ref, err := NewReference(video, times(len(video)/testDim, testFPS), testDim, testFPS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ref.NewQuery(times(clipN, testFPS), views)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Locate(context.Background(), ref, q, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func TestLocateFindsTheOffset(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		videoN, clipN int
+		from          int
+		noise         float64
+	}{
+		{"exact copy mid-video", 3000, 75, 1234, 0},
+		{"noisy copy", 3000, 75, 777, 0.15},
+		{"at the very start", 1000, 50, 0, 0.05},
+		{"at the very end", 1000, 50, 950, 0.05},
+		{"short clip", 2000, 12, 401, 0.05},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(tc.from)))
+			video := synthVideo(rng, tc.videoN, testDim)
+			clip := noisyCopy(rng, video, testDim, tc.from, tc.clipN, tc.noise)
+			res := locate(t, video, []View{{Name: "full", Features: clip}}, tc.clipN, DefaultOptions())
+			if len(res.Matches) == 0 {
+				t.Fatalf("not found; best %+v", res.Best)
+			}
+			m := res.Matches[0]
+			want := float64(tc.from) / testFPS
+			// Within one sample, the accuracy for unmodified clips.
+			if !near(m.VideoStart, want, 0.2+1e-9) || m.ClipStart != 0 || !near(m.ClipEnd, float64(tc.clipN)/testFPS, 1e-9) {
+				t.Errorf("match %+v, want video start %.1f and the whole clip", m, want)
+			}
+			if m.Speed != 1 {
+				t.Errorf("speed %g, want 1", m.Speed)
+			}
+		})
+	}
+}
+
+func TestLocateRejectsUnrelatedClips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	video := synthVideo(rng, 3000, testDim)
+	for i := range 20 {
+		other := synthVideo(rng, 75, testDim)
+		res := locate(t, video, []View{{Name: "full", Features: other}}, 75, DefaultOptions())
+		if len(res.Matches) > 0 {
+			t.Fatalf("clip %d: unrelated clip found: %+v", i, res.Matches[0])
+		}
+		if res.Best.Samples == 0 || res.Best.Score >= DefaultThreshold {
+			t.Fatalf("clip %d: best %+v should exist and be below the threshold", i, res.Best)
+		}
+	}
+}
+
+func TestLocateSpeedChange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	video := synthVideo(rng, 3000, testDim)
+	for _, speed := range []float64{0.8, 1.25} {
+		// The clip plays speed times faster: its sample i shows video
+		// sample from + i*speed.
+		const from, clipN = 1000, 75
+		clip := make([]float32, 0, clipN*testDim)
+		for i := range clipN {
+			j := from + int(math.Round(float64(i)*speed))
+			clip = append(clip, video[j*testDim:(j+1)*testDim]...)
+		}
+		res := locate(t, video, []View{{Name: "full", Features: clip}}, clipN, DefaultOptions())
+		if len(res.Matches) == 0 {
+			t.Fatalf("speed %g: not found", speed)
+		}
+		m := res.Matches[0]
+		if !near(m.Speed, speed, 0.03) || !near(m.VideoStart, from/testFPS, 0.4) {
+			t.Errorf("speed %g: match %+v", speed, m)
+		}
+	}
+}
+
+func TestLocatePartialClip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	video := synthVideo(rng, 3000, testDim)
+	// 40 samples from the video, then 35 of something else.
+	clip := append(noisyCopy(rng, video, testDim, 2000, 40, 0.05), synthVideo(rng, 35, testDim)...)
+	res := locate(t, video, []View{{Name: "full", Features: clip}}, 75, DefaultOptions())
+	if len(res.Matches) == 0 {
+		t.Fatalf("not found; best %+v", res.Best)
+	}
+	m := res.Matches[0]
+	if m.ClipStart != 0 || !near(m.ClipEnd, 8, 0.6) || !near(m.VideoStart, 400, 0.2) || !near(m.VideoEnd, 408, 0.6) {
+		t.Errorf("match %+v, want clip 0-8 s at video 400-408 s", m)
+	}
+}
+
+func TestLocateClipLongerThanVideo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	video := synthVideo(rng, 60, testDim) // 12 s
+	// A 30 s clip: 10 s of other footage, the whole video, 8 s more.
+	clip := append(synthVideo(rng, 50, testDim), noisyCopy(rng, video, testDim, 0, 60, 0.05)...)
+	clip = append(clip, synthVideo(rng, 40, testDim)...)
+	res := locate(t, video, []View{{Name: "full", Features: clip}}, 150, DefaultOptions())
+	if len(res.Matches) == 0 {
+		t.Fatalf("not found; best %+v", res.Best)
+	}
+	m := res.Matches[0]
+	if !near(m.ClipStart, 10, 0.6) || !near(m.ClipEnd, 22, 0.6) || !near(m.VideoStart, 0, 0.6) || !near(m.VideoEnd, 12, 0.6) {
+		t.Errorf("match %+v, want clip 10-22 s = video 0-12 s", m)
+	}
+}
+
+func TestLocateEveryOccurrence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	video := synthVideo(rng, 3000, testDim)
+	// The same 12 s appear again 300 s later (a rerun, a repeated ad).
+	copy(video[1600*testDim:1660*testDim], video[100*testDim:160*testDim])
+	clip := noisyCopy(rng, video, testDim, 100, 60, 0.05)
+	res := locate(t, video, []View{{Name: "full", Features: clip}}, 60, DefaultOptions())
+	if len(res.Matches) != 2 {
+		t.Fatalf("%d matches, want 2: %+v", len(res.Matches), res.Matches)
+	}
+	starts := []float64{res.Matches[0].VideoStart, res.Matches[1].VideoStart}
+	if !(near(starts[0], 20, 0.2) && near(starts[1], 320, 0.2)) && !(near(starts[0], 320, 0.2) && near(starts[1], 20, 0.2)) {
+		t.Errorf("starts %v, want 20 and 320", starts)
+	}
+}
+
+func TestLocateBestViewWins(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	video := synthVideo(rng, 2000, testDim)
+	clip := noisyCopy(rng, video, testDim, 500, 75, 0.05)
+	views := []View{{Name: "full", Features: synthVideo(rng, 75, testDim)}, {Name: "flip", Features: clip}}
+	res := locate(t, video, views, 75, DefaultOptions())
+	if len(res.Matches) != 1 || res.Matches[0].View != "flip" || !near(res.Matches[0].VideoStart, 100, 0.2) {
+		t.Fatalf("matches %+v, want one through the flip view at 100 s", res.Matches)
+	}
+}
+
+func TestLocateOneFrameClip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	video := synthVideo(rng, 2000, testDim)
+	clip := noisyCopy(rng, video, testDim, 1500, 1, 0.02)
+	res := locate(t, video, []View{{Name: "full", Features: clip}}, 1, DefaultOptions())
+	if len(res.Matches) == 0 || !near(res.Matches[0].VideoStart, 300, 0.2) {
+		t.Fatalf("matches %+v, want one at 300 s", res.Matches)
+	}
+}
+
+func TestLocateCancelled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	video := synthVideo(rng, 2000, testDim)
+	ref, err := NewReference(video, times(2000, testFPS), testDim, testFPS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ref.NewQuery(times(50, testFPS), []View{{Name: "full", Features: video[:50*testDim]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Locate(ctx, ref, q, DefaultOptions()); err == nil {
+		t.Fatal("a cancelled search returned no error")
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if _, err := NewReference(nil, nil, 4, 5); err == nil {
+		t.Error("empty reference accepted")
+	}
+	if _, err := NewReference(make([]float32, 7), times(2, 5), 4, 5); err == nil {
+		t.Error("ragged reference accepted")
+	}
+	if _, err := NewReference(make([]float32, 8), times(2, 5), 4, 0); err == nil {
+		t.Error("zero fps accepted")
+	}
+	ref, err := NewReference(make([]float32, 8), times(2, 5), 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ref.NewQuery(times(1, 5), nil); err == nil {
+		t.Error("query without views accepted")
+	}
+	if _, err := ref.NewQuery(times(1, 5), []View{{Name: "full", Features: make([]float32, 3)}}); err == nil {
+		t.Error("query of another dimension accepted")
+	}
+}
+
+func TestBestStretch(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name   string
+		xs     []float64
+		floor  float64
+		minLen int
+		a, b   int
+	}{
+		{"all above", []float64{0.9, 0.8, 0.9, 0.7}, 0.3, 2, 0, 3},
+		{"leading match", []float64{0.9, 0.9, 0.9, 0.1, 0, 0.1}, 0.3, 2, 0, 2},
+		{"trailing match", []float64{0, 0.1, 0.8, 0.9}, 0.3, 2, 2, 3},
+		{"one dip bridged", []float64{0.9, 0.9, 0.2, 0.9, 0.9}, 0.3, 2, 0, 4},
+		{"missing samples do not match", []float64{nan, nan, 0.9, 0.9, nan}, 0.3, 2, 2, 3},
+		{"nothing matches: the least bad stretch of minLen", []float64{0, 0, 0.2, 0.1}, 0.3, 2, 2, 3},
+		{"minLen longer than input", []float64{0.5}, 0.3, 5, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := bestStretch(tc.xs, tc.floor, tc.minLen)
+			if a != tc.a || b != tc.b {
+				t.Errorf("got [%d, %d], want [%d, %d]", a, b, tc.a, tc.b)
+			}
+		})
+	}
+}
+
+func TestSketchKeepsCosines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	const in = 1024
+	sk := newSketcher(in)
+	var errSum float64
+	for range 200 {
+		a, b := make([]float32, in), make([]float32, in)
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+			b[i] = 0.6*a[i] + 0.8*float32(rng.NormFloat64())
+		}
+		want := cosine(a, b)
+		sa, sb := make([]float32, sk.dim), make([]float32, sk.dim)
+		sk.apply(sa, a)
+		sk.apply(sb, b)
+		errSum += math.Abs(cosine(sa, sb) - want)
+	}
+	if mean := errSum / 200; mean > 0.1 {
+		t.Errorf("mean cosine error %.3f after sketching to %d dimensions", mean, sk.dim)
+	}
+}
+
+func cosine(a, b []float32) float64 {
+	return float64(dot(a, b)) / math.Sqrt(float64(dot(a, a))*float64(dot(b, b)))
+}

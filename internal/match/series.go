@@ -1,0 +1,312 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Window is the number of samples (1 s at 5 fps) pooled into one row of the
+// coarse search. Features change slowly within a second, so pooled rows
+// keep what aligns two videos at a fifth of the cost, and pooling also
+// averages away per-frame noise from re-encoding.
+const Window = 5
+
+// Reference is a video's print prepared for locating clips in it.
+type Reference struct {
+	dim   int
+	n     int       // samples
+	times []float64 // seconds, one per sample
+	fps   float64
+	// raw are the print's features. Rows are centred by mean and scaled to
+	// unit length only when the exact stage reads them (see sim), which
+	// saves a pass over a long print.
+	raw  []float32
+	mean []float32
+	norm []float32 // |row - mean|, or -1 until first needed
+	// coarse holds one sketched, centred, unit-length row per Window
+	// samples.
+	coarse   []float32
+	nCoarse  int
+	sketcher *sketcher
+	mu       sync.Mutex // guards norm
+}
+
+// NewReference prepares a reference from row-major features (n rows of dim)
+// sampled at fps, with one timestamp per row. The features are centred by
+// their own mean: what every frame of the video shares says nothing about
+// where a clip lies in it, and removing it spreads cosines between frames
+// of one video over a range that separates them (see the README). The
+// Reference keeps features; they must not change while it is in use.
+func NewReference(features []float32, times []float64, dim int, fps float64) (*Reference, error) {
+	if err := checkRows(features, times, dim); err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	if !(fps > 0) {
+		return nil, fmt.Errorf("reference: fps %g", fps)
+	}
+	n := len(times)
+	r := &Reference{dim: dim, n: n, times: times, fps: fps, raw: features, sketcher: newSketcher(dim)}
+	// One pass: every window's sum, sketched, and the mean. Sketching is
+	// linear, so the mean's sketch can be subtracted afterwards.
+	r.nCoarse = (n + Window - 1) / Window
+	sd := r.sketcher.dim
+	r.coarse = make([]float32, r.nCoarse*sd)
+	total := make([]float64, dim)
+	acc := make([]float32, dim)
+	for w := range r.nCoarse {
+		lo, hi := w*Window, min(n, (w+1)*Window)
+		copy(acc, features[lo*dim:(lo+1)*dim])
+		for i := lo + 1; i < hi; i++ {
+			add(acc, features[i*dim:(i+1)*dim])
+		}
+		for d, v := range acc {
+			total[d] += float64(v)
+		}
+		inv := 1 / float32(hi-lo)
+		for d := range acc {
+			acc[d] *= inv
+		}
+		r.sketcher.apply(r.coarse[w*sd:(w+1)*sd], acc)
+	}
+	r.mean = make([]float32, dim)
+	for d, v := range total {
+		r.mean[d] = float32(v / float64(n))
+	}
+	meanSketch := make([]float32, sd)
+	r.sketcher.apply(meanSketch, r.mean)
+	for w := range r.nCoarse {
+		row := r.coarse[w*sd : (w+1)*sd]
+		var ss float64
+		for d := range row {
+			row[d] -= meanSketch[d]
+			ss += float64(row[d]) * float64(row[d])
+		}
+		normalize(row, ss)
+	}
+	r.norm = make([]float32, n)
+	for i := range r.norm {
+		r.norm[i] = -1
+	}
+	return r, nil
+}
+
+// rowNorm is |row j - mean|, computed once.
+func (r *Reference) rowNorm(j int) float32 {
+	if v := r.norm[j]; v >= 0 {
+		return v
+	}
+	var ss float64
+	for d, v := range r.raw[j*r.dim : (j+1)*r.dim] {
+		c := float64(v - r.mean[d])
+		ss += c * c
+	}
+	v := float32(math.Sqrt(ss))
+	r.norm[j] = v
+	return v
+}
+
+func add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// Frames is the number of samples.
+func (r *Reference) Frames() int { return r.n }
+
+// Duration is the video time the reference covers, in seconds.
+func (r *Reference) Duration() float64 { return r.times[r.n-1] + 1/r.fps - r.times[0] }
+
+// Query is a clip's print, seen through one or more views (the whole frame,
+// the whole frame mirrored, sub-windows...), prepared against a Reference.
+type Query struct {
+	n     int
+	times []float64
+	views []queryView
+}
+
+type queryView struct {
+	name string
+	rows []float32 // centred by the reference's mean, unit length
+	// meanDot[i] is row i's dot product with the reference's mean, which
+	// turns a dot product with a raw reference row into one with the
+	// centred row.
+	meanDot []float32
+	coarse  []float32
+}
+
+// View is one way of looking at every frame of a clip: features of the same
+// shape as the clip's print, one row per sample.
+type View struct {
+	Name     string
+	Features []float32
+}
+
+// NewQuery prepares a clip's views for matching against ref: it centres them
+// by the reference's mean, so that query and reference rows live in the same
+// space, and pools them as the reference is pooled.
+func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
+	if len(views) == 0 {
+		return nil, fmt.Errorf("query: no views")
+	}
+	q := &Query{n: len(times), times: times}
+	sd := r.sketcher.dim
+	for _, v := range views {
+		if err := checkRows(v.Features, times, r.dim); err != nil {
+			return nil, fmt.Errorf("query view %s: %w", v.Name, err)
+		}
+		qv := queryView{name: v.Name, rows: centredUnit(v.Features, r.dim, r.mean), meanDot: make([]float32, q.n)}
+		for i := range q.n {
+			qv.meanDot[i] = dot(qv.rows[i*r.dim:(i+1)*r.dim], r.mean)
+		}
+		groups := (q.n + Window - 1) / Window
+		qv.coarse = make([]float32, groups*sd)
+		acc := make([]float32, r.dim)
+		for g := range groups {
+			lo, hi := g*Window, min(q.n, (g+1)*Window)
+			clear(acc)
+			for i := lo; i < hi; i++ {
+				add(acc, v.Features[i*r.dim:(i+1)*r.dim])
+			}
+			inv := 1 / float32(hi-lo)
+			for d := range acc {
+				acc[d] = acc[d]*inv - r.mean[d]
+			}
+			row := qv.coarse[g*sd : (g+1)*sd]
+			r.sketcher.apply(row, acc)
+			var ss float64
+			for _, x := range row {
+				ss += float64(x) * float64(x)
+			}
+			normalize(row, ss)
+		}
+		q.views = append(q.views, qv)
+	}
+	return q, nil
+}
+
+// sim is the cosine of query view row i and reference row j, both centred.
+func (r *Reference) sim(v *queryView, i, j int) float32 {
+	n := r.rowNorm(j)
+	if n < 1e-6 {
+		return 0
+	}
+	return (dot(v.rows[i*r.dim:(i+1)*r.dim], r.raw[j*r.dim:(j+1)*r.dim]) - v.meanDot[i]) / n
+}
+
+// Frames is the number of samples in the clip.
+func (q *Query) Frames() int { return q.n }
+
+func checkRows(features []float32, times []float64, dim int) error {
+	if dim <= 0 {
+		return fmt.Errorf("dimension %d", dim)
+	}
+	if len(times) == 0 {
+		return fmt.Errorf("no rows")
+	}
+	if len(features) != len(times)*dim {
+		return fmt.Errorf("%d values for %d rows of %d", len(features), len(times), dim)
+	}
+	return nil
+}
+
+// centredUnit returns the rows minus mean, each scaled to unit length. A row
+// equal to the mean stays zero: it matches nothing.
+func centredUnit(features []float32, dim int, mean []float32) []float32 {
+	out := make([]float32, len(features))
+	for off := 0; off < len(features); off += dim {
+		row := out[off : off+dim]
+		var ss float64
+		for d, v := range features[off : off+dim] {
+			c := v - mean[d]
+			row[d] = c
+			ss += float64(c) * float64(c)
+		}
+		normalize(row, ss)
+	}
+	return out
+}
+
+func normalize(row []float32, ss float64) {
+	if ss < 1e-12 {
+		clear(row)
+		return
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	for d := range row {
+		row[d] *= inv
+	}
+}
+
+// sketcher maps a row to fewer dimensions with a count sketch: each input
+// dimension is added, with a random sign, to one output dimension. Dot
+// products survive in expectation, with an error that shrinks as the output
+// grows; a sketch costs one pass over the row, where a dense projection
+// costs a pass per output dimension. The coarse search only ranks
+// candidates, which are then scored exactly.
+type sketcher struct {
+	dim    int
+	bucket []int32
+	sign   []float32
+}
+
+// sketchDim is the coarse search's dimension. It keeps the cosine error of
+// one pair of pooled rows at about 0.1, small beside the gap between
+// matching and unrelated windows once averaged along a clip.
+const sketchDim = 128
+
+func newSketcher(in int) *sketcher {
+	out := min(in, sketchDim)
+	s := &sketcher{dim: out, bucket: make([]int32, in), sign: make([]float32, in)}
+	if out == in { // nothing to gain: the identity
+		for i := range in {
+			s.bucket[i], s.sign[i] = int32(i), 1
+		}
+		return s
+	}
+	// A fixed seed: the same input always gives the same sketch, so that
+	// results are reproducible.
+	state := uint64(0x9E3779B97F4A7C15)
+	next := func() uint64 {
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return state
+	}
+	for i := range in {
+		v := next()
+		s.bucket[i] = int32(v % uint64(out))
+		s.sign[i] = 1
+		if v>>63 == 1 {
+			s.sign[i] = -1
+		}
+	}
+	return s
+}
+
+func (s *sketcher) apply(dst, src []float32) {
+	clear(dst)
+	for i, v := range src {
+		dst[s.bucket[i]] += s.sign[i] * v
+	}
+}
+
+// dot is the inner product of two equal-length vectors, unrolled so that
+// independent sums keep the CPU's pipelines busy.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		s0 += a[i]*b[i] + a[i+4]*b[i+4]
+		s1 += a[i+1]*b[i+1] + a[i+5]*b[i+5]
+		s2 += a[i+2]*b[i+2] + a[i+6]*b[i+6]
+		s3 += a[i+3]*b[i+3] + a[i+7]*b[i+7]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}

@@ -1,0 +1,116 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// synthVideo is a print-like series: non-negative features (as after the
+// model's last activation) that drift slowly within a shot and jump at
+// shot boundaries every few seconds.
+func synthVideo(rng *rand.Rand, n, dim int) []float32 {
+	out := make([]float32, n*dim)
+	state := make([]float64, dim)
+	base := make([]float64, dim)
+	for d := range base {
+		base[d] = rng.Float64() // what every frame shares
+	}
+	newShot := func() {
+		for d := range state {
+			state[d] = rng.NormFloat64()
+		}
+	}
+	newShot()
+	for i := range n {
+		if rng.IntN(25) == 0 { // a cut every 5 s on average
+			newShot()
+		}
+		for d := range state {
+			state[d] = 0.97*state[d] + 0.25*rng.NormFloat64()
+			out[i*dim+d] = float32(math.Max(0, base[d]+0.5*state[d]))
+		}
+	}
+	return out
+}
+
+// noisyCopy returns rows [from, from+n) of video with noise added: a
+// re-encoded copy.
+func noisyCopy(rng *rand.Rand, video []float32, dim, from, n int, noise float64) []float32 {
+	out := make([]float32, n*dim)
+	for i := range out {
+		out[i] = float32(math.Max(0, float64(video[from*dim+i])+noise*rng.NormFloat64()))
+	}
+	return out
+}
+
+func times(n int, fps float64) []float64 {
+	t := make([]float64, n)
+	for i := range t {
+		t[i] = float64(i) / fps
+	}
+	return t
+}
+
+// benchViews are a clip's views: the copy itself and ten unrelated series
+// standing in for the mirrored and windowed views, which cost the same.
+func benchViews(rng *rand.Rand, clip []float32, n, dim, views int) []View {
+	vs := []View{{Name: "full", Features: clip}}
+	for v := 1; v < views; v++ {
+		vs = append(vs, View{Name: fmt.Sprintf("view%d", v), Features: synthVideo(rng, n, dim)})
+	}
+	return vs
+}
+
+// BenchmarkLocate2h locates a 15 s clip, with 11 views, in a 2-hour print
+// (36,000 samples of 1024 features): the speed goal. The reference
+// is prepared once, as a library or a cached print would be.
+func BenchmarkLocate(b *testing.B) {
+	const dim, fps = 1024, 5.0
+	for _, hours := range []float64{0.25, 0.5, 1, 2} {
+		n := int(hours * 3600 * fps)
+		rng := rand.New(rand.NewPCG(1, 2))
+		video := synthVideo(rng, n, dim)
+		clipN := 75
+		from := n / 3
+		clip := noisyCopy(rng, video, dim, from, clipN, 0.1)
+		views := benchViews(rng, clip, clipN, dim, 11)
+		ref, err := NewReference(video, times(n, fps), dim, fps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("video=%gh", hours), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				q, err := ref.NewQuery(times(clipN, fps), views)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := Locate(context.Background(), ref, q, DefaultOptions())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Matches) == 0 || math.Abs(res.Matches[0].VideoStart-float64(from)/fps) > 0.01 {
+					b.Fatalf("wrong result %+v", res.Matches)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNewReference prepares a 2-hour print: centring, pooling and
+// sketching, the work a cached reference would save.
+func BenchmarkNewReference(b *testing.B) {
+	const dim, fps = 1024, 5.0
+	n := 2 * 3600 * 5
+	rng := rand.New(rand.NewPCG(1, 2))
+	video := synthVideo(rng, n, dim)
+	ts := times(n, fps)
+	for b.Loop() {
+		if _, err := NewReference(video, ts, dim, fps); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
