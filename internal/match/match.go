@@ -113,7 +113,7 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		m, ok := r.refine(q, c, minSamples, opts.Threshold)
+		m, ok := r.refine(q, c, minSamples, opts.Threshold, slices.Min(opts.Speeds), slices.Max(opts.Speeds))
 		if !ok {
 			continue
 		}
@@ -338,7 +338,7 @@ func (t *topCandidates) sorted() []candidate {
 // refine scores a coarse candidate exactly: every start sample within a
 // window of it, at its speed and the speeds halfway to its neighbours, then
 // cuts out the stretch of the clip that matches.
-func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold float64) (Match, bool) {
+func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold, slowest, fastest float64) (Match, bool) {
 	view := &q.views[c.view]
 	type key struct{ i, j int }
 	cache := map[key]float32{}
@@ -351,13 +351,20 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold floa
 		cache[k] = v
 		return v
 	}
+	// Speeds within a coarse step either side, nearest the candidate's
+	// first: on a tie the earlier wins, and a short clip cannot tell
+	// nearby speeds apart.
 	const speedStep = 0.025
+	speeds := []float64{c.speed}
+	for k := 1; k <= 2; k++ {
+		for _, s := range []float64{c.speed - float64(k)*speedStep, c.speed + float64(k)*speedStep} {
+			if s >= slowest-speedStep && s <= fastest+speedStep {
+				speeds = append(speeds, s)
+			}
+		}
+	}
 	bestScore, bestStart, bestSpeed := math.Inf(-1), 0, c.speed
 	center := c.start * Window
-	speeds := []float64{c.speed, c.speed - speedStep, c.speed + speedStep}
-	if c.speed > 1 { // on a tie, the speed nearer 1
-		speeds[1], speeds[2] = speeds[2], speeds[1]
-	}
 	for _, s := range speeds {
 		for start := center - Window; start <= center+Window; start++ {
 			var sum float64
@@ -381,13 +388,18 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold floa
 	if math.IsInf(bestScore, -1) {
 		return Match{}, false
 	}
-	// Per-sample similarities along the best alignment; the matched stretch
-	// is the one with the largest total excess over half the threshold, so
-	// that a clip only partly from the video reports only that part.
+	return r.extract(q, c.view, bestStart, bestSpeed, minSamples, threshold, sim), true
+}
+
+// extract cuts the matching stretch out of the per-sample similarities of
+// one alignment: the stretch with the largest total excess over half the
+// threshold, so that a clip only partly from the video reports only that
+// part.
+func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples int, threshold float64, sim func(i, j int) float32) Match {
 	first, last := -1, -1
 	xs := make([]float64, q.n)
 	for i := range q.n {
-		j := bestStart + int(math.Round(float64(i)*bestSpeed))
+		j := start + int(math.Round(float64(i)*speed))
 		if j < 0 || j >= r.n {
 			xs[i] = math.NaN()
 			continue
@@ -406,14 +418,14 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold floa
 		sum += xs[i]
 	}
 	n := b - a + 1
-	ja := bestStart + int(math.Round(float64(a)*bestSpeed))
-	jb := bestStart + int(math.Round(float64(b)*bestSpeed))
+	ja := start + int(math.Round(float64(a)*speed))
+	jb := start + int(math.Round(float64(b)*speed))
 	step := 1 / r.fps
 	return Match{
 		VideoStart: r.times[ja], VideoEnd: r.times[jb] + step,
 		ClipStart: q.times[a], ClipEnd: q.times[b] + step,
-		Score: sum / float64(n), Speed: bestSpeed, View: q.views[c.view].name, Samples: n,
-	}, true
+		Score: sum / float64(n), Speed: speed, View: q.views[view].name, Samples: n,
+	}
 }
 
 // bestStretch returns the contiguous stretch [a, b] of at least minLen
@@ -486,4 +498,76 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+
+// Exhaustive is Locate without the coarse stage: every view, speed and
+// start sample is scored exactly, and the best alignments go through the
+// same extraction. It is what the coarse stage's recall is measured
+// against, at about a hundred times the cost.
+func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Result, error) {
+	opts = withDefaults(opts)
+	minSamples := r.minSamples(q, opts.MinDuration)
+	res := Result{CurveStep: Window / r.fps}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	top := &topCandidates{limit: 4 * maxCandidates}
+	sims := make([][]float32, len(q.views))
+	var scores []float64
+	for v := range q.views {
+		view := &q.views[v]
+		// Every similarity of the view: clip samples x reference samples.
+		sims[v] = make([]float32, q.n*r.n)
+		for i := range q.n {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+			row := sims[v][i*r.n : (i+1)*r.n]
+			for j := range row {
+				row[j] = r.sim(view, i, j)
+			}
+		}
+		for _, s := range opts.Speeds {
+			lo := -int(math.Round(float64(q.n-1) * s))
+			scores = scores[:0]
+			for start := lo; start < r.n; start++ {
+				var sum float64
+				n := 0
+				for i := range q.n {
+					if j := start + int(math.Round(float64(i)*s)); j >= 0 && j < r.n {
+						sum += float64(sims[v][i*r.n+j])
+						n++
+					}
+				}
+				sc := math.Inf(-1)
+				if n >= minSamples {
+					sc = sum / float64(n)
+				}
+				scores = append(scores, sc)
+			}
+			for k, sc := range scores {
+				if math.IsInf(sc, -1) || (k > 0 && scores[k-1] > sc) || (k+1 < len(scores) && scores[k+1] >= sc) {
+					continue
+				}
+				top.add(candidate{view: v, speed: s, start: lo + k, score: sc})
+			}
+		}
+	}
+	var found []Match
+	best := Match{Score: math.Inf(-1)}
+	for _, c := range top.sorted() {
+		m := r.extract(q, c.view, c.start, c.speed, minSamples, opts.Threshold,
+			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
+		if m.Score > best.Score {
+			best = m
+		}
+		if m.Score >= opts.Threshold {
+			found = append(found, m)
+		}
+	}
+	if best.Samples > 0 {
+		res.Best = best
+	}
+	res.Matches = distinct(found)
+	return res, nil
 }

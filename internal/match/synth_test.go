@@ -114,3 +114,84 @@ func BenchmarkNewReference(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExhaustive is the baseline for BenchmarkLocate: the exact
+// sliding window over every start sample, with the whole-frame view only
+// and at speed 1 only (Locate tries 11 views and 10 speeds).
+func BenchmarkExhaustive(b *testing.B) {
+	const dim, fps = 1024, 5.0
+	for _, hours := range []float64{0.25, 0.5} {
+		n := int(hours * 3600 * fps)
+		rng := rand.New(rand.NewPCG(1, 2))
+		video := synthVideo(rng, n, dim)
+		clip := noisyCopy(rng, video, dim, n/3, 75, 0.1)
+		ref, err := NewReference(video, times(n, fps), dim, fps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts := DefaultOptions()
+		opts.Speeds = []float64{1}
+		b.Run(fmt.Sprintf("video=%gh", hours), func(b *testing.B) {
+			for b.Loop() {
+				q, err := ref.NewQuery(times(75, fps), []View{{Name: "full", Features: clip}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Exhaustive(context.Background(), ref, q, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestCoarseStageRecall checks that the two-stage search finds what the
+// exhaustive one finds, on clips that are hard for the coarse stage:
+// noisy, short, off the 1-second grid, sped up, or mixed with other
+// footage.
+func TestCoarseStageRecall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	video := synthVideo(rng, 4000, testDim)
+	ref, err := NewReference(video, times(4000, testFPS), testDim, testFPS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	const trials = 40
+	for k := range trials {
+		clipN := 15 + rng.IntN(90)
+		speed := DefaultSpeeds[rng.IntN(len(DefaultSpeeds))]
+		from := rng.IntN(4000 - int(float64(clipN)*1.3))
+		clip := make([]float32, 0, clipN*testDim)
+		for i := range clipN {
+			j := from + int(math.Round(float64(i)*speed))
+			for d := range testDim {
+				clip = append(clip, float32(math.Max(0, float64(video[j*testDim+d])+0.3*rng.NormFloat64())))
+			}
+		}
+		views := []View{{Name: "full", Features: clip}, {Name: "other", Features: synthVideo(rng, clipN, testDim)}}
+		q, err := ref.NewQuery(times(clipN, testFPS), views)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := Locate(context.Background(), ref, q, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := Exhaustive(context.Background(), ref, q, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(slow.Matches) == 0 {
+			t.Fatalf("trial %d: exhaustive search found nothing (best %+v)", k, slow.Best)
+		}
+		if len(fast.Matches) > 0 && math.Abs(fast.Matches[0].VideoStart-slow.Matches[0].VideoStart) <= 0.2+1e-9 {
+			agree++
+		} else {
+			t.Logf("trial %d (clip %d samples, speed %g): two-stage %+v, exhaustive %+v", k, clipN, speed, fast.Matches, slow.Matches[0])
+		}
+	}
+	if agree < trials {
+		t.Errorf("two-stage search agreed with the exhaustive one on %d of %d clips", agree, trials)
+	}
+}
