@@ -500,7 +500,6 @@ func abs(x int) int {
 	return x
 }
 
-
 // Exhaustive is Locate without the coarse stage: every view, speed and
 // start sample is scored exactly, and the best alignments go through the
 // same extraction. It is what the coarse stage's recall is measured
