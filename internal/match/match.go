@@ -152,40 +152,50 @@ func (r *Reference) minSamples(q *Query, seconds float64) int {
 
 // coarseScores returns, per view, the cosines of every clip window with
 // every reference window (clip windows x reference windows, row-major).
+// Work is split by blocks of reference windows, each small enough to stay
+// in cache while every clip window of every view is compared with it; the
+// reference is then read from memory once.
 func coarseScores(ctx context.Context, r *Reference, q *Query, workers int) ([][]float32, error) {
 	dim := r.sketcher.dim
 	qw := (q.n + Window - 1) / Window
+	nw := r.nCoarse
 	out := make([][]float32, len(q.views))
-	type task struct{ view, row int }
-	tasks := make(chan task)
+	for v := range out {
+		out[v] = make([]float32, qw*nw)
+	}
+	const block = 64 // reference windows: 32 KiB at 128 dimensions
+	blocks := make(chan int)
 	var wg sync.WaitGroup
-	for range min(workers, len(q.views)*qw) {
+	for range min(workers, (nw+block-1)/block) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := range tasks {
-				qrow := q.views[t.view].coarse[t.row*dim : (t.row+1)*dim]
-				dst := out[t.view][t.row*r.nCoarse : (t.row+1)*r.nCoarse]
-				for w := range r.nCoarse {
-					dst[w] = dot(qrow, r.coarse[w*dim:(w+1)*dim])
+			for lo := range blocks {
+				hi := min(lo+block, nw)
+				for v := range q.views {
+					qc := q.views[v].coarse
+					for m := range qw {
+						qrow := qc[m*dim : (m+1)*dim]
+						dst := out[v][m*nw : (m+1)*nw]
+						for w := lo; w < hi; w++ {
+							dst[w] = dot(qrow, r.coarse[w*dim:(w+1)*dim])
+						}
+					}
 				}
 			}
 		}()
 	}
 	var err error
-feed:
-	for v := range q.views {
-		out[v] = make([]float32, qw*r.nCoarse)
-		for m := range qw {
-			select {
-			case tasks <- task{v, m}:
-			case <-ctx.Done():
-				err = ctx.Err()
-				break feed
-			}
+	for lo := 0; lo < nw; lo += block {
+		select {
+		case blocks <- lo:
+			continue
+		case <-ctx.Done():
+			err = ctx.Err()
 		}
+		break
 	}
-	close(tasks)
+	close(blocks)
 	wg.Wait()
 	return out, err
 }
@@ -339,18 +349,6 @@ func (t *topCandidates) sorted() []candidate {
 // window of it, at its speed and the speeds halfway to its neighbours, then
 // cuts out the stretch of the clip that matches.
 func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold, slowest, fastest float64) (Match, bool) {
-	view := &q.views[c.view]
-	type key struct{ i, j int }
-	cache := map[key]float32{}
-	sim := func(i, j int) float32 {
-		k := key{i, j}
-		if v, ok := cache[k]; ok {
-			return v
-		}
-		v := r.sim(view, i, j)
-		cache[k] = v
-		return v
-	}
 	// Speeds within a coarse step either side, nearest the candidate's
 	// first: on a tie the earlier wins, and a short clip cannot tell
 	// nearby speeds apart.
@@ -365,6 +363,7 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold, slo
 	}
 	bestScore, bestStart, bestSpeed := math.Inf(-1), 0, c.speed
 	center := c.start * Window
+	sim := r.band(q, c.view, center-Window, center+Window, slices.Min(speeds), slices.Max(speeds))
 	for _, s := range speeds {
 		for start := center - Window; start <= center+Window; start++ {
 			var sum float64
@@ -389,6 +388,37 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold, slo
 		return Match{}, false
 	}
 	return r.extract(q, c.view, bestStart, bestSpeed, minSamples, threshold, sim), true
+}
+
+// band returns a memoised similarity of clip sample i and reference sample
+// j for the alignments starting in [lo, hi] at speeds in [slow, fast]: a
+// dense band of the similarity matrix, filled as it is read.
+func (r *Reference) band(q *Query, view, lo, hi int, slow, fast float64) func(i, j int) float32 {
+	v := &q.views[view]
+	first := make([]int, q.n)
+	offset := make([]int, q.n+1)
+	for i := range q.n {
+		first[i] = lo + int(math.Round(float64(i)*slow))
+		last := hi + int(math.Round(float64(i)*fast))
+		offset[i+1] = offset[i] + last - first[i] + 1
+	}
+	cache := make([]float32, offset[q.n])
+	nan := float32(math.NaN())
+	for k := range cache {
+		cache[k] = nan
+	}
+	return func(i, j int) float32 {
+		k := offset[i] + j - first[i]
+		if k < offset[i] || k >= offset[i+1] { // outside the band
+			return r.sim(v, i, j)
+		}
+		if x := cache[k]; x == x {
+			return x
+		}
+		x := r.sim(v, i, j)
+		cache[k] = x
+		return x
+	}
 }
 
 // extract cuts the matching stretch out of the per-sample similarities of
