@@ -7,7 +7,7 @@ export VIDPRINT_HOME
 BIN := bin/vidprint
 DEMO_OUT := out/demo
 
-.PHONY: all build demo test bench eval-scenes lint deps clean
+.PHONY: all build demo test bench eval-scenes eval-locate lint deps clean
 
 all: build
 
@@ -45,6 +45,14 @@ eval-scenes:
 	scripts/deps.sh eval
 	go build -o $(BIN) ./cmd/vidprint
 	go run ./eval/scenes -bin $(BIN) $(EVAL_FLAGS)
+
+# Clip location: vidprint locate vs sliding-window cosine and Chromaprint on
+# clips cut from real footage and transformed (cached in
+# $(VIDPRINT_HOME)/eval/locate). Pass flags with EVAL_FLAGS="-seed 2 -keep".
+eval-locate:
+	scripts/deps.sh eval
+	go build -o $(BIN) ./cmd/vidprint
+	go run ./eval/locate -bin $(BIN) $(EVAL_FLAGS)
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"

@@ -5,7 +5,7 @@
 #   scripts/deps.sh demo      runtime + the demo footage
 #   scripts/deps.sh test      runtime + the package test images + real footage
 #   scripts/deps.sh bench     test + the footage the benchmarks use
-#   scripts/deps.sh eval      test + the footage the scene evaluation uses
+#   scripts/deps.sh eval      test + the footage the evaluations use, fpcalc, DejaVu fonts
 # Files go to $VIDPRINT_HOME (default ~/.local/share/vidprint).
 set -euo pipefail
 
@@ -201,6 +201,6 @@ case "$what" in
   demo) runtime; footage_opencv ;;
   test) runtime; test_assets ;;
   bench) runtime; test_assets; bench_assets; apt_install time ;;
-  eval) runtime; test_assets; bench_assets; eval_assets ;;
+  eval) runtime; test_assets; bench_assets; eval_assets; apt_install libchromaprint-tools fonts-dejavu-core ;;
   *) die "unknown target $what (runtime, demo, test, bench, eval)" ;;
 esac

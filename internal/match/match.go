@@ -113,7 +113,7 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		m, ok := r.refine(q, c, minSamples, opts.Threshold, slices.Min(opts.Speeds), slices.Max(opts.Speeds))
+		m, ok := r.refine(q, c, minSamples, slices.Min(opts.Speeds), slices.Max(opts.Speeds))
 		if !ok {
 			continue
 		}
@@ -348,7 +348,7 @@ func (t *topCandidates) sorted() []candidate {
 // refine scores a coarse candidate exactly: every start sample within a
 // window of it, at its speed and the speeds halfway to its neighbours, then
 // cuts out the stretch of the clip that matches.
-func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold, slowest, fastest float64) (Match, bool) {
+func (r *Reference) refine(q *Query, c candidate, minSamples int, slowest, fastest float64) (Match, bool) {
 	// Speeds within a coarse step either side, nearest the candidate's
 	// first: on a tie the earlier wins, and a short clip cannot tell
 	// nearby speeds apart.
@@ -387,7 +387,7 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, threshold, slo
 	if math.IsInf(bestScore, -1) {
 		return Match{}, false
 	}
-	return r.extract(q, c.view, bestStart, bestSpeed, minSamples, threshold, sim), true
+	return r.extract(q, c.view, bestStart, bestSpeed, minSamples, sim), true
 }
 
 // band returns a memoised similarity of clip sample i and reference sample
@@ -421,11 +421,18 @@ func (r *Reference) band(q *Query, view, lo, hi int, slow, fast float64) func(i,
 	}
 }
 
+// stretchFloor is the per-sample similarity above which a sample counts
+// toward a matched stretch: half the default threshold, so that a stretch
+// may bridge a few poor samples (a flash, a caption) but not a different
+// shot. It does not move with Options.Threshold, so that the threshold
+// only decides what is reported.
+const stretchFloor = DefaultThreshold / 2
+
 // extract cuts the matching stretch out of the per-sample similarities of
-// one alignment: the stretch with the largest total excess over half the
-// threshold, so that a clip only partly from the video reports only that
-// part.
-func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples int, threshold float64, sim func(i, j int) float32) Match {
+// one alignment: the stretch with the largest total excess over
+// stretchFloor, so that a clip only partly from the video reports only
+// that part.
+func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples int, sim func(i, j int) float32) Match {
 	first, last := -1, -1
 	xs := make([]float64, q.n)
 	for i := range q.n {
@@ -440,8 +447,7 @@ func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples
 		}
 		last = i
 	}
-	floor := math.Max(threshold, 0) / 2
-	a, b := bestStretch(xs[first:last+1], floor, minSamples)
+	a, b := bestStretch(xs[first:last+1], stretchFloor, minSamples)
 	a, b = a+first, b+first
 	var sum float64
 	for i := a; i <= b; i++ {
@@ -585,7 +591,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	var found []Match
 	best := Match{Score: math.Inf(-1)}
 	for _, c := range top.sorted() {
-		m := r.extract(q, c.view, c.start, c.speed, minSamples, opts.Threshold,
+		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
 		if m.Score > best.Score {
 			best = m

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/assets"
+	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// cachedViews are a clip's query views, kept so that tuning the matcher
+// does not embed every clip again.
+type cachedViews struct {
+	Times []float64
+	Views []match.View
+}
+
+// inprocMethod runs the matcher in this process on cached clip views, with
+// the options of this build, for tuning (-inproc). The reported run uses
+// the binary. Every candidate, not only the matches, goes to dump as one
+// JSON line per clip and reference.
+func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder) (method, func(), error) {
+	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
+	dirs := assets.Default()
+	if err := model.InitRuntime(dirs.ORTLibrary()); err != nil {
+		return m, nil, err
+	}
+	res, err := model.Resolve(dirs.ModelsDir(), model.Default, "")
+	if err != nil {
+		return m, nil, err
+	}
+	pool := embed.Load(res, 1, model.SessionOptions{Threads: 1, Batch: 1})
+	refs := map[string]*match.Reference{}
+	for name, path := range refPrints {
+		p, err := vprint.ReadFile(path)
+		if err != nil {
+			return m, nil, err
+		}
+		r, err := match.NewReference(p.Features, p.Timestamps, p.Dim, p.FPS)
+		if err != nil {
+			return m, nil, err
+		}
+		refs[name] = r
+	}
+	if err := os.MkdirAll(viewsDir, 0o755); err != nil {
+		return m, nil, err
+	}
+	all := opts
+	all.Threshold = -1
+	m.locate = func(c clip, video string) answer {
+		t0 := time.Now()
+		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool)
+		if err != nil {
+			return answer{Err: err.Error()}
+		}
+		a := answer{Hits: map[string]hit{}}
+		for _, ref := range references {
+			r := refs[ref.Name]
+			q, err := r.NewQuery(cv.Times, cv.Views)
+			if err != nil {
+				return answer{Err: err.Error()}
+			}
+			got, err := match.Locate(context.Background(), r, q, all)
+			if err != nil {
+				return answer{Err: err.Error()}
+			}
+			if dump != nil {
+				dump.Encode(map[string]any{"clip": c.Name, "transform": c.Transform, "src": c.Ref, "ref": ref.Name,
+					"host": c.Host, "truth": c.Start, "matches": got.Matches})
+			}
+			for _, mt := range got.Matches {
+				if mt.Score < opts.Threshold {
+					continue
+				}
+				h := hit{Score: mt.Score, Start: mt.VideoStart - mt.ClipStart*mt.Speed, Speed: mt.Speed}
+				if old, ok := a.Hits[ref.Name]; !ok || h.Score > old.Score {
+					a.Hits[ref.Name] = h
+				}
+			}
+		}
+		a.Seconds = time.Since(t0).Seconds()
+		return a
+	}
+	return m, pool.Close, nil
+}
+
+// clipViews reads a clip's cached views or embeds them.
+func clipViews(cache, video string, pool *embed.Pool) (cachedViews, error) {
+	var cv cachedViews
+	if f, err := os.Open(cache); err == nil {
+		err = gob.NewDecoder(f).Decode(&cv)
+		f.Close()
+		if err == nil && newer(cache, video) {
+			return cv, nil
+		}
+	}
+	times, views, err := embed.Views(context.Background(), video, pool, embed.Options{}, embed.QueryViews())
+	if err != nil {
+		return cv, fmt.Errorf("embed %s: %w", video, err)
+	}
+	cv.Times = times
+	for _, v := range views {
+		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features})
+	}
+	tmp := cache + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return cv, err
+	}
+	if err := gob.NewEncoder(f).Encode(cv); err != nil {
+		f.Close()
+		return cv, err
+	}
+	if err := f.Close(); err != nil {
+		return cv, err
+	}
+	return cv, os.Rename(tmp, cache)
+}

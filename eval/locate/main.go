@@ -1,0 +1,236 @@
+// Command locate evaluates `vidprint locate` on clips cut from real footage
+// with known sources and offsets, put through re-encoding, scaling,
+// cropping, colour changes, speed changes, overlays and picture-in-picture.
+// It scores vidprint and two baselines (plain sliding-window cosine on the
+// prints, and Chromaprint on the audio) and prints a markdown report.
+//
+//	go run ./eval/locate [-seed 1] [-clips 2] [-only none,pip] [-keep] [-bin bin/vidprint]
+//
+// See eval/locate/README.md for the set and the scoring.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/match"
+)
+
+func main() {
+	if err := evaluate(); err != nil {
+		fmt.Fprintln(os.Stderr, "eval-locate:", err)
+		os.Exit(1)
+	}
+}
+
+func evaluate() error {
+	var (
+		seed        = flag.Int64("seed", 1, "random seed of the clip set (tune on another seed than the one reported)")
+		perPair     = flag.Int("clips", 2, "clips per reference and transformation")
+		only        = flag.String("only", "", "comma-separated transformations to evaluate (default all)")
+		bin         = flag.String("bin", "bin/vidprint", "the vidprint binary")
+		out         = flag.String("out", "out/eval-locate.md", "where to write the report")
+		keep        = flag.Bool("keep", false, "write out/eval-locate/cases.jsonl: each clip's truth and every method's raw result")
+		locateFlags = flag.String("locate-flags", "", `extra flags for vidprint locate, e.g. "--threshold -1"`)
+		clipPrint   = flag.Bool("clip-print", false, "give locate the clip's print instead of its video: faster, but only the whole-frame view is searched")
+		list        = flag.Bool("list", false, "list the clips and exit")
+		inproc      = flag.Bool("inproc", false, "for tuning: also run this build's matcher in-process on cached clip views, dumping every candidate to out/eval-locate/inproc.jsonl")
+		only1       = flag.Bool("inproc-only", false, "with -inproc, skip the binary and the baselines")
+	)
+	flag.Parse()
+	if abs, err := filepath.Abs(*bin); err == nil {
+		*bin = abs // locate runs in a temporary directory
+	}
+	if *perPair < 1 {
+		return fmt.Errorf("-clips must be at least 1")
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "eval-locate: "+format+"\n", a...) }
+	ts, err := pick(*only)
+	if err != nil {
+		return err
+	}
+	home := vidprintHome()
+	gen := &generator{data: filepath.Join(home, "data"), dir: filepath.Join(home, "eval", "locate"), bin: *bin, log: logf}
+	info, err := gen.probeAll()
+	if err != nil {
+		return err
+	}
+	clips, err := plan(*seed, *perPair, ts, info)
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, c := range clips {
+			fmt.Printf("%-22s %-9s %6.2f s at %7.3f s  speed %.4f  %s%s %s\n", c.Name, c.Ref, c.Duration, c.Start, c.Speed, audioNote(c), hostNote(c), c.Detail)
+		}
+		return nil
+	}
+
+	start := time.Now()
+	if err := gen.ensureClips(*seed, clips); err != nil {
+		return err
+	}
+	// The prints need vidprint embed; without the binary only Chromaprint runs.
+	var refPrints map[string]string
+	if exists(*bin) {
+		if refPrints, err = gen.ensureRefPrints(); err != nil {
+			return err
+		}
+		if err := gen.ensureClipPrints(*seed, clips); err != nil {
+			return err
+		}
+	} else {
+		logf("%s not found: only chromaprint runs", *bin)
+	}
+	methods := []method{
+		vidprintMethod(*bin, refPrints, strings.Fields(*locateFlags), *clipPrint),
+		plainMethod(*bin, refPrints),
+		chromaprintMethod(gen.data, info),
+	}
+	if *inproc {
+		if err := os.MkdirAll(filepath.Join("out", "eval-locate"), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(filepath.Join("out", "eval-locate", "inproc.jsonl"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		m, done, err := inprocMethod(filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "views"), refPrints, match.DefaultOptions(), json.NewEncoder(f))
+		if err != nil {
+			return err
+		}
+		defer done()
+		if *only1 {
+			methods = nil
+		}
+		methods = append(methods, m)
+	}
+	for _, m := range methods {
+		if m.unavailable != "" {
+			logf("%s: %s", m.Name, m.unavailable)
+		}
+	}
+
+	res := newResults(methods)
+	for i, c := range clips {
+		path := gen.clipPath(*seed, c.Name)
+		ans := make([]answer, len(methods))
+		var line []string
+		for mi, m := range methods {
+			if m.unavailable != "" || !m.applies(c) {
+				continue
+			}
+			ans[mi] = m.locate(c, path)
+			line = append(line, m.Key+" "+describe(ans[mi], c))
+		}
+		res.add(c, ans)
+		logf("%3d/%d %-22s truth %6.2f s  %s", i+1, len(clips), c.Name, c.Start, strings.Join(line, "  "))
+	}
+	res.calibrateAll()
+
+	report := res.markdown(runInfo{seed: *seed, perPair: *perPair, started: start, took: time.Since(start), flags: *locateFlags, print: *clipPrint})
+	fmt.Print(report)
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(*out), err)
+	}
+	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if *keep {
+		path := filepath.Join("out", "eval-locate", "cases.jsonl")
+		if err := res.writeCases(path, func(name string) string { return gen.clipPath(*seed, name) }); err != nil {
+			return err
+		}
+		logf("cases written to %s", path)
+	}
+	logf("report written to %s (%.0f s)", *out, time.Since(start).Seconds())
+	return nil
+}
+
+// describe is a method's answer in the source, for the progress line.
+func describe(a answer, c clip) string {
+	if a.Err != "" {
+		return "error"
+	}
+	h, ok := a.Hits[c.Ref]
+	if !ok {
+		return fmt.Sprintf("not found (%d other)", len(a.Hits))
+	}
+	return fmt.Sprintf("%.2f s (%.3f)", h.Start, h.Score)
+}
+
+func audioNote(c clip) string {
+	if c.Audio {
+		return "audio"
+	}
+	return "     "
+}
+
+// caseLine is one line of cases.jsonl.
+type caseLine struct {
+	Clip    clip                  `json:"clip"` // the truth and the recipe
+	File    string                `json:"file"`
+	Methods map[string]caseMethod `json:"methods"`
+}
+
+type caseMethod struct {
+	answer
+	Threshold *float64 `json:"threshold,omitempty"` // the baselines' calibrated threshold
+	Correct   bool     `json:"correct"`             // the positive is correct (±0.5 s)
+	FoundIn   []string `json:"found_in"`            // references where the method reports the clip
+}
+
+// writeCases writes one JSON line per clip with every method's raw result.
+func (r *results) writeCases(path string, clipPath func(name string) string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	var b strings.Builder
+	for ci, c := range r.clips {
+		line := caseLine{Clip: c, File: clipPath(c.Name), Methods: map[string]caseMethod{}}
+		for mi, m := range r.methods {
+			if m.unavailable != "" || !m.applies(c) {
+				continue
+			}
+			cm := caseMethod{answer: r.answers[ci][mi], Correct: r.correct(mi, ci, tol), FoundIn: []string{}}
+			if th := r.thresholds[mi]; m.calibrated && !math.IsNaN(th) {
+				cm.Threshold = &th
+			}
+			for _, ref := range references {
+				if _, ok := r.found(mi, ci, ref.Name); ok {
+					cm.FoundIn = append(cm.FoundIn, ref.Name)
+				}
+			}
+			line.Methods[m.Key] = cm
+		}
+		j, err := json.Marshal(line)
+		if err != nil {
+			return fmt.Errorf("encode case %s: %w", c.Name, err)
+		}
+		b.Write(append(j, '\n'))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// vidprintHome follows scripts/deps.sh: $VIDPRINT_HOME, else the XDG data dir.
+func vidprintHome() string {
+	if h := os.Getenv("VIDPRINT_HOME"); h != "" {
+		return h
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "vidprint")
+	}
+	h, _ := os.UserHomeDir()
+	return filepath.Join(h, ".local", "share", "vidprint")
+}
