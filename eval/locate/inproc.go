@@ -74,10 +74,10 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 			}
 			if dump != nil {
 				dump.Encode(map[string]any{"clip": c.Name, "transform": c.Transform, "src": c.Ref, "ref": ref.Name,
-					"host": c.Host, "truth": c.Start, "matches": got.Matches})
+					"host": c.Host, "truth": c.Start, "matches": got.Matches, "curve": got.Curve})
 			}
 			for _, mt := range got.Matches {
-				if mt.Score < opts.Threshold {
+				if mt.Score < opts.Threshold || mt.Prominence < match.MinProminence {
 					continue
 				}
 				h := hit{Score: mt.Score, Start: mt.VideoStart - mt.ClipStart*mt.Speed, Speed: mt.Speed}

@@ -124,9 +124,9 @@ func buildRecipe(rng *rand.Rand, c clip, info map[string]media) (recipe, string,
 		}
 		x, y := rng.IntN(640-320+1), rng.IntN(bh-fh+1)
 		r.Inputs = append(r.Inputs, input{File: refFile(c.Host), Start: c.HostStart, Dur: c.Duration})
-		// The host's last frame is held: a host with sparse frames (tree)
+		// Both last frames are held until the output -t: footage with sparse frames (tree)
 		// would otherwise end the clip early.
-		return finish(r, fmt.Sprintf("[1:v]fps=25,scale=640:%d,setsar=1,tpad=stop_mode=clone:stop_duration=2[bg];[0:v]scale=320:%d,setsar=1[fg];[bg][fg]overlay=x=%d:y=%d:shortest=1[v]",
+		return finish(r, fmt.Sprintf("[1:v]fps=25,scale=640:%d,setsar=1,tpad=stop_mode=clone:stop_duration=2[bg];[0:v]scale=320:%d,setsar=1[fg];[bg][fg]overlay=x=%d:y=%d:eof_action=repeat[v]",
 			bh, fh, x, y), audio), fmt.Sprintf("320x%d at %d,%d on 640x%d", fh, x, y, bh), nil
 	case "inset":
 		host, err := hostMedia(c, info)

@@ -45,7 +45,7 @@ func DefaultOptions() Options {
 // Defaults. DefaultThreshold was set on the evaluation's development seed
 // (eval/locate) and checked on its report seed.
 const (
-	DefaultThreshold   = 0.5
+	DefaultThreshold   = 0.65
 	DefaultMinDuration = 2.0
 )
 
@@ -57,10 +57,22 @@ var DefaultSpeeds = []float64{0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.2
 type Match struct {
 	VideoStart, VideoEnd float64 // seconds of video time
 	ClipStart, ClipEnd   float64 // seconds of clip time
-	Score                float64 // mean cosine of matched samples, centred
+	// Score decides: at least the threshold (and Prominence at least
+	// MinProminence) is a match. See decide.
+	Score float64
+	// Similarity is the mean cosine of the matched samples, centred by the
+	// video's mean.
+	Similarity float64
+	// Prominence is Similarity less the video's typical coarse score.
+	Prominence float64
 	Speed                float64 // clip speed relative to the video
 	View                 string  // the clip view that matched best
 	Samples              int     // clip samples in the matched stretch
+	// Local is the mean cosine of the matched samples after subtracting
+	// each side's own mean over the stretch: blind to what the whole clip
+	// shares (a tint, a caption, grey), it measures whether the clip
+	// changes as the video does.
+	Local float64
 }
 
 // Result is what Locate found.
@@ -89,8 +101,8 @@ type candidate struct {
 const (
 	// perRegion bounds the candidates kept around one start (views and
 	// speeds agree there); maxCandidates bounds those scored exactly.
-	perRegion     = 3
-	maxCandidates = 32
+	perRegion     = 5
+	maxCandidates = 40
 )
 
 // Locate finds the clip q in the reference r.
@@ -104,6 +116,7 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 	cands, curve := coarseCandidates(r, q, coarse, opts.Speeds)
 	res.Curve = curve
 
+	typical := median(curve)
 	var found []Match
 	best := Match{Score: math.Inf(-1)}
 	minSamples := r.minSamples(q, opts.MinDuration)
@@ -117,10 +130,11 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 		if !ok {
 			continue
 		}
+		decide(&m, typical)
 		if m.Score > best.Score {
 			best = m
 		}
-		if m.Score >= opts.Threshold {
+		if accepted(m, opts.Threshold) {
 			found = append(found, m)
 		}
 	}
@@ -129,6 +143,43 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 	}
 	res.Matches = distinct(found)
 	return res, nil
+}
+
+// The decision. Two measures of an alignment complement each other:
+// Similarity (samples centred by the video's mean) is high for any faithful
+// copy, even of still footage; Local (each side centred by its own mean)
+// ignores what a copy adds to every frame (grey, a tint, a caption) but
+// needs motion. Score is the larger, with Local lifted by localBonus so
+// that one threshold serves both. Prominence, Similarity less the video's
+// typical coarse score, rejects clips that resemble the whole video about
+// equally: another take in the same room. The constants were set on the
+// evaluation's development seed (eval/locate, -seed 2).
+const (
+	localBonus    = 0.3
+	MinProminence = 0.1
+)
+
+func decide(m *Match, typical float64) {
+	m.Similarity = m.Score
+	m.Prominence = m.Similarity - typical
+	m.Score = math.Max(m.Similarity, m.Local+localBonus)
+}
+
+// accepted applies the threshold; a negative threshold accepts everything.
+func accepted(m Match, threshold float64) bool {
+	if threshold < 0 {
+		return true
+	}
+	return m.Score >= threshold && m.Prominence >= MinProminence
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func withDefaults(o Options) Options {
@@ -379,7 +430,9 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, slowest, faste
 			if n < minSamples {
 				continue
 			}
-			if sc := sum / float64(n); sc > bestScore {
+			// A speed change must earn its place: in nearly still footage
+			// a wrong speed fits noise about as well as the right one.
+			if sc := sum/float64(n) - speedPenalty*math.Abs(s-1); sc > bestScore {
 				bestScore, bestStart, bestSpeed = sc, start, s
 			}
 		}
@@ -426,7 +479,11 @@ func (r *Reference) band(q *Query, view, lo, hi int, slow, fast float64) func(i,
 // may bridge a few poor samples (a flash, a caption) but not a different
 // shot. It does not move with Options.Threshold, so that the threshold
 // only decides what is reported.
-const stretchFloor = DefaultThreshold / 2
+const stretchFloor = 0.15
+
+// speedPenalty is subtracted from an alignment's mean similarity per unit
+// of speed change when the refinement picks its start and speed.
+const speedPenalty = 0.2
 
 // extract cuts the matching stretch out of the per-sample similarities of
 // one alignment: the stretch with the largest total excess over
@@ -461,7 +518,55 @@ func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples
 		VideoStart: r.times[ja], VideoEnd: r.times[jb] + step,
 		ClipStart: q.times[a], ClipEnd: q.times[b] + step,
 		Score: sum / float64(n), Speed: speed, View: q.views[view].name, Samples: n,
+		Local: r.local(&q.views[view], start, speed, a, b),
 	}
+}
+
+// local is the mean cosine of clip samples a..b and their aligned video
+// samples, each side centred by its own mean over the stretch.
+func (r *Reference) local(v *queryView, start int, speed float64, a, b int) float64 {
+	dim := r.dim
+	xm := make([]float32, dim)
+	ym := make([]float32, dim)
+	js := make([]int, 0, b-a+1)
+	for i := a; i <= b; i++ {
+		j := start + int(math.Round(float64(i)*speed))
+		if j < 0 || j >= r.n {
+			continue
+		}
+		js = append(js, j)
+		add(xm, v.raw[i*dim:(i+1)*dim])
+		add(ym, r.raw[j*dim:(j+1)*dim])
+	}
+	if len(js) < 2 {
+		return 0
+	}
+	inv := 1 / float32(len(js))
+	for d := range xm {
+		xm[d] *= inv
+		ym[d] *= inv
+	}
+	var sum float64
+	k := 0
+	for i := a; i <= b; i++ {
+		j := start + int(math.Round(float64(i)*speed))
+		if j < 0 || j >= r.n {
+			continue
+		}
+		x, y := v.raw[i*dim:(i+1)*dim], r.raw[j*dim:(j+1)*dim]
+		var xy, xx, yy float64
+		for d := range x {
+			dx, dy := float64(x[d]-xm[d]), float64(y[d]-ym[d])
+			xy += dx * dy
+			xx += dx * dx
+			yy += dy * dy
+		}
+		if xx > 0 && yy > 0 {
+			sum += xy / math.Sqrt(xx*yy)
+		}
+		k++
+	}
+	return sum / float64(k)
 }
 
 // bestStretch returns the contiguous stretch [a, b] of at least minLen
@@ -588,15 +693,23 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 			}
 		}
 	}
+	// The typical score, for the prominence, is the coarse stage's.
+	coarse, err := coarseScores(ctx, r, q, opts.Workers)
+	if err != nil {
+		return Result{}, err
+	}
+	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds)
+	typical := median(res.Curve)
 	var found []Match
 	best := Match{Score: math.Inf(-1)}
 	for _, c := range top.sorted() {
 		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
+		decide(&m, typical)
 		if m.Score > best.Score {
 			best = m
 		}
-		if m.Score >= opts.Threshold {
+		if accepted(m, opts.Threshold) {
 			found = append(found, m)
 		}
 	}

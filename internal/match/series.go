@@ -129,6 +129,7 @@ type Query struct {
 
 type queryView struct {
 	name string
+	raw  []float32 // the view's features
 	rows []float32 // centred by the reference's mean, unit length
 	// meanDot[i] is row i's dot product with the reference's mean, which
 	// turns a dot product with a raw reference row into one with the
@@ -152,39 +153,71 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 		return nil, fmt.Errorf("query: no views")
 	}
 	q := &Query{n: len(times), times: times}
-	sd := r.sketcher.dim
 	for _, v := range views {
 		if err := checkRows(v.Features, times, r.dim); err != nil {
 			return nil, fmt.Errorf("query view %s: %w", v.Name, err)
 		}
-		qv := queryView{name: v.Name, rows: centredUnit(v.Features, r.dim, r.mean), meanDot: make([]float32, q.n)}
-		for i := range q.n {
-			qv.meanDot[i] = dot(qv.rows[i*r.dim:(i+1)*r.dim], r.mean)
+		q.views = append(q.views, r.queryView(v.Name, v.Features, r.mean))
+		if selfCentred(v.Name) && q.n >= 2*Window {
+			// The same view centred by the clip's own mean: a change that
+			// the whole clip shares (grey, a tint, a caption) then cancels.
+			q.views = append(q.views, r.queryView(v.Name+"/own", v.Features, ownMean(v.Features, r.dim)))
 		}
-		groups := (q.n + Window - 1) / Window
-		qv.coarse = make([]float32, groups*sd)
-		acc := make([]float32, r.dim)
-		for g := range groups {
-			lo, hi := g*Window, min(q.n, (g+1)*Window)
-			clear(acc)
-			for i := lo; i < hi; i++ {
-				add(acc, v.Features[i*r.dim:(i+1)*r.dim])
-			}
-			inv := 1 / float32(hi-lo)
-			for d := range acc {
-				acc[d] = acc[d]*inv - r.mean[d]
-			}
-			row := qv.coarse[g*sd : (g+1)*sd]
-			r.sketcher.apply(row, acc)
-			var ss float64
-			for _, x := range row {
-				ss += float64(x) * float64(x)
-			}
-			normalize(row, ss)
-		}
-		q.views = append(q.views, qv)
 	}
 	return q, nil
+}
+
+// selfCentred tells which views also get a self-centred companion: the
+// whole-frame ones, where global changes to a copy show most.
+func selfCentred(view string) bool { return view == "full" || view == "flip" }
+
+func ownMean(features []float32, dim int) []float32 {
+	n := len(features) / dim
+	sum := make([]float64, dim)
+	for i := range n {
+		for d, v := range features[i*dim : (i+1)*dim] {
+			sum[d] += float64(v)
+		}
+	}
+	mean := make([]float32, dim)
+	for d := range sum {
+		mean[d] = float32(sum[d] / float64(n))
+	}
+	return mean
+}
+
+// queryView centres a view's rows by mean and pools them as the reference
+// is pooled. Exact similarities (sim) are always taken against reference
+// rows centred by the reference's mean.
+func (r *Reference) queryView(name string, features, mean []float32) queryView {
+	n := len(features) / r.dim
+	sd := r.sketcher.dim
+	qv := queryView{name: name, raw: features, rows: centredUnit(features, r.dim, mean), meanDot: make([]float32, n)}
+	for i := range n {
+		qv.meanDot[i] = dot(qv.rows[i*r.dim:(i+1)*r.dim], r.mean)
+	}
+	groups := (n + Window - 1) / Window
+	qv.coarse = make([]float32, groups*sd)
+	acc := make([]float32, r.dim)
+	for g := range groups {
+		lo, hi := g*Window, min(n, (g+1)*Window)
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			add(acc, features[i*r.dim:(i+1)*r.dim])
+		}
+		inv := 1 / float32(hi-lo)
+		for d := range acc {
+			acc[d] = acc[d]*inv - mean[d]
+		}
+		row := qv.coarse[g*sd : (g+1)*sd]
+		r.sketcher.apply(row, acc)
+		var ss float64
+		for _, x := range row {
+			ss += float64(x) * float64(x)
+		}
+		normalize(row, ss)
+	}
+	return qv
 }
 
 // sim is the cosine of query view row i and reference row j, both centred.
