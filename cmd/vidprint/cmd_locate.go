@@ -218,8 +218,8 @@ func printLocate(w io.Writer, clip string, videos []string, results []match.Resu
 	for i, r := range results {
 		if len(r.Matches) == 0 {
 			if r.Best.Samples > 0 {
-				fmt.Fprintf(w, "%s: not found in %s (closest: score %.2f at %s, below the threshold %.2f)\n",
-					clip, videos[i], r.Best.Score, timecode(r.Best.VideoStart), threshold)
+				fmt.Fprintf(w, "%s: not found in %s (closest: score %.2f at %s, not a match: %s)\n",
+					clip, videos[i], r.Best.Score, timecode(r.Best.VideoStart), match.Why(r.Best, threshold))
 			} else {
 				fmt.Fprintf(w, "%s: not found in %s\n", clip, videos[i])
 			}

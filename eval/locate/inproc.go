@@ -77,7 +77,7 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 					"host": c.Host, "truth": c.Start, "matches": got.Matches, "curve": got.Curve})
 			}
 			for _, mt := range got.Matches {
-				if mt.Score < opts.Threshold || mt.Prominence < match.MinProminence {
+				if !match.Accepted(mt, opts.Threshold) {
 					continue
 				}
 				h := hit{Score: mt.Score, Start: mt.VideoStart - mt.ClipStart*mt.Speed, Speed: mt.Speed}
