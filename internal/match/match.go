@@ -65,9 +65,9 @@ type Match struct {
 	Similarity float64
 	// Prominence is Similarity less the video's typical coarse score.
 	Prominence float64
-	Speed                float64 // clip speed relative to the video
-	View                 string  // the clip view that matched best
-	Samples              int     // clip samples in the matched stretch
+	Speed      float64 // clip speed relative to the video
+	View       string  // the clip view that matched best
+	Samples    int     // clip samples in the matched stretch
 	// Consistency is the share of matched samples whose best video sample
 	// nearby is the aligned one (see consistency); computed only where the
 	// decision rests on Local, or for every candidate at a negative
