@@ -27,7 +27,9 @@ demo:
 	$(BIN) picture $(DEMO_OUT)/Megamind.vprint --order peak --scenes -o $(DEMO_OUT)/Megamind.png
 	$(BIN) scenes $(DEMO_OUT)/Megamind.vprint
 	cd $(DEMO_OUT) && ../../$(BIN) summary "$(VIDPRINT_HOME)/data/Megamind.avi" -o summary
-	@echo "demo outputs in $(CURDIR)/$(DEMO_OUT): Megamind.vprint (the print), Megamind.npz (numpy), Megamind.png (the video as a picture), summary/index.html (keyframes)"
+	ffmpeg -v error -y -ss 3 -i "$(VIDPRINT_HOME)/data/Megamind.avi" -t 5 -vf hflip,scale=iw/2:-2 -an $(DEMO_OUT)/clip.mp4
+	$(BIN) locate $(DEMO_OUT)/clip.mp4 $(DEMO_OUT)/Megamind.vprint --picture $(DEMO_OUT)/locate.png
+	@echo "demo outputs in $(CURDIR)/$(DEMO_OUT): Megamind.vprint (the print), Megamind.npz (numpy), Megamind.png (the video as a picture), summary/index.html (keyframes), clip.mp4 (5 s of it, mirrored and halved) located in locate.png"
 
 test:
 	scripts/deps.sh test

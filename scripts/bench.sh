@@ -98,5 +98,11 @@ bench "$long" default
   echo '```'
   go test -run '^$' -bench 'TwoHours' -benchtime 5x -benchmem ./internal/scenes/ ./internal/picture/ | grep -E '^Benchmark'
   echo '```'
+  echo
+  echo "Locate: a 15 s clip (75 samples, 11 views) in prints of 0.25 to 2 hours (ns/op per search; NewReference prepares a 2-hour print once), and the baseline in the same run: the exhaustive exact search, whole-frame view and speed 1 only:"
+  echo
+  echo '```'
+  go test -run '^$' -bench 'Locate|NewReference|Exhaustive' -benchtime 10x -benchmem ./internal/match/ | grep -E '^Benchmark'
+  echo '```'
 } >>out/bench.md
 cat out/bench.md
