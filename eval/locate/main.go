@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/match"
 )
 
@@ -103,7 +104,7 @@ func evaluate() error {
 			return err
 		}
 		defer f.Close()
-		m, done, err := inprocMethod(filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "views"), refPrints, match.DefaultOptions(), json.NewEncoder(f))
+		m, done, err := inprocMethod(filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), fmt.Sprintf("views-%d", len(embed.QueryViews()))), refPrints, match.DefaultOptions(), json.NewEncoder(f))
 		if err != nil {
 			return err
 		}
