@@ -3,6 +3,7 @@ package match
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 )
 
@@ -52,22 +53,41 @@ func NewReference(features []float32, times []float64, dim int, fps float64) (*R
 	r.nCoarse = (n + Window - 1) / Window
 	sd := r.sketcher.dim
 	r.coarse = make([]float32, r.nCoarse*sd)
-	total := make([]float64, dim)
-	acc := make([]float32, dim)
-	for w := range r.nCoarse {
-		lo, hi := w*Window, min(n, (w+1)*Window)
-		copy(acc, features[lo*dim:(lo+1)*dim])
-		for i := lo + 1; i < hi; i++ {
-			add(acc, features[i*dim:(i+1)*dim])
+	// The windows are split between cores; each sums its own share of the
+	// mean.
+	parts := max(1, min(runtime.GOMAXPROCS(0), r.nCoarse/64))
+	totals := make([][]float64, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			total := make([]float64, dim)
+			acc := make([]float32, dim)
+			for w := p * r.nCoarse / parts; w < (p+1)*r.nCoarse/parts; w++ {
+				lo, hi := w*Window, min(n, (w+1)*Window)
+				copy(acc, features[lo*dim:(lo+1)*dim])
+				for i := lo + 1; i < hi; i++ {
+					add(acc, features[i*dim:(i+1)*dim])
+				}
+				for d, v := range acc {
+					total[d] += float64(v)
+				}
+				inv := 1 / float32(hi-lo)
+				for d := range acc {
+					acc[d] *= inv
+				}
+				r.sketcher.apply(r.coarse[w*sd:(w+1)*sd], acc)
+			}
+			totals[p] = total
+		}()
+	}
+	wg.Wait()
+	total := totals[0]
+	for _, t := range totals[1:] {
+		for d, v := range t {
+			total[d] += v
 		}
-		for d, v := range acc {
-			total[d] += float64(v)
-		}
-		inv := 1 / float32(hi-lo)
-		for d := range acc {
-			acc[d] *= inv
-		}
-		r.sketcher.apply(r.coarse[w*sd:(w+1)*sd], acc)
 	}
 	r.mean = make([]float32, dim)
 	for d, v := range total {
