@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -142,7 +143,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	out.Found = len(out.Matches) > 0
 
 	if o.picture != "" {
-		if err := writeLocatePicture(o.picture, refs[0], clip.print, results[0], opts.Threshold); err != nil {
+		if err := writeLocatePicture(o.picture, refs[0], clip.viewPrint(results[0]), results[0], opts.Threshold); err != nil {
 			return err
 		}
 	}
@@ -168,6 +169,25 @@ var errSilent = errors.New("")
 type clipViews struct {
 	print *vprint.Print
 	views []match.View
+}
+
+// viewPrint is the clip's print as seen through the view that matched
+// best, so that the picture compares like with like (a mirrored copy is
+// drawn mirrored back).
+func (c clipViews) viewPrint(r match.Result) *vprint.Print {
+	m := r.Best
+	if len(r.Matches) > 0 {
+		m = r.Matches[0]
+	}
+	name := strings.TrimSuffix(m.View, "/own") // the same features, centred otherwise
+	for _, v := range c.views {
+		if v.Name == name {
+			p := *c.print
+			p.Features = v.Features
+			return &p
+		}
+	}
+	return c.print
 }
 
 // loadClip reads a print, or embeds a video or image with every query view.
