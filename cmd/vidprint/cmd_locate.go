@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -196,6 +197,9 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 		p, err := vprint.ReadFile(path)
 		if err != nil {
 			return clipViews{}, err
+		}
+		if !g.quiet {
+			fmt.Fprintf(os.Stderr, "vidprint: %s is a print: searching its whole frame only (give the video to also find mirrored and picture-in-picture copies)\n", path)
 		}
 		return clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}, nil
 	}
