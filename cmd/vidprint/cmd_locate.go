@@ -114,6 +114,11 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 			return withCode(exitIncompatible, fmt.Errorf("locate: %s (model %s) and %s (model %s) cannot be compared: %w",
 				clipPath, clip.print.Model.ID, videos[i], ref.Model.ID, err))
 		}
+		// Alignment steps sample by sample: both must be sampled alike.
+		if ref.FPS != clip.print.FPS {
+			return withCode(exitIncompatible, fmt.Errorf("locate: %s is sampled at %g fps and %s at %g fps; embed both at one rate",
+				clipPath, clip.print.FPS, videos[i], ref.FPS))
+		}
 	}
 	opts := match.DefaultOptions()
 	opts.Threshold = o.threshold
@@ -222,13 +227,14 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 	bar := g.bar("frames")
 	bar.Start(filepath.Base(path))
 	defer bar.Clear()
-	eo := embed.Options{Progress: bar.Update, AllowStill: true}
+	// The clip is sampled as the video was, so that samples align.
+	eo := embed.Options{FPS: ref.FPS, Progress: bar.Update, AllowStill: true}
 	times, views, err := embed.Views(ctx, path, pool, eo, specs)
 	if err != nil {
 		return clipViews{}, err
 	}
 	res := pool.Model()
-	p := embed.Header(res, embed.DefaultFPS)
+	p := embed.Header(res, ref.FPS)
 	p.Timestamps, p.Features = times, views[0].Features
 	p.Source.Name = filepath.Base(path)
 	cv := clipViews{print: p}

@@ -160,6 +160,9 @@ func TestLocateBadInput(t *testing.T) {
 	if r := run(t, dir, "embed", "--quiet", "--output", "pooled", megamind, "-o", "pooled.vprint"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
+	if r := run(t, dir, "embed", "--quiet", "--fps", "10", megamind, "-o", "fps10.vprint"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a video\n"), 0o644)
 	for _, tc := range []struct {
 		name string
@@ -168,6 +171,7 @@ func TestLocateBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"prints of different models", []string{"megamind.vprint", "pooled.vprint"}, exitIncompatible, "cannot be compared"},
+		{"prints sampled at different rates", []string{"megamind.vprint", "fps10.vprint"}, exitIncompatible, "10 fps"},
 		{"missing clip", []string{"nope.mp4", "megamind.vprint"}, exitInput, "nope.mp4"},
 		{"text clip", []string{"notes.txt", "megamind.vprint"}, exitInput, "notes.txt"},
 		{"text video", []string{"megamind.vprint", "notes.txt"}, exitInput, "notes.txt"},
