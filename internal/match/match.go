@@ -124,8 +124,7 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 	res.Curve = curve
 
 	typical := median(curve)
-	var found []Match
-	best := Match{Score: math.Inf(-1)}
+	var t tally
 	minSamples := r.minSamples(q, opts.MinDuration)
 	r.mu.Lock() // refine fills the reference's norm cache
 	defer r.mu.Unlock()
@@ -138,18 +137,42 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 			continue
 		}
 		r.decide(&m, typical, opts.Threshold)
-		if m.Score > best.Score {
-			best = m
-		}
-		if Accepted(m, opts.Threshold) {
-			found = append(found, m)
-		}
+		t.add(m, opts.Threshold)
 	}
-	if best.Samples > 0 {
-		res.Best = best
-	}
-	res.Matches = distinct(found)
+	t.into(&res)
 	return res, nil
+}
+
+// tally keeps the accepted matches and the best alignment as candidates
+// are scored.
+type tally struct {
+	found []Match
+	best  Match // Samples is 0 until one is scored
+}
+
+func (t *tally) add(m Match, threshold float64) {
+	if t.best.Samples == 0 || m.Score > t.best.Score {
+		t.best = m
+	}
+	if Accepted(m, threshold) {
+		t.found = append(t.found, m)
+	}
+}
+
+func (t *tally) into(res *Result) {
+	res.Best = t.best
+	res.Matches = distinct(t.found)
+}
+
+// localPeaks calls emit with every finite score that is a local peak: not
+// below its left neighbour and above its right one.
+func localPeaks(scores []float64, emit func(i int, score float64)) {
+	for i, sc := range scores {
+		if math.IsInf(sc, -1) || (i > 0 && scores[i-1] > sc) || (i+1 < len(scores) && scores[i+1] >= sc) {
+			continue
+		}
+		emit(i, sc)
+	}
 }
 
 // The decision. Two measures of an alignment complement each other:
@@ -286,23 +309,28 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 	// apart, and then the plainest explanation wins.
 	speeds = slices.Clone(speeds)
 	slices.SortStableFunc(speeds, func(a, b float64) int { return cmp.Compare(math.Abs(a-1), math.Abs(b-1)) })
-	offsets := make([]int, qw)
-	seen := map[string]bool{}
+	// The clip's first window at reference window `start` puts its window
+	// m at start + offsets[m]. Speeds whose offsets repeat those of a speed
+	// nearer 1 give the same alignments and are dropped, once for all views.
+	type speedOffsets struct {
+		speed   float64
+		offsets []int
+	}
+	var plans []speedOffsets
+	for _, s := range speeds {
+		offsets := make([]int, qw)
+		for m := range offsets {
+			offsets[m] = int(math.Round(float64(m) * s))
+		}
+		if !slices.ContainsFunc(plans, func(p speedOffsets) bool { return slices.Equal(p.offsets, offsets) }) {
+			plans = append(plans, speedOffsets{s, offsets})
+		}
+	}
 	var scores []float64
 	for v := range q.views {
 		cs := coarse[v]
-		clear(seen)
-		for _, s := range speeds {
-			// The clip's first window at reference window `start` puts its
-			// window m at start + offsets[m].
-			for m := range offsets {
-				offsets[m] = int(math.Round(float64(m) * s))
-			}
-			if key := fmt.Sprint(offsets); seen[key] {
-				continue // the same alignments as a speed nearer 1
-			} else {
-				seen[key] = true
-			}
+		for _, plan := range plans {
+			s, offsets := plan.speed, plan.offsets
 			last := offsets[qw-1]
 			lo := -last
 			scores = scores[:0]
@@ -331,12 +359,9 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 					curve[start] = sc
 				}
 			}
-			for i, sc := range scores {
-				if math.IsInf(sc, -1) || (i > 0 && scores[i-1] > sc) || (i+1 < len(scores) && scores[i+1] >= sc) {
-					continue // not a local peak
-				}
+			localPeaks(scores, func(i int, sc float64) {
 				top.add(candidate{view: v, speed: s, start: lo + i, score: sc})
-			}
+			})
 		}
 	}
 	for i, c := range curve {
@@ -775,12 +800,9 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 				}
 				scores = append(scores, sc)
 			}
-			for k, sc := range scores {
-				if math.IsInf(sc, -1) || (k > 0 && scores[k-1] > sc) || (k+1 < len(scores) && scores[k+1] >= sc) {
-					continue
-				}
+			localPeaks(scores, func(k int, sc float64) {
 				top.add(candidate{view: v, speed: s, start: lo + k, score: sc})
-			}
+			})
 		}
 	}
 	// The typical score, for the prominence, is the coarse stage's.
@@ -790,23 +812,14 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	}
 	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds)
 	typical := median(res.Curve)
-	var found []Match
-	best := Match{Score: math.Inf(-1)}
+	var t tally
 	for _, c := range top.sorted() {
 		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
 		r.decide(&m, typical, opts.Threshold)
-		if m.Score > best.Score {
-			best = m
-		}
-		if Accepted(m, opts.Threshold) {
-			found = append(found, m)
-		}
+		t.add(m, opts.Threshold)
 	}
-	if best.Samples > 0 {
-		res.Best = best
-	}
-	res.Matches = distinct(found)
+	t.into(&res)
 	return res, nil
 }
 

@@ -133,12 +133,6 @@ func add(dst, src []float32) {
 	}
 }
 
-// Frames is the number of samples.
-func (r *Reference) Frames() int { return r.n }
-
-// Duration is the video time the reference covers, in seconds.
-func (r *Reference) Duration() float64 { return r.times[r.n-1] + 1/r.fps - r.times[0] }
-
 // Query is a clip's print, seen through one or more views (the whole frame,
 // the whole frame mirrored, sub-windows...), prepared against a Reference.
 type Query struct {
@@ -248,9 +242,6 @@ func (r *Reference) sim(v *queryView, i, j int) float32 {
 	}
 	return (dot(v.rows[i*r.dim:(i+1)*r.dim], r.raw[j*r.dim:(j+1)*r.dim]) - v.meanDot[i]) / n
 }
-
-// Frames is the number of samples in the clip.
-func (q *Query) Frames() int { return q.n }
 
 func checkRows(features []float32, times []float64, dim int) error {
 	if dim <= 0 {
