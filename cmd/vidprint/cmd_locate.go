@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
-	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/picture"
@@ -287,15 +284,5 @@ func writeLocatePicture(path string, video, clip *vprint.Print, r match.Result, 
 	if err != nil {
 		return fmt.Errorf("locate: picture: %w", err)
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := fsutil.WriteAtomic(path, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := enc.Encode(bw, img); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}); err != nil {
-		return withCode(exitOutput, err)
-	}
-	return nil
+	return writePNG(path, img)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -85,15 +86,8 @@ model, and its print kept as embed names it unless --no-cache.`,
 				}
 				img = picture.WithThumbnails(img, m, strip, 90)
 			}
-			enc := png.Encoder{CompressionLevel: png.BestSpeed}
-			if err := fsutil.WriteAtomic(out, func(w io.Writer) error {
-				bw := bufio.NewWriterSize(w, 1<<20)
-				if err := enc.Encode(bw, img); err != nil {
-					return err
-				}
-				return bw.Flush()
-			}); err != nil {
-				return withCode(exitOutput, err)
+			if err := writePNG(out, img); err != nil {
+				return err
 			}
 			b := img.Bounds()
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%dx%d: %d frames in %d columns, %d features)\n",
@@ -140,4 +134,18 @@ func grabThumbs(ctx context.Context, video string, m *picture.Matrix, n int) ([]
 		out = append(out, picture.Thumb{TimeS: t, Image: img})
 	}
 	return out, nil
+}
+
+// writePNG writes img atomically, fast to encode: pictures of prints are
+// large and flat, so better compression buys little.
+func writePNG(path string, img image.Image) error {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	err := fsutil.WriteAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := enc.Encode(bw, img); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	return withCode(exitOutput, err)
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/assets"
 	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -110,17 +112,5 @@ func clipViews(cache, video string, pool *embed.Pool) (cachedViews, error) {
 	for _, v := range views {
 		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features})
 	}
-	tmp := cache + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return cv, err
-	}
-	if err := gob.NewEncoder(f).Encode(cv); err != nil {
-		f.Close()
-		return cv, err
-	}
-	if err := f.Close(); err != nil {
-		return cv, err
-	}
-	return cv, os.Rename(tmp, cache)
+	return cv, fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
 }
