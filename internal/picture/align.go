@@ -46,22 +46,8 @@ func Alignment(video, clip *vprint.Print, at Placement, curve Curve, o Options) 
 	if !(at.Speed > 0) {
 		at.Speed = 1
 	}
-	n, d := video.Frames(), video.Dim
-	cols := min(n, o.MaxWidth)
-	vm := &Matrix{Rows: d, Cols: cols, Values: make([]float32, d*cols), ColStart: make([]float64, cols+1)}
-	for c := range cols {
-		lo, hi := c*n/cols, (c+1)*n/cols
-		for i := lo; i < hi; i++ {
-			for f, v := range video.Row(i) {
-				vm.Values[f*cols+c] += v
-			}
-		}
-		for f := range d {
-			vm.Values[f*cols+c] /= float32(hi - lo)
-		}
-		vm.ColStart[c] = video.Timestamps[lo]
-	}
-	vm.ColStart[cols] = video.Timestamps[n-1] + 1/video.FPS
+	vm := bin(video, o.MaxWidth)
+	d, cols := vm.Rows, vm.Cols
 
 	// The clip's samples, binned into the video's columns by the video
 	// time they show.
@@ -92,11 +78,12 @@ func Alignment(video, clip *vprint.Print, at Placement, curve Curve, o Options) 
 		}
 	}
 	// One scaling for both, from the video's values.
+	globalLo, globalHi := slices.Min(vm.Values), slices.Max(vm.Values)
 	for f := range d {
 		row := vm.Values[f*cols : (f+1)*cols]
 		lo, hi := slices.Min(row), slices.Max(row)
 		if o.Scaling != PerFeature {
-			lo, hi = slices.Min(vm.Values), slices.Max(vm.Values)
+			lo, hi = globalLo, globalHi
 		}
 		stretch(row, lo, hi)
 		crow := cm[f*cols : (f+1)*cols]

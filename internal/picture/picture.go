@@ -91,10 +91,24 @@ func Build(p *vprint.Print, o Options) (*Matrix, error) {
 	if o.MaxWidth < 1 {
 		return nil, fmt.Errorf("%w: max width %d", ErrOptions, o.MaxWidth)
 	}
+	m := bin(p, o.MaxWidth)
+	if err := scale(m, o.Scaling); err != nil {
+		return nil, err
+	}
+	order, err := orderRows(m, o.Order)
+	if err != nil {
+		return nil, err
+	}
+	m.Order = order
+	return m, nil
+}
+
+// bin averages a print's frames into at most maxWidth columns, unscaled:
+// column c holds frames [c*n/cols, (c+1)*n/cols).
+func bin(p *vprint.Print, maxWidth int) *Matrix {
 	n, d := p.Frames(), p.Dim
-	cols := min(n, o.MaxWidth)
+	cols := min(n, maxWidth)
 	m := &Matrix{Rows: d, Cols: cols, Values: make([]float32, d*cols), ColStart: make([]float64, cols+1)}
-	// Bin frames into columns: column c holds frames [c*n/cols, (c+1)*n/cols).
 	sums := make([]float64, d)
 	for c := 0; c < cols; c++ {
 		lo, hi := c*n/cols, (c+1)*n/cols
@@ -111,15 +125,7 @@ func Build(p *vprint.Print, o Options) (*Matrix, error) {
 		m.ColStart[c] = p.Timestamps[lo]
 	}
 	m.ColStart[cols] = p.Timestamps[n-1] + 1/p.FPS
-	if err := scale(m, o.Scaling); err != nil {
-		return nil, err
-	}
-	order, err := orderRows(m, o.Order)
-	if err != nil {
-		return nil, err
-	}
-	m.Order = order
-	return m, nil
+	return m
 }
 
 func scale(m *Matrix, s Scaling) error {
