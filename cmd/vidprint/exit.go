@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -68,9 +69,9 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case errors.Is(err, model.ErrUnknownOutput):
 		return exitUsage
-	case errors.Is(err, vprint.ErrWrite):
+	case errors.Is(err, vprint.ErrWrite), errors.Is(err, library.ErrStorage):
 		return exitOutput
-	case errors.Is(err, vprint.ErrIncompatible):
+	case errors.Is(err, vprint.ErrIncompatible), errors.Is(err, library.ErrModel):
 		return exitIncompatible
 	case errors.Is(err, decode.ErrMissingTool), errors.Is(err, model.ErrRuntime),
 		errors.Is(err, model.ErrNotInstalled), errors.Is(err, model.ErrChecksum),
@@ -81,6 +82,7 @@ func exitCode(ctx context.Context, err error) int {
 		errors.Is(err, decode.ErrNoVideo), errors.Is(err, decode.ErrStillImage),
 		errors.Is(err, decode.ErrDecode), errors.Is(err, decode.ErrTruncated),
 		errors.Is(err, decode.ErrUnreadable), errors.Is(err, vprint.ErrFormat),
+		errors.Is(err, library.ErrNotLibrary),
 		errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return exitInput
 	}

@@ -65,7 +65,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s: %v (see vidprint %s --help)", c.Name(), err, c.Name())
 	})
-	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newPictureCmd(g), newScenesCmd(g), newSplitCmd(g), newSummaryCmd(g), newLocateCmd(g), newModelsCmd(g))
+	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newPictureCmd(g), newScenesCmd(g), newSplitCmd(g), newSummaryCmd(g), newLocateCmd(g), newIndexCmd(g), newSearchCmd(g), newDedupCmd(g), newModelsCmd(g))
 	return root
 }
 

@@ -35,6 +35,10 @@ type Options struct {
 	MinDuration float64
 	// Workers bounds the goroutines of the coarse stage (default GOMAXPROCS).
 	Workers int
+	// Candidates bounds the coarse alignments scored exactly (default 40).
+	// A library search verifies short stretches a vote already points at,
+	// which need fewer.
+	Candidates int
 }
 
 // DefaultOptions are the settings the README's evaluation measured.
@@ -120,7 +124,7 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 		return Result{}, err
 	}
 	res := Result{CurveStep: Window / r.fps}
-	cands, curve := coarseCandidates(r, q, coarse, opts.Speeds)
+	cands, curve := coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates)
 	res.Curve = curve
 
 	typical := median(curve)
@@ -232,6 +236,9 @@ func withDefaults(o Options) Options {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
+	if o.Candidates <= 0 {
+		o.Candidates = maxCandidates
+	}
 	return o
 }
 
@@ -294,7 +301,7 @@ func coarseScores(ctx context.Context, r *Reference, q *Query, workers int) ([][
 // coarseCandidates slides every view at every speed along the reference's
 // windows and keeps the best alignments, a few per region of the video. It
 // also returns the similarity curve.
-func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float64) ([]candidate, []float64) {
+func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float64, limit int) ([]candidate, []float64) {
 	qw := (q.n + Window - 1) / Window
 	nw := r.nCoarse
 	// An alignment must overlap this many windows, unless the clip or the
@@ -304,7 +311,7 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 	for i := range curve {
 		curve[i] = math.Inf(-1)
 	}
-	top := &topCandidates{limit: 16 * maxCandidates}
+	top := &topCandidates{limit: 16 * limit}
 	// Speeds nearest 1 first: a short clip cannot tell nearby speeds
 	// apart, and then the plainest explanation wins.
 	speeds = slices.Clone(speeds)
@@ -382,7 +389,7 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 			continue
 		}
 		kept = append(kept, c)
-		if len(kept) == maxCandidates {
+		if len(kept) == limit {
 			break
 		}
 	}
@@ -810,7 +817,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds)
+	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates)
 	typical := median(res.Curve)
 	var t tally
 	for _, c := range top.sorted() {

@@ -40,6 +40,21 @@ type Reference struct {
 // of one video over a range that separates them (see the README). The
 // Reference keeps features; they must not change while it is in use.
 func NewReference(features []float32, times []float64, dim int, fps float64) (*Reference, error) {
+	return newReference(features, times, dim, fps, nil)
+}
+
+// NewSegmentReference prepares part of a longer video, centred by the whole
+// video's mean (dim values), so that its similarities are those a
+// Reference of the whole video would give. A library verifies candidates
+// this way without reading whole videos.
+func NewSegmentReference(features []float32, times []float64, dim int, fps float64, mean []float32) (*Reference, error) {
+	if len(mean) != dim {
+		return nil, fmt.Errorf("reference: mean of %d values for dimension %d", len(mean), dim)
+	}
+	return newReference(features, times, dim, fps, mean)
+}
+
+func newReference(features []float32, times []float64, dim int, fps float64, mean []float32) (*Reference, error) {
 	if err := checkRows(features, times, dim); err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
@@ -89,9 +104,12 @@ func NewReference(features []float32, times []float64, dim int, fps float64) (*R
 			total[d] += v
 		}
 	}
-	r.mean = make([]float32, dim)
-	for d, v := range total {
-		r.mean[d] = float32(v / float64(n))
+	r.mean = mean
+	if r.mean == nil {
+		r.mean = make([]float32, dim)
+		for d, v := range total {
+			r.mean[d] = float32(v / float64(n))
+		}
 	}
 	meanSketch := make([]float32, sd)
 	r.sketcher.apply(meanSketch, r.mean)
@@ -175,7 +193,7 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 		if selfCentred(v.Name) && q.n >= 2*Window {
 			// The same view centred by the clip's own mean: a change that
 			// the whole clip shares (grey, a tint, a caption) then cancels.
-			q.views = append(q.views, r.queryView(v.Name+"/own", v.Features, ownMean(v.Features, r.dim)))
+			q.views = append(q.views, r.queryView(v.Name+"/own", v.Features, RowMean(v.Features, r.dim)))
 		}
 	}
 	return q, nil
@@ -185,7 +203,8 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 // whole-frame ones, where global changes to a copy show most.
 func selfCentred(view string) bool { return view == "full" || view == "flip" }
 
-func ownMean(features []float32, dim int) []float32 {
+// RowMean is the mean of the rows of features (rows of dim values).
+func RowMean(features []float32, dim int) []float32 {
 	n := len(features) / dim
 	sum := make([]float64, dim)
 	for i := range n {

@@ -53,6 +53,17 @@ func (b *Bar) Start(label string) {
 	b.last = time.Time{}
 }
 
+// SetLabel changes the label without restarting the clock, for a bar
+// that counts over several items (for example files of a batch).
+func (b *Bar) SetLabel(label string) {
+	if !b.Enabled() {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.label = label
+}
+
 // Update reports done of total units (total 0 when unknown). It redraws
 // at most ten times a second.
 func (b *Bar) Update(done, total int) {

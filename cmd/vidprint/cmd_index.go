@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+func newIndexCmd(g *globals) *cobra.Command {
+	var lib string
+	cmd := &cobra.Command{
+		Use:   "index",
+		Short: "Keep a library of videos to search: add, list, remove, stats",
+		Long: `A library is one directory holding a database of videos and their prints,
+made by a single model. index add creates it on first use.`,
+	}
+	cmd.PersistentFlags().StringVar(&lib, "library", "", "library directory (required)")
+	libDir := func(c *cobra.Command) (string, error) {
+		if lib == "" {
+			return "", usageError("index %s: --library DIR is required", c.Name())
+		}
+		return lib, nil
+	}
+	cmd.AddCommand(newIndexAddCmd(g, libDir), newIndexListCmd(libDir), newIndexRemoveCmd(libDir), newIndexStatsCmd(libDir))
+	return cmd
+}
+
+type indexAddOptions struct {
+	model, output string
+	jobs, workers int
+	threads       int
+	partial       bool
+}
+
+func newIndexAddCmd(g *globals, libDir func(*cobra.Command) (string, error)) *cobra.Command {
+	var o indexAddOptions
+	cmd := &cobra.Command{
+		Use:   "add --library DIR PATH...",
+		Short: "Embed videos into a library: files, directories (recursively) or glob patterns",
+		Long: `add embeds every video not yet in the library and stores its print. Content
+already there (by SHA-256) is not embedded again, so an interrupted add
+continues where it stopped when run again. A file that is not a video is
+skipped with a warning; the others are indexed and the exit code is 3.`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := libDir(cmd)
+			if err != nil {
+				return err
+			}
+			return runIndexAdd(cmd, g, dir, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx, for a new library (default: the library's model)")
+	f.StringVar(&o.output, "output", "", "model output to keep (default: the library's, or the model's print output)")
+	f.IntVar(&o.jobs, "jobs", 0, "files embedded at once (default: half the cores, at least one)")
+	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
+	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
+	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")
+	return cmd
+}
+
+// libraryModel picks the model for an add: the library's unless --model or
+// --output say otherwise; a name that cannot match it is refused before
+// anything loads.
+func libraryModel(cmd *cobra.Command, dir string, meta *library.Meta, o indexAddOptions) (string, string, error) {
+	name, output := o.model, o.output
+	if meta == nil {
+		return name, output, nil
+	}
+	modelSet, outputSet := cmd.Flags().Changed("model"), cmd.Flags().Changed("output")
+	if !modelSet {
+		name = meta.Model.ID
+		if _, ok := model.Lookup(name); !ok {
+			return "", "", usageError("index add: library %s was made with the model file %s; name it again with --model PATH.onnx",
+				dir, library.DescribeMeta(*meta))
+		}
+	}
+	if !outputSet && name == meta.Model.ID {
+		output = meta.Model.Output
+	}
+	if !model.LooksLikePath(name) && (name != meta.Model.ID || output != meta.Model.Output) {
+		return "", "", modelMismatch(dir, *meta, name+"/"+output)
+	}
+	return name, output, nil
+}
+
+func modelMismatch(dir string, have library.Meta, want string) error {
+	return withCode(exitIncompatible, fmt.Errorf("index add: library %s was made with %s; %s does not match (leave out --model, or use another library)",
+		dir, library.DescribeMeta(have), strings.TrimSuffix(want, "/")))
+}
+
+func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, args []string) error {
+	if o.jobs < 0 || o.jobs > 64 || o.workers < 0 || o.workers > 256 || o.threads < 1 || o.threads > 256 {
+		return usageError("index add: --jobs must be in 0..64, --workers in 0..256, --threads in 1..256")
+	}
+	ctx := cmd.Context()
+	store, err := library.Open(ctx, dir)
+	var meta *library.Meta
+	switch {
+	case err == nil:
+		defer store.Close()
+		m, err := store.Meta(ctx)
+		if err != nil {
+			return err
+		}
+		meta = &m
+	case errors.Is(err, library.ErrNotLibrary):
+		if !emptyDir(dir) {
+			// A directory of other things is not made into a library.
+			return fmt.Errorf("index add: %w; a new library needs a new or empty directory", err)
+		}
+	default:
+		return err
+	}
+	files, err := library.Expand(args, dir)
+	if err != nil {
+		return usageError("index add: %v", err)
+	}
+	if len(files) == 0 {
+		return withCode(exitInput, fmt.Errorf("index add: no files in %s", strings.Join(args, " ")))
+	}
+	name, output, err := libraryModel(cmd, dir, meta, o)
+	if err != nil {
+		return err
+	}
+	pool, err := openModel(g, name, output, o.workers, o.threads, 1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	res := pool.Model()
+	want := library.Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
+		Dim: res.Output.Dim, FPS: embed.DefaultFPS, Codec: library.CodecHalf}
+	if meta == nil {
+		if store, err = library.Create(ctx, dir, want); err != nil {
+			return err
+		}
+		defer store.Close()
+	} else if meta.Model != want.Model || meta.Dim != want.Dim {
+		return modelMismatch(dir, *meta, library.DescribeMeta(want))
+	}
+
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	report := func(r library.Result) {
+		switch r.Status {
+		case library.Added:
+			fmt.Fprintf(out, "added %s: video %d, %d frames\n", r.Path, r.Video.ID, r.Video.Frames)
+		case library.Present:
+			fmt.Fprintf(out, "already indexed %s: video %d (%s)\n", r.Path, r.Video.ID, r.Video.Path)
+		case library.Skipped:
+			fmt.Fprintf(errOut, "vidprint: warning: skipped %s\n", oneLine(r.Err.Error()))
+		}
+	}
+	results, err := library.Ingest(ctx, store, pool, files, library.IngestOptions{
+		Embed:   embed.Options{DecodeThread: max(1, runtime.NumCPU()-1), Partial: o.partial},
+		Workers: o.jobs, Bar: g.bar("frames"), Report: report,
+	})
+	added, present, skipped := library.Counts(results)
+	summary := fmt.Sprintf("indexed %d, already there %d, skipped %d", added, present, skipped)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("index add: %w (%s of %d files; every video reported added is complete in the library, run add again to continue)",
+			err, summary, len(files))
+	}
+	if skipped > 0 {
+		return withCode(exitInput, fmt.Errorf("%s (see warnings above)", summary))
+	}
+	fmt.Fprintln(out, summary)
+	return nil
+}
+
+// emptyDir reports whether dir is missing or holds nothing but a database
+// that never got its tables (an interrupted first add).
+func emptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), library.DBName) {
+			return false
+		}
+	}
+	return err == nil
+}
+
+// videoJSON is the JSON form of one video in index list.
+type videoJSON struct {
+	ID        int64     `json:"id"`
+	Path      string    `json:"path"`
+	SHA256    string    `json:"sha256"`
+	Size      int64     `json:"size"`
+	DurationS float64   `json:"duration_s"`
+	Width     int       `json:"width"`
+	Height    int       `json:"height"`
+	Frames    int       `json:"frames"`
+	AddedAt   time.Time `json:"added_at"`
+}
+
+func openLibrary(cmd *cobra.Command, libDir func(*cobra.Command) (string, error)) (library.Store, string, error) {
+	dir, err := libDir(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := library.Open(cmd.Context(), dir)
+	return s, dir, err
+}
+
+func newIndexListCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list --library DIR",
+		Short: "List a library's videos, oldest first",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, _, err := openLibrary(cmd, libDir)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			videos, err := s.Videos(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				all := make([]videoJSON, 0, len(videos))
+				for _, v := range videos {
+					all = append(all, videoJSON{v.ID, v.Path, v.SHA256, v.Size, v.DurationS, v.Width, v.Height, v.Frames, v.AddedAt})
+				}
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(all)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSHA256\tDURATION\tFRAMES\tSIZE\tPATH")
+			for _, v := range videos {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%dx%d\t%s\n", v.ID, v.SHA256[:min(12, len(v.SHA256))],
+					clock(v.DurationS), v.Frames, v.Width, v.Height, v.Path)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "write JSON")
+	return cmd
+}
+
+func clock(s float64) string {
+	d := time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond)
+	return fmt.Sprintf("%d:%02d:%04.1f", int(d.Hours()), int(d.Minutes())%60, d.Seconds()-60*float64(int(d.Minutes())))
+}
+
+func newIndexRemoveCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove --library DIR VIDEO...",
+		Short: "Remove videos from a library, named by id, path or SHA-256 prefix",
+		Args:  usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, dir, err := openLibrary(cmd, libDir)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx := cmd.Context()
+			videos, err := s.Videos(ctx)
+			if err != nil {
+				return err
+			}
+			// Every name is resolved before anything is removed, so a typo
+			// removes nothing.
+			var picked []library.Video
+			for _, arg := range args {
+				v, err := findVideo(videos, arg)
+				if err != nil {
+					return fmt.Errorf("index remove: %s: %w", dir, err)
+				}
+				picked = append(picked, v)
+			}
+			for _, v := range picked {
+				if err := s.Remove(ctx, v.ID); err != nil && !errors.Is(err, library.ErrNotFound) {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed video %d: %s\n", v.ID, v.Path)
+			}
+			return nil
+		},
+	}
+}
+
+// findVideo matches an id, a path (as given or absolute) or a SHA-256
+// prefix of at least 6 hex digits; an ambiguous prefix is a usage error.
+func findVideo(videos []library.Video, arg string) (library.Video, error) {
+	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
+		for _, v := range videos {
+			if v.ID == id {
+				return v, nil
+			}
+		}
+	}
+	abs, _ := filepath.Abs(arg)
+	for _, v := range videos {
+		if v.Path == arg || v.Path == abs {
+			return v, nil
+		}
+	}
+	var found []library.Video
+	if len(arg) >= 6 && strings.Trim(strings.ToLower(arg), "0123456789abcdef") == "" {
+		for _, v := range videos {
+			if strings.HasPrefix(v.SHA256, strings.ToLower(arg)) {
+				found = append(found, v)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return library.Video{}, withCode(exitNotFound, fmt.Errorf("no video %q (give an id, a path or a SHA-256 prefix; see index list): %w", arg, library.ErrNotFound))
+	case 1:
+		return found[0], nil
+	}
+	return library.Video{}, usageError("SHA-256 prefix %q matches %d videos; give more digits", arg, len(found))
+}
+
+// statsJSON is the JSON form of index stats.
+type statsJSON struct {
+	Library      string  `json:"library"`
+	Videos       int     `json:"videos"`
+	Hours        float64 `json:"hours"`
+	Frames       int64   `json:"frames"`
+	Bytes        int64   `json:"bytes"`
+	BytesPerHour float64 `json:"bytes_per_hour"`
+	Model        string  `json:"model"`
+	ModelSHA256  string  `json:"model_sha256"`
+	Output       string  `json:"output"`
+	Dim          int     `json:"dim"`
+	FPS          float64 `json:"fps"`
+	Codec        string  `json:"codec"`
+	Generation   int64   `json:"generation"`
+}
+
+func newIndexStatsCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats --library DIR",
+		Short: "Summarise a library: videos, hours, frames, bytes on disk, model",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, dir, err := openLibrary(cmd, libDir)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			st, err := libraryStats(cmd.Context(), s, dir)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			perHour := "-"
+			if st.Hours > 0 {
+				perHour = fmt.Sprintf("%.1f MB", st.BytesPerHour/1e6)
+			}
+			fmt.Fprintf(out, "library     %s\nvideos      %d\nhours       %.2f\nframes      %d\non disk     %.1f MB\nper hour    %s\nmodel       %s/%s (sha256 %s)\ndim, fps    %d, %g\ncodec       %s\ngeneration  %d\n",
+				st.Library, st.Videos, st.Hours, st.Frames, float64(st.Bytes)/1e6, perHour,
+				st.Model, st.Output, st.ModelSHA256, st.Dim, st.FPS, st.Codec, st.Generation)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "write JSON")
+	return cmd
+}
+
+func libraryStats(ctx context.Context, s library.Store, dir string) (statsJSON, error) {
+	m, err := s.Meta(ctx)
+	if err != nil {
+		return statsJSON{}, err
+	}
+	videos, err := s.Videos(ctx)
+	if err != nil {
+		return statsJSON{}, err
+	}
+	gen, err := s.Generation(ctx)
+	if err != nil {
+		return statsJSON{}, err
+	}
+	st := statsJSON{Library: dir, Videos: len(videos), Model: m.Model.ID, ModelSHA256: m.Model.SHA256,
+		Output: m.Model.Output, Dim: m.Dim, FPS: m.FPS, Codec: m.Codec, Generation: gen}
+	for _, v := range videos {
+		st.Hours += v.DurationS / 3600
+		st.Frames += int64(v.Frames)
+	}
+	// Everything in the directory: the database, its log and any index
+	// files kept beside it.
+	err = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			st.Bytes += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return statsJSON{}, err
+	}
+	if st.Hours > 0 {
+		st.BytesPerHour = float64(st.Bytes) / st.Hours
+	}
+	return st, nil
+}

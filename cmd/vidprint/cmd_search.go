@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/search"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+type searchOptions struct {
+	library   string
+	asJSON    bool
+	k         int
+	threshold float64
+	wholeOnly bool
+}
+
+func newSearchCmd(g *globals) *cobra.Command {
+	var o searchOptions
+	cmd := &cobra.Command{
+		Use:   "search --library DIR QUERY [--json] [-k 10]",
+		Short: "Find which videos of a library contain a clip or an image, and where (exit 1 if none)",
+		Long: `search looks for QUERY in every video of the library: a video clip, a print,
+or a single image such as a screenshot. It reports the videos that contain it,
+best first, with where in each video and in the clip, the score, the clip's
+speed and the view that matched, as locate does. Nothing found is said
+plainly, with exit status 1.
+
+An index of one-second windows proposes where the clip may be; each proposal
+is then checked by the same alignment as locate (see the README).`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSearch(cmd, g, o, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.library, "library", "", "the library directory (required)")
+	f.BoolVar(&o.asJSON, "json", false, "print JSON instead of a table")
+	f.IntVarP(&o.k, "k", "k", search.DefaultK, "most matches to report")
+	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest similarity that counts as a match (see the README)")
+	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search with the whole frame only: faster, but misses mirrored and picture-in-picture copies")
+	return cmd
+}
+
+func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string) error {
+	ctx := cmd.Context()
+	if o.library == "" {
+		return usageError("search: --library DIR is required")
+	}
+	if o.k < 1 {
+		return usageError("search: -k must be at least 1, got %d", o.k)
+	}
+	if err := decode.CheckFile(queryPath); err != nil {
+		return err
+	}
+	st, err := openLibraryDir(ctx, o.library)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	meta, err := st.Meta(ctx)
+	if err != nil {
+		return fmt.Errorf("search: %s: %w", o.library, err)
+	}
+	head := &vprint.Print{Model: meta.Model, Dim: meta.Dim, FPS: meta.FPS}
+	clip, err := loadClip(ctx, g, locateOptions{wholeOnly: o.wholeOnly}, queryPath, head)
+	if err != nil {
+		return err
+	}
+	if err := vprint.Compatible(head, clip.print); err != nil {
+		return withCode(exitIncompatible, fmt.Errorf("search: %s (model %s) cannot be searched in %s (model %s): %w",
+			queryPath, clip.print.Model.ID, o.library, meta.Model.ID, err))
+	}
+	if clip.print.FPS != meta.FPS {
+		return withCode(exitIncompatible, fmt.Errorf("search: %s is sampled at %g fps and the library %s at %g fps",
+			queryPath, clip.print.FPS, o.library, meta.FPS))
+	}
+	back, err := search.Open(ctx, st, searchIndexPath(o.library))
+	if err != nil {
+		return fmt.Errorf("search: load %s: %w", o.library, err)
+	}
+	opts := search.DefaultOptions()
+	opts.K = o.k
+	opts.Match.Threshold = o.threshold
+	res, err := search.Search(ctx, back, search.Query{Times: clip.print.Timestamps, Views: clip.views}, opts)
+	if err != nil {
+		return fmt.Errorf("search %s: %w", queryPath, err)
+	}
+	w := cmd.OutOrStdout()
+	if o.asJSON {
+		out := locateJSON{Found: len(res.Matches) > 0, Matches: []matchJSON{}}
+		for _, f := range res.Matches {
+			out.Matches = append(out.Matches, toMatchJSON(f.Video.Path, f.Match))
+		}
+		if err := json.NewEncoder(w).Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printSearch(w, queryPath, res, o.threshold)
+	}
+	if len(res.Matches) == 0 {
+		return withCode(exitNotFound, errSilent)
+	}
+	return nil
+}
+
+// openLibraryDir opens an existing library, with exit 3 for a directory that
+// is not one.
+func openLibraryDir(ctx context.Context, dir string) (library.Store, error) {
+	st, err := library.Open(ctx, dir)
+	if errors.Is(err, library.ErrNotLibrary) {
+		return nil, withCode(exitInput, err)
+	}
+	return st, err
+}
+
+// searchIndexPath is where a library keeps its window index, a cache that
+// search rebuilds whenever the library changed.
+func searchIndexPath(dir string) string { return filepath.Join(dir, "windows.idx") }
+
+func toMatchJSON(video string, m match.Match) matchJSON {
+	return matchJSON{Video: video,
+		VideoStart: round3(m.VideoStart), VideoEnd: round3(m.VideoEnd),
+		ClipStart: round3(m.ClipStart), ClipEnd: round3(m.ClipEnd),
+		Score: round3(m.Score), Speed: round3(m.Speed), View: m.View}
+}
+
+func printSearch(w io.Writer, query string, res search.Results, threshold float64) {
+	if len(res.Matches) == 0 {
+		if res.Best.Samples > 0 {
+			fmt.Fprintf(w, "%s: not found in the library (closest: %s at %s, score %.2f, not a match: %s)\n",
+				query, res.Best.Video.Path, timecode(res.Best.VideoStart), res.Best.Score, match.Why(res.Best.Match, threshold))
+		} else {
+			fmt.Fprintf(w, "%s: not found in the library\n", query)
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s: found in %d place(s)\n", query, len(res.Matches))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  #\tVIDEO\tVIDEO START\tVIDEO END\tCLIP START\tCLIP END\tSCORE\tSPEED\tVIEW")
+	for i, f := range res.Matches {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3gx\t%s\n", i+1, f.Video.Path, timecode(f.VideoStart), timecode(f.VideoEnd),
+			timecode(f.ClipStart), timecode(f.ClipEnd), f.Score, f.Speed, f.View)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,94 @@
+package library
+
+import (
+	"fmt"
+
+	"github.com/x448/float16"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// Codec stores one row of features in a fixed number of bytes. A library
+// names its codec in Meta, so prints written by one codec are always read
+// by the same one.
+type Codec interface {
+	Name() string
+	// Dim is the number of features a decoded row holds; a codec may
+	// project rows of Meta.Dim features to fewer.
+	Dim() int
+	RowBytes() int
+	// Encode stores a row of Meta.Dim features in RowBytes bytes.
+	Encode(dst []byte, row []float32)
+	Decode(dst []float32, code []byte)
+	// Project maps a row of Meta.Dim features into the decoded space
+	// without quantizing: how a query meets stored rows.
+	Project(dst, row []float32)
+}
+
+// CodecHalf keeps every feature as a float16: exact to about 3 digits.
+const CodecHalf = "f16"
+
+// NewCodec builds the codec a library's Meta names.
+func NewCodec(m Meta) (Codec, error) {
+	switch m.Codec {
+	case CodecHalf:
+		if m.Dim <= 0 {
+			return nil, fmt.Errorf("codec %s: dimension %d", m.Codec, m.Dim)
+		}
+		return half{m.Dim}, nil
+	}
+	return nil, fmt.Errorf("unknown codec %q", m.Codec)
+}
+
+type half struct{ dim int }
+
+func (h half) Name() string  { return CodecHalf }
+func (h half) Dim() int      { return h.dim }
+func (h half) RowBytes() int { return 2 * h.dim }
+
+func (h half) Encode(dst []byte, row []float32) {
+	for i, v := range row[:h.dim] {
+		b := float16.Fromfloat32(v).Bits()
+		dst[2*i], dst[2*i+1] = byte(b), byte(b>>8)
+	}
+}
+
+func (h half) Project(dst, row []float32) { copy(dst[:h.dim], row) }
+
+func (h half) Decode(dst []float32, code []byte) {
+	for i := range dst[:h.dim] {
+		dst[i] = float16.Frombits(uint16(code[2*i]) | uint16(code[2*i+1])<<8).Float32()
+	}
+}
+
+// NewEntry encodes a print's rows with c. The mean is taken over the
+// decoded rows, so the search centres exactly what it reads.
+func NewEntry(c Codec, v Video, p *vprint.Print) Entry {
+	n, rb := p.Frames(), c.RowBytes()
+	codes := make([]byte, n*rb)
+	sum := make([]float64, c.Dim())
+	row := make([]float32, c.Dim())
+	for i := range n {
+		code := codes[i*rb : (i+1)*rb]
+		c.Encode(code, p.Row(i))
+		c.Decode(row, code)
+		for d, x := range row {
+			sum[d] += float64(x)
+		}
+	}
+	mean := make([]float32, c.Dim())
+	for d := range mean {
+		mean[d] = float32(sum[d] / float64(max(n, 1)))
+	}
+	v.Frames = n
+	return Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean}
+}
+
+// DecodeRows decodes rows [lo, hi) of codes into dst, which holds
+// (hi-lo)*c.Dim() values.
+func DecodeRows(c Codec, dst []float32, codes []byte, lo, hi int) {
+	d, rb := c.Dim(), c.RowBytes()
+	for i := lo; i < hi; i++ {
+		c.Decode(dst[(i-lo)*d:(i-lo+1)*d], codes[i*rb:(i+1)*rb])
+	}
+}

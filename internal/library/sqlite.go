@@ -1,0 +1,456 @@
+package library
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// DBName is the database file in a library directory. SQLite keeps its
+// write-ahead log beside it (DBName-wal, DBName-shm).
+const DBName = "library.db"
+
+// SchemaVersion is the only database layout this package reads and writes.
+const SchemaVersion = 1
+
+// ErrStorage marks a failure to read or write the database itself: a full
+// disk, a file size limit, an I/O error. The library is left as it was
+// before the failed transaction.
+var ErrStorage = errors.New("library storage failed")
+
+// schema is the version-1 layout. Videos keep AUTOINCREMENT ids so that an
+// id is never reused after a Remove: a stale index file can then never
+// point at the wrong video. Prints sit in their own table so that listing
+// videos never reads feature blobs.
+const schema = `
+CREATE TABLE meta (
+	id             INTEGER PRIMARY KEY CHECK (id = 1),
+	schema_version INTEGER NOT NULL,
+	model_id       TEXT NOT NULL,
+	model_sha256   TEXT NOT NULL,
+	model_output   TEXT NOT NULL,
+	dim            INTEGER NOT NULL,
+	fps            REAL NOT NULL,
+	codec          TEXT NOT NULL,
+	codec_data     BLOB NOT NULL,
+	generation     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE videos (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	path       TEXT NOT NULL,
+	sha256     TEXT NOT NULL UNIQUE,
+	size       INTEGER NOT NULL,
+	duration_s REAL NOT NULL,
+	width      INTEGER NOT NULL,
+	height     INTEGER NOT NULL,
+	frames     INTEGER NOT NULL,
+	added_at   INTEGER NOT NULL -- Unix nanoseconds, UTC
+);
+CREATE TABLE prints (
+	video_id   INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
+	timestamps BLOB NOT NULL, -- float64 little-endian, one per frame
+	codes      BLOB NOT NULL, -- frames rows of the codec's RowBytes
+	mean       BLOB NOT NULL  -- float32 little-endian, codec Dim values
+);
+`
+
+type sqliteStore struct {
+	db    *sql.DB
+	dir   string
+	meta  Meta
+	codec Codec
+}
+
+// Create makes a library in dir (creating dir if need be) bound to m. A
+// directory that already holds a library with the same Meta is opened as
+// it is, so two processes creating one library at once both succeed; one
+// with another Meta gives ErrModel. A non-empty directory that is not a
+// library is refused with ErrNotLibrary.
+func Create(ctx context.Context, dir string, m Meta) (Store, error) {
+	if _, err := NewCodec(m); err != nil {
+		return nil, fmt.Errorf("library %s: %w", dir, err)
+	}
+	if m.Model.ID == "" || !(m.FPS > 0) {
+		return nil, fmt.Errorf("library %s: meta needs a model and a sampling rate", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("library %s: %w: %w", dir, ErrStorage, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("library %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), DBName) { // the db, its -wal and -shm
+			return nil, fmt.Errorf("%s: %w (it is not empty and holds no %s)", dir, ErrNotLibrary, DBName)
+		}
+	}
+	db, err := openDB(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	s := &sqliteStore{db: db, dir: dir}
+	// BEGIN IMMEDIATE (see openDB) serialises this with another process
+	// creating the same library: the second one finds the first's meta.
+	err = s.write(ctx, "create", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'meta'`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, schema); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (id, schema_version, model_id, model_sha256, model_output,
+			dim, fps, codec, codec_data) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			SchemaVersion, m.Model.ID, m.Model.SHA256, m.Model.Output, m.Dim, m.FPS, m.Codec, nonNil(m.CodecData))
+		return err
+	})
+	if err == nil {
+		err = s.load(ctx)
+	}
+	if err == nil && !sameMeta(s.meta, m) {
+		err = fmt.Errorf("library %s: %w: it holds %s, not %s", dir, ErrModel, DescribeMeta(s.meta), DescribeMeta(m))
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open opens the library in dir; a directory without one gives
+// ErrNotLibrary.
+func Open(ctx context.Context, dir string) (Store, error) {
+	st, err := os.Stat(filepath.Join(dir, DBName))
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (no %s)", dir, ErrNotLibrary, DBName)
+	}
+	db, err := openDB(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &sqliteStore{db: db, dir: dir}
+	if err := s.load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openDB opens the database with settings every connection needs: WAL so
+// that readers never block the writer and a crash leaves the last committed
+// state; a busy timeout so that writers of several processes queue instead
+// of failing; foreign keys for the cascade from videos to prints; and
+// BEGIN IMMEDIATE, so that a transaction takes the write lock when it
+// starts instead of failing to upgrade a read lock later.
+func openDB(dir string, create bool) (*sql.DB, error) {
+	abs, err := filepath.Abs(filepath.Join(dir, DBName))
+	if err != nil {
+		return nil, fmt.Errorf("library %s: %w", dir, err)
+	}
+	mode := "rw"
+	if create {
+		mode = "rwc"
+	}
+	// A file: URI; its path must escape the characters URIs reserve.
+	path := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(abs))
+	dsn := "file:" + path + "?mode=" + mode +
+		"&_busy_timeout=30000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("library %s: %w", dir, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, wrapErr(dir, "open", err)
+	}
+	return db, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// load reads and checks the meta row; it is immutable once written.
+func (s *sqliteStore) load(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'meta'`).Scan(&n); err != nil {
+		return wrapErr(s.dir, "open", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w (%s holds no library tables)", s.dir, ErrNotLibrary, DBName)
+	}
+	var m Meta
+	var version int
+	err := s.db.QueryRowContext(ctx, `SELECT schema_version, model_id, model_sha256, model_output, dim, fps, codec, codec_data
+		FROM meta WHERE id = 1`).Scan(&version, &m.Model.ID, &m.Model.SHA256, &m.Model.Output, &m.Dim, &m.FPS, &m.Codec, &m.CodecData)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w (its meta row is missing)", s.dir, ErrNotLibrary)
+	}
+	if err != nil {
+		return wrapErr(s.dir, "read meta", err)
+	}
+	if version != SchemaVersion {
+		return fmt.Errorf("library %s: schema version %d, this vidprint reads %d", s.dir, version, SchemaVersion)
+	}
+	c, err := NewCodec(m)
+	if err != nil {
+		return fmt.Errorf("library %s: %w", s.dir, err)
+	}
+	s.meta, s.codec = m, c
+	return nil
+}
+
+// wrapErr names the library and marks storage failures with ErrStorage
+// and a file that is not a database with ErrNotLibrary.
+func wrapErr(dir, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%s: %w (%s: %v)", dir, ErrNotLibrary, DBName, err)
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("library %s: %s: %w: %w", dir, op, ErrStorage, err)
+		}
+	}
+	return fmt.Errorf("library %s: %s: %w", dir, op, err)
+}
+
+// write runs f in one transaction and commits it.
+func (s *sqliteStore) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapErr(s.dir, op, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if err := f(tx); err != nil {
+		return wrapErr(s.dir, op, err)
+	}
+	return wrapErr(s.dir, op, tx.Commit())
+}
+
+func (s *sqliteStore) Meta(context.Context) (Meta, error) {
+	m := s.meta
+	m.CodecData = append([]byte(nil), m.CodecData...)
+	return m, nil
+}
+
+const videoColumns = `id, path, sha256, size, duration_s, width, height, frames, added_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanVideo(r scanner, extra ...any) (Video, error) {
+	var v Video
+	var added int64
+	err := r.Scan(append([]any{&v.ID, &v.Path, &v.SHA256, &v.Size, &v.DurationS, &v.Width, &v.Height, &v.Frames, &added}, extra...)...)
+	v.AddedAt = time.Unix(0, added).UTC()
+	return v, err
+}
+
+func (s *sqliteStore) Lookup(ctx context.Context, sha256 string) (Video, error) {
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+` FROM videos WHERE sha256 = ?`, sha256))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Video{}, fmt.Errorf("video %s: %w", sha256, ErrNotFound)
+	}
+	return v, wrapErr(s.dir, "lookup", err)
+}
+
+func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
+	if err := s.checkEntry(e); err != nil {
+		return Video{}, fmt.Errorf("library %s: add %s: %w", s.dir, e.Path, err)
+	}
+	v := e.Video
+	v.Frames = len(e.Timestamps)
+	if v.AddedAt.IsZero() {
+		v.AddedAt = time.Now()
+	}
+	v.AddedAt = v.AddedAt.UTC().Round(0)
+	var existing *Video
+	err := s.write(ctx, "add "+e.Path, func(tx *sql.Tx) error {
+		// ON CONFLICT DO NOTHING returns no row when the hash is there:
+		// another process may have added the same content since Lookup.
+		err := tx.QueryRowContext(ctx, `INSERT INTO videos (path, sha256, size, duration_s, width, height, frames, added_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING id`,
+			v.Path, v.SHA256, v.Size, v.DurationS, v.Width, v.Height, v.Frames, v.AddedAt.UnixNano()).Scan(&v.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			old, err := scanVideo(tx.QueryRowContext(ctx, `SELECT `+videoColumns+` FROM videos WHERE sha256 = ?`, v.SHA256))
+			existing = &old
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, timestamps, codes, mean) VALUES (?, ?, ?, ?)`,
+			v.ID, encodeFloat64s(e.Timestamps), nonNil(e.Codes), encodeFloat32s(e.Mean)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE meta SET generation = generation + 1`)
+		return err
+	})
+	if err != nil {
+		return Video{}, err
+	}
+	if existing != nil {
+		return *existing, fmt.Errorf("%s (sha256 %s) as video %d: %w", e.Path, e.SHA256, existing.ID, ErrExists)
+	}
+	return v, nil
+}
+
+// checkEntry refuses an entry the library could not read back.
+func (s *sqliteStore) checkEntry(e Entry) error {
+	n := len(e.Timestamps)
+	switch {
+	case len(e.SHA256) != 64:
+		return fmt.Errorf("sha256 %q is not 64 hex digits", e.SHA256)
+	case len(e.Codes) != n*s.codec.RowBytes():
+		return fmt.Errorf("codes hold %d bytes, want %d frames of %d", len(e.Codes), n, s.codec.RowBytes())
+	case len(e.Mean) != s.codec.Dim():
+		return fmt.Errorf("mean holds %d values, want %d", len(e.Mean), s.codec.Dim())
+	}
+	for i, t := range e.Timestamps {
+		if math.IsNaN(t) || math.IsInf(t, 0) || (i > 0 && t < e.Timestamps[i-1]) {
+			return fmt.Errorf("timestamp %d (%g) is not finite and non-decreasing", i, t)
+		}
+	}
+	return nil
+}
+
+func (s *sqliteStore) Remove(ctx context.Context, id int64) error {
+	return s.write(ctx, "remove", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM videos WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, fmt.Errorf("video %d: %w", id, ErrNotFound))
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE meta SET generation = generation + 1`)
+		return err
+	})
+}
+
+func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+videoColumns+` FROM videos ORDER BY id`)
+	if err != nil {
+		return nil, wrapErr(s.dir, "list", err)
+	}
+	defer rows.Close()
+	var all []Video
+	for rows.Next() {
+		v, err := scanVideo(rows)
+		if err != nil {
+			return nil, wrapErr(s.dir, "list", err)
+		}
+		all = append(all, v)
+	}
+	return all, wrapErr(s.dir, "list", rows.Err())
+}
+
+func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
+	var ts, codes, mean []byte
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.timestamps, p.codes, p.mean
+		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, id), &ts, &codes, &mean)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Entry{}, wrapErr(s.dir, "read", err)
+	}
+	e, err := decodeEntry(s.codec, v, ts, codes, mean)
+	if err != nil {
+		return Entry{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
+	}
+	return e, nil
+}
+
+// decodeEntry checks a stored print's blobs against the video's frame
+// count and the codec: a damaged row is an error, never a panic later.
+func decodeEntry(c Codec, v Video, ts, codes, mean []byte) (Entry, error) {
+	n := v.Frames
+	switch {
+	case n < 0 || n > vprint.MaxFrames || len(ts) != 8*n: // the bound keeps 8*n from overflowing
+		return Entry{}, fmt.Errorf("damaged print: %d timestamp bytes for %d frames", len(ts), n)
+	case len(codes) != n*c.RowBytes():
+		return Entry{}, fmt.Errorf("damaged print: %d code bytes for %d frames of %d", len(codes), n, c.RowBytes())
+	case len(mean) != 4*c.Dim():
+		return Entry{}, fmt.Errorf("damaged print: %d mean bytes for %d features", len(mean), c.Dim())
+	}
+	return Entry{Video: v, Timestamps: decodeFloat64s(ts), Codes: codes, Mean: decodeFloat32s(mean)}, nil
+}
+
+func (s *sqliteStore) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.QueryRowContext(ctx, `SELECT generation FROM meta WHERE id = 1`).Scan(&g)
+	return g, wrapErr(s.dir, "generation", err)
+}
+
+func (s *sqliteStore) Close() error { return s.db.Close() }
+
+func encodeFloat64s(xs []float64) []byte {
+	b := make([]byte, 8*len(xs))
+	for i, x := range xs {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+	}
+	return b
+}
+
+func decodeFloat64s(b []byte) []float64 {
+	xs := make([]float64, len(b)/8)
+	for i := range xs {
+		xs[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return xs
+}
+
+func encodeFloat32s(xs []float32) []byte {
+	b := make([]byte, 4*len(xs))
+	for i, x := range xs {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func decodeFloat32s(b []byte) []float32 {
+	xs := make([]float32, len(b)/4)
+	for i := range xs {
+		xs[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return xs
+}
+
+func sameMeta(a, b Meta) bool {
+	return a.Model == b.Model && a.Dim == b.Dim && a.FPS == b.FPS && a.Codec == b.Codec &&
+		string(a.CodecData) == string(b.CodecData)
+}
+
+// DescribeMeta names a library's model in messages, e.g.
+// "mobilenetv3-small-qvac/embedding (sha256 2fc165a4bc30, 1024-d, 5 fps)".
+func DescribeMeta(m Meta) string {
+	sha := m.Model.SHA256
+	if len(sha) > 12 {
+		sha = sha[:12]
+	}
+	return fmt.Sprintf("%s/%s (sha256 %s, %d-d, %g fps)", m.Model.ID, m.Model.Output, sha, m.Dim, m.FPS)
+}

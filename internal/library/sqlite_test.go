@@ -1,0 +1,512 @@
+package library
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+func testMeta(dim int) Meta {
+	return Meta{Model: vprint.Model{ID: "test-model", SHA256: strings.Repeat("ab", 32), Output: "embedding"},
+		Dim: dim, FPS: 5, Codec: CodecHalf}
+}
+
+// testEntry makes a deterministic entry for seed: its path names the seed
+// so that a test can rebuild what a stored video must hold.
+func testEntry(m Meta, seed, frames int) Entry {
+	c, err := NewCodec(m)
+	if err != nil {
+		panic(err)
+	}
+	p := &vprint.Print{Model: m.Model, Dim: m.Dim, FPS: m.FPS}
+	for i := range frames {
+		p.Timestamps = append(p.Timestamps, float64(i)/m.FPS)
+		for d := range m.Dim {
+			p.Features = append(p.Features, float32(math.Sin(float64(seed*7919+i*31+d))))
+		}
+	}
+	sum := sha256.Sum256([]byte("seed " + strconv.Itoa(seed)))
+	v := Video{Path: fmt.Sprintf("/videos/seed-%d.mp4", seed), SHA256: hex.EncodeToString(sum[:]),
+		Size: int64(1000 + seed), DurationS: float64(frames) / m.FPS, Width: 640, Height: 360,
+		AddedAt: time.Unix(1_700_000_000+int64(seed), 5).UTC()}
+	return NewEntry(c, v, p)
+}
+
+func seedOf(t testing.TB, v Video) int {
+	t.Helper()
+	s, ok := strings.CutPrefix(filepath.Base(v.Path), "seed-")
+	n, err := strconv.Atoi(strings.TrimSuffix(s, ".mp4"))
+	if !ok || err != nil {
+		t.Fatalf("video path %q names no seed", v.Path)
+	}
+	return n
+}
+
+func sameEntry(a, b Entry) bool {
+	return a.Path == b.Path && a.SHA256 == b.SHA256 && a.Size == b.Size && a.DurationS == b.DurationS &&
+		a.Width == b.Width && a.Height == b.Height && a.Frames == b.Frames && a.AddedAt.Equal(b.AddedAt) &&
+		slices.Equal(a.Timestamps, b.Timestamps) && string(a.Codes) == string(b.Codes) && slices.Equal(a.Mean, b.Mean)
+}
+
+func create(t testing.TB, dir string, m Meta) Store {
+	t.Helper()
+	s, err := Create(context.Background(), dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStoreCreateOpen(t *testing.T) {
+	ctx := context.Background()
+	m := testMeta(8)
+	other := m
+	other.Model.Output = "pooled"
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, dir string) // dir does not exist yet
+		meta    Meta
+		create  error // from Create; nil for success
+		openErr error // from Open after the Create
+	}{
+		{"new directory", func(*testing.T, string) {}, m, nil, nil},
+		{"empty directory", func(t *testing.T, dir string) { mkdir(t, dir) }, m, nil, nil},
+		{"not empty", func(t *testing.T, dir string) { writeFile(t, dir, "video.mp4", "x") }, m, ErrNotLibrary, ErrNotLibrary},
+		{"db that is not SQLite", func(t *testing.T, dir string) { writeFile(t, dir, DBName, strings.Repeat("junk", 400)) }, m, ErrNotLibrary, ErrNotLibrary},
+		{"empty db file (an interrupted create)", func(t *testing.T, dir string) { writeFile(t, dir, DBName, "") }, m, nil, nil},
+		{"same meta again", func(t *testing.T, dir string) { create(t, dir, m).Close() }, m, nil, nil},
+		{"another model", func(t *testing.T, dir string) { create(t, dir, m).Close() }, other, ErrModel, nil},
+		{"unknown codec", func(*testing.T, string) {}, Meta{Model: m.Model, Dim: 8, FPS: 5, Codec: "pq"}, errors.New("any"), ErrNotLibrary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "lib")
+			tt.setup(t, dir)
+			s, err := Create(ctx, dir, tt.meta)
+			if !matches(err, tt.create) {
+				t.Fatalf("Create: %v, want %v", err, tt.create)
+			}
+			if err == nil {
+				got, _ := s.Meta(ctx)
+				if !sameMeta(got, tt.meta) {
+					t.Errorf("Meta %+v, want %+v", got, tt.meta)
+				}
+				s.Close()
+			}
+			s, err = Open(ctx, dir)
+			if !matches(err, tt.openErr) {
+				t.Fatalf("Open: %v, want %v", err, tt.openErr)
+			}
+			if err == nil {
+				s.Close()
+			} else if !strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q does not name the directory", err)
+			}
+		})
+	}
+	if _, err := Open(ctx, filepath.Join(t.TempDir(), "missing")); !errors.Is(err, ErrNotLibrary) {
+		t.Errorf("Open of a missing directory: %v", err)
+	}
+}
+
+func matches(err, want error) bool {
+	if want == nil || err == nil {
+		return (err == nil) == (want == nil)
+	}
+	return want.Error() == "any" || errors.Is(err, want)
+}
+
+func mkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	mkdir(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	m := testMeta(16)
+	dir := t.TempDir()
+	s := create(t, dir, m)
+	gen := func() int64 {
+		g, err := s.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	if gen() != 0 {
+		t.Fatalf("new library at generation %d", gen())
+	}
+	var entries []Entry
+	for seed := range 3 {
+		e := testEntry(m, seed, 5+seed)
+		v, err := s.Add(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ID == 0 || v.Frames != 5+seed || v.SHA256 != e.SHA256 {
+			t.Fatalf("Add gave %+v", v)
+		}
+		e.ID = v.ID
+		entries = append(entries, e)
+	}
+	if gen() != 3 {
+		t.Errorf("generation %d after 3 adds", gen())
+	}
+
+	// The same content under another name is refused with the original.
+	dup := testEntry(m, 1, 6)
+	dup.Path = "/elsewhere/copy.mp4"
+	v, err := s.Add(ctx, dup)
+	if !errors.Is(err, ErrExists) || v.ID != entries[1].ID || v.Path != entries[1].Path {
+		t.Fatalf("duplicate: %+v %v", v, err)
+	}
+	if gen() != 3 {
+		t.Errorf("a refused add changed the generation to %d", gen())
+	}
+
+	v, err = s.Lookup(ctx, entries[2].SHA256)
+	if err != nil || v.ID != entries[2].ID || !v.AddedAt.Equal(entries[2].AddedAt) {
+		t.Errorf("Lookup: %+v %v", v, err)
+	}
+	if _, err := s.Lookup(ctx, strings.Repeat("0", 64)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Lookup of an unknown hash: %v", err)
+	}
+	for _, want := range entries {
+		got, err := s.Entry(ctx, want.ID)
+		if err != nil || !sameEntry(got, want) {
+			t.Errorf("Entry %d: %v\n got %+v\nwant %+v", want.ID, err, got.Video, want.Video)
+		}
+	}
+
+	if err := s.Remove(ctx, entries[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if gen() != 4 {
+		t.Errorf("generation %d after a remove", gen())
+	}
+	for _, err := range []error{s.Remove(ctx, entries[0].ID), func() error { _, err := s.Entry(ctx, entries[0].ID); return err }()} {
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("removed video: %v, want ErrNotFound", err)
+		}
+	}
+	// Ids are never reused: an index file built before the remove cannot
+	// mistake a new video for the removed one.
+	e := testEntry(m, 9, 3)
+	if v, err := s.Add(ctx, e); err != nil || v.ID <= entries[2].ID {
+		t.Errorf("add after remove: id %d, %v", v.ID, err)
+	}
+	s.Close()
+
+	s2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	videos, err := s2.Videos(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds []int
+	for _, v := range videos {
+		seeds = append(seeds, seedOf(t, v))
+	}
+	if !slices.Equal(seeds, []int{1, 2, 9}) {
+		t.Errorf("after reopen, videos of seeds %v, want [1 2 9] oldest first", seeds)
+	}
+	if got, _ := s2.Meta(ctx); !sameMeta(got, m) {
+		t.Errorf("meta after reopen %+v", got)
+	}
+}
+
+func TestStoreRefusesBadEntries(t *testing.T) {
+	m := testMeta(8)
+	s := create(t, t.TempDir(), m)
+	tests := []struct {
+		name  string
+		spoil func(e *Entry)
+	}{
+		{"short hash", func(e *Entry) { e.SHA256 = "abc" }},
+		{"codes too short", func(e *Entry) { e.Codes = e.Codes[1:] }},
+		{"timestamps without codes", func(e *Entry) { e.Timestamps = append(e.Timestamps, 99) }},
+		{"mean of another dimension", func(e *Entry) { e.Mean = e.Mean[:4] }},
+		{"NaN timestamp", func(e *Entry) { e.Timestamps[1] = math.NaN() }},
+		{"timestamps going back", func(e *Entry) { e.Timestamps[2] = 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := testEntry(m, 1, 4)
+			tt.spoil(&e)
+			if _, err := s.Add(context.Background(), e); err == nil {
+				t.Error("bad entry stored")
+			}
+		})
+	}
+	if vs, _ := s.Videos(context.Background()); len(vs) != 0 {
+		t.Errorf("%d videos stored", len(vs))
+	}
+}
+
+func TestStoreDamagedBlob(t *testing.T) {
+	ctx := context.Background()
+	m := testMeta(8)
+	dir := t.TempDir()
+	s := create(t, dir, m)
+	v, err := s.Add(ctx, testEntry(m, 1, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage := []string{
+		`UPDATE prints SET codes = substr(codes, 2)`,
+		`UPDATE prints SET timestamps = x'00'`,
+		`UPDATE prints SET mean = x''`,
+		`UPDATE videos SET frames = frames + 1`,
+		`UPDATE videos SET frames = -1`,
+	}
+	raw := rawDB(t, dir)
+	for _, q := range damage {
+		t.Run(q, func(t *testing.T) {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Entry(ctx, v.ID)
+			if err == nil || !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("Entry of a damaged row: %v", err)
+			}
+			// Put the row back for the next case.
+			e := testEntry(m, 1, 4)
+			if _, err := raw.Exec(`UPDATE prints SET timestamps = ?, codes = ?, mean = ? WHERE video_id = ?`,
+				encodeFloat64s(e.Timestamps), e.Codes, encodeFloat32s(e.Mean), v.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec(`UPDATE videos SET frames = 4`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Entry(ctx, v.ID); err != nil {
+				t.Fatalf("restored row: %v", err)
+			}
+		})
+	}
+}
+
+// rawDB opens a library's database behind the store's back.
+func rawDB(t testing.TB, dir string) *sql.DB {
+	t.Helper()
+	db, err := openDB(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestStoreConcurrentHandles(t *testing.T) {
+	ctx := context.Background()
+	m := testMeta(32)
+	dir := t.TempDir()
+	stores := []Store{create(t, dir, m), create(t, dir, m)}
+	const perWriter, writers = 12, 4
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	added := map[int]int{}
+	errs := make(chan error, writers*perWriter)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := stores[w%2]
+			// Writers overlap by half: every seed is offered twice.
+			for i := range perWriter {
+				seed := (w/2)*perWriter + i
+				_, err := s.Add(ctx, testEntry(m, seed, 20))
+				switch {
+				case err == nil:
+					mu.Lock()
+					added[seed]++
+					mu.Unlock()
+				case !errors.Is(err, ErrExists):
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	want := writers / 2 * perWriter
+	if len(added) != want {
+		t.Errorf("%d seeds added, want %d", len(added), want)
+	}
+	for seed, n := range added {
+		if n != 1 {
+			t.Errorf("seed %d added %d times", seed, n)
+		}
+	}
+	videos, err := stores[1].Videos(ctx)
+	if err != nil || len(videos) != want {
+		t.Fatalf("%d videos, %v", len(videos), err)
+	}
+	if g, _ := stores[0].Generation(ctx); g != int64(want) {
+		t.Errorf("generation %d, want %d", g, want)
+	}
+	checkLibrary(t, dir, m)
+}
+
+// checkLibrary asserts that the library in dir opens, passes SQLite's
+// integrity check and holds only complete videos, each exactly the entry
+// of its seed. It returns the seeds.
+func checkLibrary(t testing.TB, dir string, m Meta) []int {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var check string
+	if err := rawDB(t, dir).QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q %v", check, err)
+	}
+	videos, err := s.Videos(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds []int
+	for _, v := range videos {
+		got, err := s.Entry(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := seedOf(t, v)
+		want := testEntry(m, seed, v.Frames)
+		want.ID = v.ID
+		if !sameEntry(got, want) {
+			t.Errorf("video %d (seed %d) differs from what was added", v.ID, seed)
+		}
+		seeds = append(seeds, seed)
+	}
+	return seeds
+}
+
+// A full disk: a child process adds videos under a file size limit until a
+// write fails. The library must then open, pass the integrity check and
+// hold only complete videos, and take more once there is room.
+func TestStoreDiskFull(t *testing.T) {
+	m := testMeta(256)
+	if dir := os.Getenv("VIDPRINT_TEST_FILL_LIBRARY"); dir != "" {
+		fillLibrary(dir, m) // the child
+		return
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is missing")
+	}
+	dir := t.TempDir()
+	// bash counts ulimit -f in KiB: room for a few 100 KB videos.
+	cmd := exec.Command(bash, "-c", `ulimit -f 700 && exec "$0" -test.run='^TestStoreDiskFull$' -test.v`, os.Args[0])
+	cmd.Env = append(os.Environ(), "VIDPRINT_TEST_FILL_LIBRARY="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 4 {
+		t.Fatalf("child: %v, want exit 4 (ErrStorage)\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "stored ") {
+		t.Fatalf("child stored nothing before the limit:\n%s", out)
+	}
+	t.Logf("child: %s", strings.TrimSpace(string(out[strings.LastIndex(string(out), "stored "):])))
+	seeds := checkLibrary(t, dir, m)
+	if len(seeds) == 0 || len(seeds) > 8 {
+		t.Fatalf("%d videos survived, want some but not all", len(seeds))
+	}
+	// Without the limit the library takes the rest.
+	s, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := range 12 {
+		if _, err := s.Add(context.Background(), testEntry(m, seed, 200)); err != nil && !errors.Is(err, ErrExists) {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if n := len(checkLibrary(t, dir, m)); n != 12 {
+		t.Errorf("%d videos after refilling, want 12", n)
+	}
+}
+
+func fillLibrary(dir string, m Meta) {
+	ctx := context.Background()
+	s, err := Create(ctx, dir, m)
+	if err != nil {
+		fmt.Println("create:", err)
+		os.Exit(1)
+	}
+	for seed := range 12 {
+		// 200 frames of 256 half floats: about 100 KB a video.
+		if _, err := s.Add(ctx, testEntry(m, seed, 200)); err != nil {
+			fmt.Printf("add %d: %v\n", seed, err)
+			if errors.Is(err, ErrStorage) {
+				os.Exit(4)
+			}
+			os.Exit(1)
+		}
+		fmt.Printf("stored %d\n", seed+1)
+	}
+	fmt.Println("never ran out of room")
+	os.Exit(1)
+}
+
+func FuzzDecodeEntry(f *testing.F) {
+	m := testMeta(4)
+	c, _ := NewCodec(m)
+	e := testEntry(m, 1, 3)
+	f.Add(3, encodeFloat64s(e.Timestamps), e.Codes, encodeFloat32s(e.Mean))
+	f.Add(0, []byte{}, []byte{}, make([]byte, 16))
+	f.Add(-1, []byte{1}, []byte{2, 3}, []byte{4})
+	f.Fuzz(func(t *testing.T, frames int, ts, codes, mean []byte) {
+		got, err := decodeEntry(c, Video{Frames: frames}, ts, codes, mean)
+		valid := frames >= 0 && frames <= vprint.MaxFrames && len(ts) == 8*frames && len(codes) == frames*c.RowBytes() && len(mean) == 4*c.Dim()
+		if valid != (err == nil) {
+			t.Fatalf("frames %d, %d/%d/%d bytes: err %v", frames, len(ts), len(codes), len(mean), err)
+		}
+		if err != nil {
+			return
+		}
+		if len(got.Timestamps) != frames || len(got.Mean) != c.Dim() {
+			t.Fatalf("decoded %d timestamps, %d mean values", len(got.Timestamps), len(got.Mean))
+		}
+		// Every row decodes without running off the codes.
+		row := make([]float32, frames*c.Dim())
+		DecodeRows(c, row, got.Codes, 0, frames)
+		if string(encodeFloat64s(got.Timestamps)) != string(ts) || string(encodeFloat32s(got.Mean)) != string(mean) {
+			t.Fatal("blobs do not round-trip")
+		}
+	})
+}

@@ -1,0 +1,79 @@
+// Package library keeps a collection of videos and their prints in one
+// directory, so that clips can be searched across all of them. Storage sits
+// behind Store; the search logic (internal/search) reads a library only
+// through it, so another backend can take its place.
+package library
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// Meta is what a library is bound to when it is created: prints of another
+// model, dimension or sampling rate are refused.
+type Meta struct {
+	Model vprint.Model
+	Dim   int
+	FPS   float64
+	// Codec names how frame features are stored (see Codec).
+	Codec string
+	// CodecData is the codec's own parameters (e.g. a projection), opaque
+	// to the store.
+	CodecData []byte
+}
+
+// Video is one indexed video.
+type Video struct {
+	ID        int64
+	Path      string // absolute path when it was added
+	SHA256    string // content hash: the identity of a video
+	Size      int64
+	DurationS float64
+	Width     int
+	Height    int
+	Frames    int
+	AddedAt   time.Time
+}
+
+// Entry is a video with its print in the library's codec: Codes holds
+// Frames rows of the codec's encoding, Mean the decoded rows' mean
+// (Codec.Dim values), which the search centres rows by. NewEntry makes one.
+type Entry struct {
+	Video
+	Timestamps []float64
+	Codes      []byte
+	Mean       []float32
+}
+
+// Errors a Store reports; callers test them with errors.Is.
+var (
+	ErrNotLibrary = errors.New("not a vidprint library")
+	ErrExists     = errors.New("already in the library")
+	ErrNotFound   = errors.New("not in the library")
+	ErrModel      = errors.New("library made with another model")
+)
+
+// Store keeps a library's videos. Implementations are safe for concurrent
+// use by several goroutines and by several processes on one library.
+type Store interface {
+	Meta(ctx context.Context) (Meta, error)
+	// Lookup finds a video by content hash.
+	Lookup(ctx context.Context, sha256 string) (Video, error)
+	// Add stores a video and its print in one transaction: after a crash
+	// or a full disk the library holds all of it or none. A hash already
+	// present gives ErrExists and the existing video.
+	Add(ctx context.Context, e Entry) (Video, error)
+	// Remove deletes a video and its print.
+	Remove(ctx context.Context, id int64) error
+	// Videos lists every video, oldest first.
+	Videos(ctx context.Context) ([]Video, error)
+	// Entry reads one video with its print.
+	Entry(ctx context.Context, id int64) (Entry, error)
+	// Generation changes whenever a video is added or removed, so derived
+	// index files can tell whether they are stale.
+	Generation(ctx context.Context) (int64, error)
+	Close() error
+}

@@ -1,0 +1,53 @@
+// Package search finds where a clip occurs in a library of videos: an
+// approximate nearest-neighbour index over one-second windows proposes
+// (video, offset) candidates, and the temporal alignment of internal/match,
+// the one `vidprint locate` uses, verifies each on a stretch of the video.
+//
+// The search reads a library only through Backend, so a distributed store
+// can replace the in-memory one (Memory) without touching this logic.
+package search
+
+import (
+	"context"
+
+	"github.com/vidprint/vidprint/internal/library"
+)
+
+// Hit is one indexed window near a query vector.
+type Hit struct {
+	Video  int64
+	Window int // window index within the video: rows [Window*match.Window, ...)
+	Score  float32
+}
+
+// Segment is a stretch of a video's print, decoded.
+type Segment struct {
+	Video library.Video
+	Lo    int       // first row's index in the video
+	Times []float64 // one per row
+	Rows  []float32 // len(Times) rows of Dim values
+	Dim   int
+	Mean  []float32 // the whole video's mean row
+}
+
+// Backend holds a library's index vectors (see WindowVectors) and prints.
+type Backend interface {
+	Meta() library.Meta
+	// Codec maps a query's rows into the space stored rows decode to.
+	Codec() library.Codec
+	// Mean is the library-wide mean row that index vectors are centred by.
+	Mean() []float32
+	// Sketch is the projection from decoded rows to index vectors.
+	Sketch() *Sketch
+	// Nearest returns up to k indexed windows for each query vector, best
+	// first, leaving out the windows of video except (0: none).
+	Nearest(ctx context.Context, queries [][]float32, k int, except int64) ([][]Hit, error)
+	// IDs lists the library's videos.
+	IDs() []int64
+	// Video describes one video.
+	Video(id int64) (library.Video, bool)
+	// Frames is the number of rows of a video's print.
+	Frames(id int64) int
+	// Segment decodes rows [lo, hi) of a video's print.
+	Segment(ctx context.Context, id int64, lo, hi int) (Segment, error)
+}

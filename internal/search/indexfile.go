@@ -1,0 +1,227 @@
+package search
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/library"
+)
+
+// The window index file caches what Open would otherwise rebuild from every
+// print: the library mean, the IVF cells and the window vectors. It is
+// derived data, named by the store generation it was built from; a stale
+// or damaged file is rebuilt, never trusted.
+//
+// Layout, little-endian: magic, version u32, generation i64, codec name
+// (u16 length, bytes), codec dim u32, index dim u32, cells u32, videos u32,
+// windows u64, mean (codec dim f32), video IDs (i64 each), centroids (cells
+// x index dim f32), cell starts (cells+1 u32), window refs (video u32,
+// window u32), window vectors (windows x index dim f32), then the CRC-32C
+// of everything before it.
+const indexMagic = "vidprint-windows\x00"
+
+const indexVersion = 1
+
+var errStale = errors.New("index is stale")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func writeIndex(path string, x *windowIndex, codec library.Codec) error {
+	return fsutil.WriteAtomic(path, func(w io.Writer) error {
+		b := encodeIndex(x, codec)
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+func encodeIndex(x *windowIndex, codec library.Codec) []byte {
+	cells := len(x.start) - 1
+	n := len(x.refs)
+	size := len(indexMagic) + 4 + 8 + 2 + len(codec.Name()) + 4*5 + 8 + 4*len(x.mean) + 8*len(x.videoIDs) +
+		4*len(x.centroids) + 4*(cells+1) + 8*n + 4*len(x.vecs) + 4
+	b := make([]byte, 0, size)
+	b = append(b, indexMagic...)
+	b = binary.LittleEndian.AppendUint32(b, indexVersion)
+	b = binary.LittleEndian.AppendUint64(b, uint64(x.generation))
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(codec.Name())))
+	b = append(b, codec.Name()...)
+	for _, v := range []int{codec.Dim(), x.dim, cells, len(x.videoIDs)} {
+		b = binary.LittleEndian.AppendUint32(b, uint32(v))
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(n))
+	b = appendFloats(b, x.mean)
+	for _, id := range x.videoIDs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(id))
+	}
+	b = appendFloats(b, x.centroids)
+	for _, s := range x.start {
+		b = binary.LittleEndian.AppendUint32(b, uint32(s))
+	}
+	for _, r := range x.refs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(r.video))
+		b = binary.LittleEndian.AppendUint32(b, uint32(r.window))
+	}
+	b = appendFloats(b, x.vecs)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+func appendFloats(b []byte, xs []float32) []byte {
+	for _, v := range xs {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
+}
+
+// readIndex reads an index file built from generation gen with codec; a
+// file of another generation or codec gives errStale.
+func readIndex(path string, gen int64, codec library.Codec) (*windowIndex, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	x, err := decodeIndex(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if x.generation != gen || x.codecName != codec.Name() || len(x.mean) != codec.Dim() {
+		return nil, errStale
+	}
+	return x.windowIndex, nil
+}
+
+type decodedIndex struct {
+	*windowIndex
+	codecName string
+}
+
+// indexReader takes fields off the front of a buffer, remembering the
+// first shortfall.
+type indexReader struct {
+	b   []byte
+	err error
+}
+
+func (r *indexReader) take(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errors.New("index file is truncated")
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *indexReader) u16() uint16 {
+	if b := r.take(2); b != nil {
+		return binary.LittleEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (r *indexReader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (r *indexReader) u64() uint64 {
+	if b := r.take(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}
+
+// floats reads n float32s, checking the length before allocating.
+func (r *indexReader) floats(n uint64) []float32 {
+	if n > uint64(len(r.b))/4 {
+		r.err = errors.New("index file is truncated")
+		return nil
+	}
+	b := r.take(4 * n)
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+func decodeIndex(b []byte) (decodedIndex, error) {
+	var none decodedIndex
+	if len(b) < len(indexMagic)+4 || string(b[:len(indexMagic)]) != indexMagic {
+		return none, errors.New("not a vidprint window index")
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return none, errors.New("index file is damaged (checksum)")
+	}
+	r := &indexReader{b: body[len(indexMagic):]}
+	if v := r.u32(); r.err == nil && v != indexVersion {
+		return none, fmt.Errorf("index version %d, want %d", v, indexVersion)
+	}
+	x := &windowIndex{generation: int64(r.u64())}
+	name := string(r.take(uint64(r.u16())))
+	codecDim, dim, cells, videos := r.u32(), r.u32(), r.u32(), r.u32()
+	windows := r.u64()
+	if r.err != nil {
+		return none, r.err
+	}
+	if dim != IndexDim || cells == 0 || codecDim == 0 {
+		return none, fmt.Errorf("index dimensions %d/%d with %d cells", codecDim, dim, cells)
+	}
+	x.mean = r.floats(uint64(codecDim))
+	if uint64(videos) > uint64(len(r.b))/8 {
+		return none, errors.New("index file is truncated")
+	}
+	x.videoIDs = make([]int64, videos)
+	for i := range x.videoIDs {
+		x.videoIDs[i] = int64(r.u64())
+	}
+	x.ivf = &ivf{dim: int(dim)}
+	x.centroids = r.floats(uint64(cells) * uint64(dim))
+	if uint64(cells)+1 > uint64(len(r.b))/4 {
+		return none, errors.New("index file is truncated")
+	}
+	x.start = make([]int32, cells+1)
+	for i := range x.start {
+		x.start[i] = int32(r.u32())
+	}
+	if windows > uint64(len(r.b))/8 {
+		return none, errors.New("index file is truncated")
+	}
+	x.refs = make([]windowRef, windows)
+	for i := range x.refs {
+		x.refs[i] = windowRef{int32(r.u32()), int32(r.u32())}
+	}
+	x.vecs = r.floats(windows * uint64(dim))
+	if r.err != nil {
+		return none, r.err
+	}
+	if len(r.b) != 0 {
+		return none, errors.New("index file has trailing bytes")
+	}
+	// Every reference must point inside the index.
+	if x.start[0] != 0 || uint64(x.start[cells]) != windows {
+		return none, errors.New("index cells do not cover its windows")
+	}
+	for c := range cells {
+		if x.start[c] > x.start[c+1] {
+			return none, errors.New("index cells out of order")
+		}
+	}
+	for _, ref := range x.refs {
+		if ref.video < 0 || int(ref.video) >= len(x.videoIDs) || ref.window < 0 {
+			return none, errors.New("index refers to a video it does not list")
+		}
+	}
+	return decodedIndex{x, name}, nil
+}

@@ -1,0 +1,191 @@
+package search
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// ivf is an inverted-file index over unit vectors: k-means cells, each
+// holding the vectors nearest its centroid. A query scans only the cells of
+// its nearest centroids. It needs no graph and no training beyond a few
+// passes of k-means over a sample, and its memory is the vectors plus one
+// reference each.
+type ivf struct {
+	dim       int
+	centroids []float32 // cells x dim
+	// cell c holds entries [start[c], start[c+1]) of vecs and refs.
+	start []int32
+	vecs  []float32
+	refs  []windowRef
+}
+
+// windowRef names an indexed window: a video by its position in the
+// backend, and the window within it.
+type windowRef struct {
+	video  int32
+	window int32
+}
+
+// cellsFor is how many cells an index of n vectors gets: about √n, so that
+// scanning the centroids and scanning a few cells cost alike.
+func cellsFor(n int) int {
+	if n < 4096 {
+		return 1
+	}
+	return min(4096, int(math.Sqrt(float64(n))))
+}
+
+// trainingPerCell bounds the k-means sample; iterations bound its passes.
+const (
+	trainingPerCell = 32
+	kmeansPasses    = 6
+)
+
+// buildIVF clusters vecs (n unit vectors of dim) and files each under its
+// nearest centroid.
+func buildIVF(ctx context.Context, vecs []float32, refs []windowRef, dim int) (*ivf, error) {
+	n := len(refs)
+	cells := cellsFor(n)
+	x := &ivf{dim: dim}
+	if cells == 1 {
+		x.centroids = make([]float32, dim)
+		x.start = []int32{0, int32(n)}
+		x.vecs, x.refs = vecs, refs
+		return x, nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(n), 1))
+	sample := rng.Perm(n)[:min(n, cells*trainingPerCell)]
+	x.centroids = make([]float32, cells*dim)
+	for c := range cells {
+		copy(x.centroids[c*dim:(c+1)*dim], vecs[sample[c]*dim:(sample[c]+1)*dim])
+	}
+	assign := make([]int32, len(sample))
+	for range kmeansPasses {
+		if err := x.assign(ctx, func(i int) []float32 { return vecs[sample[i]*dim : (sample[i]+1)*dim] }, assign); err != nil {
+			return nil, err
+		}
+		sums := make([]float64, cells*dim)
+		counts := make([]int, cells)
+		for i, c := range assign {
+			counts[c]++
+			for d, v := range vecs[sample[i]*dim : (sample[i]+1)*dim] {
+				sums[int(c)*dim+d] += float64(v)
+			}
+		}
+		for c := range cells {
+			cen := x.centroids[c*dim : (c+1)*dim]
+			if counts[c] == 0 {
+				// An empty cell restarts at a random sample point.
+				p := sample[rng.IntN(len(sample))]
+				copy(cen, vecs[p*dim:(p+1)*dim])
+				continue
+			}
+			var ss float64
+			for d := range cen {
+				v := sums[c*dim+d]
+				cen[d] = float32(v)
+				ss += v * v
+			}
+			unit(cen, ss)
+		}
+	}
+	cellOf := make([]int32, n)
+	if err := x.assign(ctx, func(i int) []float32 { return vecs[i*dim : (i+1)*dim] }, cellOf); err != nil {
+		return nil, err
+	}
+	x.start = make([]int32, cells+1)
+	for _, c := range cellOf {
+		x.start[c+1]++
+	}
+	for c := range cells {
+		x.start[c+1] += x.start[c]
+	}
+	fill := append([]int32(nil), x.start[:cells]...)
+	x.vecs = make([]float32, n*dim)
+	x.refs = make([]windowRef, n)
+	for i, c := range cellOf {
+		j := fill[c]
+		fill[c]++
+		copy(x.vecs[int(j)*dim:int(j+1)*dim], vecs[i*dim:(i+1)*dim])
+		x.refs[j] = refs[i]
+	}
+	return x, nil
+}
+
+// assign sets out[i] to the nearest centroid of vector i, in parallel.
+func (x *ivf) assign(ctx context.Context, vec func(i int) []float32, out []int32) error {
+	cells := len(x.centroids) / x.dim
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	chunk := (len(out) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min(len(out), (w+1)*chunk)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				if i%1024 == 0 && ctx.Err() != nil {
+					return
+				}
+				v := vec(i)
+				best, bestScore := 0, float32(math.Inf(-1))
+				for c := range cells {
+					if s := dot(v, x.centroids[c*x.dim:(c+1)*x.dim]); s > bestScore {
+						best, bestScore = c, s
+					}
+				}
+				out[i] = int32(best)
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// search returns the k entries nearest q among the probe cells nearest it,
+// best first, leaving out those of video skip.
+func (x *ivf) search(q []float32, probe, k int, skip int32) []scored {
+	cells := len(x.start) - 1
+	probe = min(probe, cells)
+	var order []scored
+	if cells == 1 {
+		order = []scored{{0, 0}}
+	} else {
+		order = make([]scored, cells)
+		for c := range cells {
+			order[c] = scored{c, dot(q, x.centroids[c*x.dim:(c+1)*x.dim])}
+		}
+		sort.Slice(order, func(i, j int) bool { return order[i].score > order[j].score })
+		order = order[:probe]
+	}
+	top := make([]scored, 0, k+1)
+	for _, c := range order {
+		for j := x.start[c.i]; j < x.start[c.i+1]; j++ {
+			if x.refs[j].video == skip {
+				continue
+			}
+			s := dot(q, x.vecs[int(j)*x.dim:int(j+1)*x.dim])
+			if len(top) == k && s <= top[k-1].score {
+				continue
+			}
+			// Insertion into the short sorted list.
+			p := sort.Search(len(top), func(i int) bool { return top[i].score < s })
+			top = append(top, scored{})
+			copy(top[p+1:], top[p:])
+			top[p] = scored{int(j), s}
+			if len(top) > k {
+				top = top[:k]
+			}
+		}
+	}
+	return top
+}
+
+type scored struct {
+	i     int
+	score float32
+}

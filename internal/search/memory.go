@@ -1,0 +1,285 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sync"
+
+	"github.com/vidprint/vidprint/internal/library"
+)
+
+// Local is the Backend of a library on this machine: an IVF index of
+// window vectors in memory, and prints read from the store when a
+// candidate needs verifying (or all held in memory, for NewMemory).
+type Local struct {
+	meta   library.Meta
+	codec  library.Codec
+	sketch *Sketch
+	index  *windowIndex
+	videos map[int64]library.Video
+	ids    []int64
+	store  library.Store // nil when every entry is in entries from the start
+
+	mu      sync.Mutex
+	entries map[int64]library.Entry
+	// Probe is how many IVF cells a query vector scans.
+	Probe int
+}
+
+// DefaultProbe is the cells scanned per query vector; many query windows
+// vote on each alignment, so a modest probe keeps recall (see the README's
+// benchmark).
+const DefaultProbe = 8
+
+// Open prepares a library for searching. The window index is read from
+// indexPath when it is there and current (the store's generation), and is
+// otherwise built from every print and saved there; prints are then read
+// only where candidates point. An empty indexPath keeps the index in
+// memory only.
+func Open(ctx context.Context, st library.Store, indexPath string) (*Local, error) {
+	meta, err := st.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codec, err := library.NewCodec(meta)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := st.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	videos, err := st.Videos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &Local{meta: meta, codec: codec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, store: st, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
+	for _, v := range videos {
+		l.videos[v.ID] = v
+		l.ids = append(l.ids, v.ID)
+	}
+	if indexPath != "" {
+		x, err := readIndex(indexPath, gen, codec)
+		switch {
+		case err == nil:
+			if x.covers(l.ids) {
+				l.index = x
+				return l, nil
+			}
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errStale):
+		default:
+			// A damaged index is only a cache: build it again.
+		}
+	}
+	entries := make([]library.Entry, 0, len(videos))
+	for _, v := range videos {
+		e, err := st.Entry(ctx, v.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read video %d (%s): %w", v.ID, v.Path, err)
+		}
+		entries = append(entries, e)
+	}
+	if l.index, err = buildWindowIndex(ctx, codec, l.sketch, entries); err != nil {
+		return nil, err
+	}
+	l.index.generation = gen
+	if indexPath != "" {
+		if err := writeIndex(indexPath, l.index, codec); err != nil {
+			return nil, fmt.Errorf("save the search index: %w", err)
+		}
+	}
+	// The prints were read anyway: keep the small ones.
+	for _, e := range entries {
+		if len(e.Codes) <= 16<<20 {
+			l.entries[e.ID] = e
+		}
+	}
+	return l, nil
+}
+
+// NewMemory indexes entries encoded with meta's codec and keeps them all in
+// memory: for tests and benchmarks.
+func NewMemory(ctx context.Context, meta library.Meta, entries []library.Entry) (*Local, error) {
+	codec, err := library.NewCodec(meta)
+	if err != nil {
+		return nil, err
+	}
+	l := &Local{meta: meta, codec: codec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
+	for _, e := range entries {
+		l.videos[e.ID] = e.Video
+		l.ids = append(l.ids, e.ID)
+		l.entries[e.ID] = e
+	}
+	if l.index, err = buildWindowIndex(ctx, codec, l.sketch, entries); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// windowIndex is the IVF index of every window of every video, with the
+// library mean its vectors are centred by.
+type windowIndex struct {
+	generation int64
+	mean       []float32
+	videoIDs   []int64 // windowRef.video indexes this
+	*ivf
+}
+
+func (x *windowIndex) covers(ids []int64) bool {
+	if len(ids) != len(x.videoIDs) {
+		return false
+	}
+	for i, id := range ids {
+		if x.videoIDs[i] != id {
+			return false
+		}
+	}
+	return true
+}
+
+func buildWindowIndex(ctx context.Context, codec library.Codec, sketch *Sketch, entries []library.Entry) (*windowIndex, error) {
+	dim := codec.Dim()
+	x := &windowIndex{videoIDs: make([]int64, len(entries))}
+	// The library's mean, weighted by frames.
+	sum := make([]float64, dim)
+	var frames int
+	for i, e := range entries {
+		if len(e.Codes) != len(e.Timestamps)*codec.RowBytes() || len(e.Mean) != dim {
+			return nil, fmt.Errorf("video %d (%s): print does not match codec %s", e.ID, e.Path, codec.Name())
+		}
+		x.videoIDs[i] = e.ID
+		n := len(e.Timestamps)
+		frames += n
+		for d, v := range e.Mean {
+			sum[d] += float64(v) * float64(n)
+		}
+	}
+	x.mean = make([]float32, dim)
+	for d := range sum {
+		x.mean[d] = float32(sum[d] / float64(max(frames, 1)))
+	}
+	// Window vectors, one video per task.
+	perVideo := make([][]float32, len(entries))
+	if err := parallel(ctx, len(entries), func(i int) {
+		e := entries[i]
+		rows := make([]float32, len(e.Timestamps)*dim)
+		library.DecodeRows(codec, rows, e.Codes, 0, len(e.Timestamps))
+		perVideo[i] = WindowVectors(sketch, rows, dim, x.mean)
+	}); err != nil {
+		return nil, err
+	}
+	var total int
+	for _, v := range perVideo {
+		total += len(v) / IndexDim
+	}
+	vecs := make([]float32, 0, total*IndexDim)
+	refs := make([]windowRef, 0, total)
+	for i, v := range perVideo {
+		vecs = append(vecs, v...)
+		for w := range len(v) / IndexDim {
+			refs = append(refs, windowRef{int32(i), int32(w)})
+		}
+		perVideo[i] = nil
+	}
+	var err error
+	x.ivf, err = buildIVF(ctx, vecs, refs, IndexDim)
+	return x, err
+}
+
+func (l *Local) Meta() library.Meta   { return l.meta }
+func (l *Local) Codec() library.Codec { return l.codec }
+func (l *Local) Mean() []float32      { return l.index.mean }
+func (l *Local) Sketch() *Sketch      { return l.sketch }
+func (l *Local) IDs() []int64         { return append([]int64(nil), l.ids...) }
+
+func (l *Local) Video(id int64) (library.Video, bool) {
+	v, ok := l.videos[id]
+	return v, ok
+}
+
+func (l *Local) Frames(id int64) int { return l.videos[id].Frames }
+
+// Nearest searches the IVF index, one query vector per goroutine slot.
+func (l *Local) Nearest(ctx context.Context, queries [][]float32, k int, except int64) ([][]Hit, error) {
+	skip := int32(-1)
+	for i, id := range l.index.videoIDs {
+		if id == except {
+			skip = int32(i)
+		}
+	}
+	out := make([][]Hit, len(queries))
+	err := parallel(ctx, len(queries), func(qi int) {
+		top := l.index.search(queries[qi], l.Probe, k, skip)
+		hits := make([]Hit, len(top))
+		for j, s := range top {
+			ref := l.index.refs[s.i]
+			hits[j] = Hit{Video: l.index.videoIDs[ref.video], Window: int(ref.window), Score: s.score}
+		}
+		out[qi] = hits
+	})
+	return out, err
+}
+
+// parallel calls f(0) ... f(n-1) from one goroutine per core and stops
+// handing out work when ctx ends.
+func parallel(ctx context.Context, n int, f func(i int)) error {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// entry returns a video's print, read from the store once.
+func (l *Local) entry(ctx context.Context, id int64) (library.Entry, error) {
+	l.mu.Lock()
+	e, ok := l.entries[id]
+	l.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	if l.store == nil {
+		return library.Entry{}, fmt.Errorf("video %d: %w", id, library.ErrNotFound)
+	}
+	e, err := l.store.Entry(ctx, id)
+	if err != nil {
+		return library.Entry{}, err
+	}
+	l.mu.Lock()
+	l.entries[id] = e
+	l.mu.Unlock()
+	return e, nil
+}
+
+func (l *Local) Segment(ctx context.Context, id int64, lo, hi int) (Segment, error) {
+	e, err := l.entry(ctx, id)
+	if err != nil {
+		return Segment{}, err
+	}
+	lo, hi = max(0, lo), min(len(e.Timestamps), hi)
+	if lo >= hi {
+		return Segment{}, fmt.Errorf("video %d: empty segment [%d, %d)", id, lo, hi)
+	}
+	dim := l.codec.Dim()
+	rows := make([]float32, (hi-lo)*dim)
+	library.DecodeRows(l.codec, rows, e.Codes, lo, hi)
+	return Segment{Video: e.Video, Lo: lo, Times: e.Timestamps[lo:hi], Rows: rows, Dim: dim, Mean: e.Mean}, nil
+}

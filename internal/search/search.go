@@ -1,0 +1,316 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/match"
+)
+
+// Options tune Search. Zero fields mean the defaults.
+type Options struct {
+	// Match decides what is a match, as in locate.
+	Match match.Options
+	// K bounds the matches returned.
+	K int
+	// Neighbours is how many indexed windows each query vector recalls.
+	Neighbours int
+	// Candidates bounds the stretches of video verified by alignment.
+	Candidates int
+	// Context is the video time, in seconds, verified on each side of a
+	// candidate: the alignment judges a match against its surroundings
+	// (its prominence), so it needs some.
+	Context float64
+}
+
+// Defaults; the benchmark and the evaluation in the README measured them.
+const (
+	DefaultK          = 10
+	DefaultNeighbours = 10
+	DefaultCandidates = 8
+	DefaultContext    = 30.0
+)
+
+// pruneVotes: once a span held a match, spans with less than this share of
+// its votes are not verified.
+const pruneVotes = 0.25
+
+// verifyCandidates bounds the alignments locate scores exactly within one
+// span: the votes already narrowed where the clip may start.
+const verifyCandidates = 12
+
+// DefaultOptions are locate's decision with the search defaults.
+func DefaultOptions() Options {
+	m := match.DefaultOptions()
+	m.Candidates = verifyCandidates
+	return Options{Match: m, K: DefaultK, Neighbours: DefaultNeighbours, Candidates: DefaultCandidates, Context: DefaultContext}
+}
+
+func withDefaults(o Options) Options {
+	if o.K <= 0 {
+		o.K = DefaultK
+	}
+	if o.Neighbours <= 0 {
+		o.Neighbours = DefaultNeighbours
+	}
+	if o.Candidates <= 0 {
+		o.Candidates = DefaultCandidates
+	}
+	if o.Context <= 0 {
+		o.Context = DefaultContext
+	}
+	if len(o.Match.Speeds) == 0 {
+		o.Match.Speeds = match.DefaultSpeeds
+	}
+	return o
+}
+
+// Query is a clip seen through views, each with one row of the model's
+// features per sample (match.View), sampled at the library's rate.
+type Query struct {
+	Times []float64
+	Views []match.View
+}
+
+// Found is a match in one video of the library.
+type Found struct {
+	Video library.Video
+	match.Match
+}
+
+// Results is what Search found.
+type Results struct {
+	// Matches are accepted matches, best first, at most K.
+	Matches []Found
+	// Best is the closest alignment verified, even when rejected; its
+	// Samples is 0 when nothing could be aligned.
+	Best Found
+	// Verified is how many stretches of video were aligned.
+	Verified int
+}
+
+// Search finds the videos of the library that contain the clip, and where.
+func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
+	opts = withDefaults(opts)
+	views, err := project(b.Codec(), q)
+	if err != nil {
+		return Results{}, err
+	}
+	spans, err := candidates(ctx, b, q.Times, views, opts)
+	if err != nil {
+		return Results{}, err
+	}
+	return verify(ctx, b, q.Times, views, spans, opts)
+}
+
+// project maps every view into the space the library's rows decode to.
+func project(c library.Codec, q Query) ([]match.View, error) {
+	if len(q.Times) == 0 || len(q.Views) == 0 {
+		return nil, errors.New("search: an empty query")
+	}
+	meta := c.Dim()
+	out := make([]match.View, len(q.Views))
+	for i, v := range q.Views {
+		in := len(v.Features) / len(q.Times)
+		if in*len(q.Times) != len(v.Features) {
+			return nil, fmt.Errorf("search: view %s has %d values for %d samples", v.Name, len(v.Features), len(q.Times))
+		}
+		rows := make([]float32, len(q.Times)*meta)
+		for t := range q.Times {
+			c.Project(rows[t*meta:(t+1)*meta], v.Features[t*in:(t+1)*in])
+		}
+		out[i] = match.View{Name: v.Name, Features: rows}
+	}
+	return out, nil
+}
+
+// span is a stretch of one video to verify, in rows.
+type span struct {
+	video  int64
+	lo, hi int
+	votes  float64
+}
+
+// candidates asks the index for the windows nearest each query window, of
+// every view, and lets each hit vote for the clip starting where it would
+// put the clip's first window, at each speed. The strongest starts, widened
+// by the clip's length and Context and merged where they overlap, are the
+// spans to verify.
+func candidates(ctx context.Context, b Backend, times []float64, views []match.View, opts Options) ([]span, error) {
+	dim := b.Codec().Dim()
+	var vecs [][]float32
+	var clipWindow []int // the query window each vector comes from
+	addView := func(rows, mean []float32) {
+		w := WindowVectors(b.Sketch(), rows, dim, mean)
+		for i := range len(w) / IndexDim {
+			vecs = append(vecs, w[i*IndexDim:(i+1)*IndexDim])
+			clipWindow = append(clipWindow, i)
+		}
+	}
+	for _, v := range views {
+		addView(v.Features, b.Mean())
+		if (v.Name == "full" || v.Name == "flip") && len(times) >= 2*match.Window {
+			// As in locate: centred by the clip's own mean, a change the
+			// whole clip shares (grey, a tint) cancels.
+			addView(v.Features, match.RowMean(v.Features, dim))
+		}
+	}
+	hits, err := b.Nearest(ctx, vecs, opts.Neighbours, 0)
+	if err != nil {
+		return nil, err
+	}
+	type start struct {
+		video int64
+		win   int
+	}
+	type vote struct {
+		start
+		clipWin int
+	}
+	// Each query window gives an alignment its best hit only, whichever
+	// view found it, so many views cannot outvote many windows.
+	best := map[vote]float32{}
+	for qi, hs := range hits {
+		t := clipWindow[qi]
+		for _, h := range hs {
+			if h.Score <= 0 {
+				continue
+			}
+			last := math.MinInt
+			for _, s := range opts.Match.Speeds {
+				w := h.Window - int(math.Round(float64(t)*s))
+				if w == last {
+					continue
+				}
+				last = w
+				k := vote{start{h.Video, w}, t}
+				best[k] = max(best[k], h.Score)
+			}
+		}
+	}
+	total := map[start]float64{}
+	for k, s := range best {
+		total[k.start] += float64(s)
+	}
+	starts := make([]start, 0, len(total))
+	for s := range total {
+		starts = append(starts, s)
+	}
+	sort.Slice(starts, func(i, j int) bool {
+		if total[starts[i]] != total[starts[j]] {
+			return total[starts[i]] > total[starts[j]]
+		}
+		if starts[i].video != starts[j].video {
+			return starts[i].video < starts[j].video
+		}
+		return starts[i].win < starts[j].win
+	})
+	fps := b.Meta().FPS
+	clipRows := int(math.Ceil((times[len(times)-1] - times[0]) * fps * slices.Max(opts.Match.Speeds)))
+	pad := int(math.Ceil(opts.Context * fps))
+	var spans []span
+	for _, s := range starts {
+		if len(spans) == opts.Candidates {
+			break
+		}
+		lo := s.win*match.Window - pad
+		hi := s.win*match.Window + clipRows + match.Window + pad
+		lo, hi = max(0, lo), min(b.Frames(s.video), hi)
+		if lo >= hi {
+			continue
+		}
+		merged := false
+		for i := range spans {
+			if sp := &spans[i]; sp.video == s.video && lo < sp.hi && sp.lo < hi {
+				sp.lo, sp.hi = min(sp.lo, lo), max(sp.hi, hi)
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			spans = append(spans, span{s.video, lo, hi, total[s]})
+		}
+	}
+	return spans, nil
+}
+
+// verify aligns the clip with each span exactly, as locate does.
+func verify(ctx context.Context, b Backend, times []float64, views []match.View, spans []span, opts Options) (Results, error) {
+	var res Results
+	var found []Found
+	accepted := 0.0 // votes of the weakest span that gave a match
+	for _, sp := range spans {
+		if accepted > 0 && sp.votes < pruneVotes*accepted {
+			// Far fewer windows point here than at a real match: another
+			// copy of the clip would gather about as many.
+			continue
+		}
+		seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi)
+		if err != nil {
+			return Results{}, err
+		}
+		r, err := locateIn(ctx, seg, b.Meta().FPS, times, views, opts.Match)
+		if err != nil {
+			return Results{}, err
+		}
+		res.Verified++
+		for _, m := range r.Matches {
+			found = append(found, Found{seg.Video, m})
+		}
+		if len(r.Matches) > 0 && sp.votes > 0 {
+			accepted = sp.votes
+		}
+		if r.Best.Samples > 0 && (res.Best.Samples == 0 || r.Best.Score > res.Best.Score) {
+			res.Best = Found{seg.Video, r.Best}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Score > found[j].Score })
+	for _, f := range found {
+		if len(res.Matches) == opts.K {
+			break
+		}
+		dup := false
+		for _, g := range res.Matches {
+			if g.Video.ID == f.Video.ID && f.VideoStart < g.VideoEnd && g.VideoStart < f.VideoEnd {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			res.Matches = append(res.Matches, f)
+		}
+	}
+	return res, nil
+}
+
+func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, views []match.View, opts match.Options) (match.Result, error) {
+	ref, err := match.NewSegmentReference(seg.Rows, seg.Times, seg.Dim, fps, seg.Mean)
+	if err != nil {
+		return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
+	}
+	q, err := ref.NewQuery(times, views)
+	if err != nil {
+		return match.Result{}, err
+	}
+	return match.Locate(ctx, ref, q, opts)
+}
+
+// Exhaustive aligns the clip with every video of the library, whole: what
+// Search approximates, and the measure of its recall.
+func Exhaustive(ctx context.Context, b Backend, ids []int64, q Query, opts Options) (Results, error) {
+	opts = withDefaults(opts)
+	views, err := project(b.Codec(), q)
+	if err != nil {
+		return Results{}, err
+	}
+	spans := make([]span, 0, len(ids))
+	for _, id := range ids {
+		spans = append(spans, span{video: id, lo: 0, hi: b.Frames(id)})
+	}
+	return verify(ctx, b, q.Times, views, spans, opts)
+}

@@ -1,0 +1,245 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/synth"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// synthLibrary makes videos of the given lengths (in samples), encoded
+// with the f16 codec, in parallel. It returns the backend and the raw
+// features of each video.
+type synthLib struct {
+	meta    library.Meta
+	entries []library.Entry
+	raw     [][]float32
+	base    []float64
+}
+
+func newSynthLib(t testing.TB, seed uint64, dim int, lengths []int) *synthLib {
+	t.Helper()
+	meta := library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5, Codec: library.CodecHalf}
+	codec, err := library.NewCodec(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := synth.Base(rand.New(rand.NewPCG(seed, 0)), dim)
+	s := &synthLib{meta: meta, entries: make([]library.Entry, len(lengths)), raw: make([][]float32, len(lengths)), base: base}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rng := rand.New(rand.NewPCG(seed, uint64(i)+1))
+				n := lengths[i]
+				f := synth.Video(rng, base, n, dim)
+				p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: f}
+				v := library.Video{ID: int64(i + 1), Path: fmt.Sprintf("video-%03d.mp4", i+1), DurationS: float64(n) / 5}
+				s.entries[i] = library.NewEntry(codec, v, p)
+				s.raw[i] = f
+			}
+		}()
+	}
+	for i := range lengths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return s
+}
+
+func (s *synthLib) backend(t testing.TB) *Local {
+	t.Helper()
+	m, err := NewMemory(context.Background(), s.meta, s.entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type synthQuery struct {
+	video int // index into entries, -1 for a clip from elsewhere
+	start float64
+	q     Query
+}
+
+// queries cuts clips of 15 s from random videos at random offsets and
+// speeds, with noise; every fourth is from a video outside the library.
+func (s *synthLib) queries(seed uint64, count int, views int, outsiders bool) []synthQuery {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	dim := s.meta.Dim
+	const clipN = 75
+	var out []synthQuery
+	for i := range count {
+		speed := match.DefaultSpeeds[rng.IntN(len(match.DefaultSpeeds))]
+		if outsiders && i%4 == 3 {
+			other := synth.Video(rng, s.base, 400, dim)
+			clip := synth.Clip(rng, other, dim, 50, clipN, speed, 0.1)
+			out = append(out, synthQuery{video: -1, q: Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, s.base, clip, clipN, dim, views)}})
+			continue
+		}
+		v := rng.IntN(len(s.raw))
+		rows := len(s.raw[v]) / dim
+		need := int(math.Ceil(clipN*speed)) + 1
+		start := rng.IntN(rows - need)
+		clip := synth.Clip(rng, s.raw[v], dim, start, clipN, speed, 0.1)
+		out = append(out, synthQuery{video: v, start: float64(start) / 5, q: Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, s.base, clip, clipN, dim, views)}})
+	}
+	return out
+}
+
+func TestSearchFindsClipsInSyntheticLibrary(t *testing.T) {
+	lengths := make([]int, 40)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range lengths {
+		lengths[i] = 600 + rng.IntN(3000) // 2 to 12 minutes
+	}
+	lib := newSynthLib(t, 7, 256, lengths)
+	b := lib.backend(t)
+	if cells := len(b.index.start) - 1; cells < 2 {
+		t.Fatalf("index of %d windows has %d cell; want an IVF", len(b.index.refs), cells)
+	}
+	ctx := context.Background()
+	ids := make([]int64, len(lib.entries))
+	for i, e := range lib.entries {
+		ids[i] = e.ID
+	}
+	queries := lib.queries(11, 24, 4, true)
+	var found, agree, exhaustiveFound int
+	for i, sq := range queries {
+		res, err := Search(ctx, b, sq.q, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := Exhaustive(ctx, b, ids, sq.q, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sq.video < 0 {
+			if len(res.Matches) > 0 {
+				t.Errorf("query %d (outsider): found %s at %.1f s, score %.3f", i, res.Matches[0].Video.Path, res.Matches[0].VideoStart, res.Matches[0].Score)
+			}
+			continue
+		}
+		want := lib.entries[sq.video].ID
+		if len(res.Matches) > 0 && res.Matches[0].Video.ID == want && math.Abs(res.Matches[0].VideoStart-sq.start) <= 0.5 {
+			found++
+		} else if len(res.Matches) > 0 {
+			t.Logf("query %d: want video %d at %.1f s, got %d at %.1f s", i, want, sq.start, res.Matches[0].Video.ID, res.Matches[0].VideoStart)
+		} else {
+			t.Logf("query %d: want video %d at %.1f s, got nothing (best %+v)", i, want, sq.start, res.Best.Score)
+		}
+		if len(ex.Matches) > 0 {
+			exhaustiveFound++
+			if len(res.Matches) > 0 && res.Matches[0].Video.ID == ex.Matches[0].Video.ID && math.Abs(res.Matches[0].VideoStart-ex.Matches[0].VideoStart) <= 0.5 {
+				agree++
+			}
+		}
+	}
+	positives := len(queries) * 3 / 4
+	if found < positives {
+		t.Errorf("found %d of %d clips at the right place", found, positives)
+	}
+	if agree < exhaustiveFound {
+		t.Errorf("search agrees with exhaustive alignment on %d of %d", agree, exhaustiveFound)
+	}
+}
+
+func TestSearchImageQuery(t *testing.T) {
+	lengths := []int{3000, 3000, 3000, 3000}
+	lib := newSynthLib(t, 3, 256, lengths)
+	b := lib.backend(t)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range 8 {
+		v := rng.IntN(len(lengths))
+		row := rng.IntN(lengths[v])
+		img := synth.Clip(rng, lib.raw[v], 256, row, 1, 1, 0.05)
+		res, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: img}}}, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Matches) == 0 {
+			t.Errorf("image %d from video %d at %.1f s: not found (best %.3f)", i, v+1, float64(row)/5, res.Best.Score)
+			continue
+		}
+		m := res.Matches[0]
+		if m.Video.ID != lib.entries[v].ID || math.Abs(m.VideoStart-float64(row)/5) > 1 {
+			t.Errorf("image %d: want video %d at %.1f s, got %d at %.1f s", i, v+1, float64(row)/5, m.Video.ID, m.VideoStart)
+		}
+	}
+}
+
+func TestSearchCancelled(t *testing.T) {
+	lib := newSynthLib(t, 3, 64, []int{2000})
+	b := lib.backend(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	q := lib.queries(1, 1, 2, false)[0].q
+	if _, err := Search(ctx, b, q, DefaultOptions()); err == nil {
+		t.Fatal("a cancelled search returned no error")
+	}
+}
+
+// BenchmarkSearch searches 15 s clips with 11 views in synthetic libraries
+// of 1, 10 and 100 hours of 1024-feature prints (videos of 30 to 90
+// minutes). It reports p50 and p95 per search and recall against
+// exhaustive alignment, measured on a sample of the clips.
+func BenchmarkSearch(b *testing.B) {
+	for _, hours := range []float64{1, 10, 100} {
+		b.Run(fmt.Sprintf("%gh", hours), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(2, 2))
+			var lengths []int
+			for total := 0; total < int(hours*3600*5); {
+				n := min(int(hours*3600*5)-total, (30+rng.IntN(61))*60*5)
+				lengths = append(lengths, n)
+				total += n
+			}
+			t0 := time.Now()
+			lib := newSynthLib(b, 9, benchDim, lengths)
+			made := time.Since(t0)
+			t0 = time.Now()
+			back := lib.backend(b)
+			indexed := time.Since(t0)
+			queries := lib.queries(3, 20, 11, false)
+			ctx := context.Background()
+			var times []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				sq := queries[i%len(queries)]
+				t := time.Now()
+				if _, err := Search(ctx, back, sq.q, DefaultOptions()); err != nil {
+					b.Fatal(err)
+				}
+				times = append(times, time.Since(t))
+			}
+			b.StopTimer()
+			slicesSort(times)
+			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
+			b.Logf("%g h: %d videos, made in %v, indexed in %v (%d cells)", hours, len(lengths), made.Round(time.Millisecond), indexed.Round(time.Millisecond), len(back.index.start)-1)
+		})
+	}
+}
+
+func slicesSort(d []time.Duration) {
+	for i := 1; i < len(d); i++ {
+		for j := i; j > 0 && d[j] < d[j-1]; j-- {
+			d[j], d[j-1] = d[j-1], d[j]
+		}
+	}
+}
+
+// benchDim is the decoded row length the benchmark's codec gives.
+const benchDim = 256
