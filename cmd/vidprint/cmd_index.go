@@ -180,6 +180,11 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 		return fmt.Errorf("index add: %w (%s of %d files; every video reported added is complete in the library, run add again to continue)",
 			err, summary, len(files))
 	}
+	if added > 0 {
+		if err := refreshSearchIndex(ctx, store, dir); err != nil {
+			return err
+		}
+	}
 	if skipped > 0 {
 		return withCode(exitInput, fmt.Errorf("%s (see warnings above)", summary))
 	}
@@ -300,7 +305,7 @@ func newIndexRemoveCmd(libDir func(*cobra.Command) (string, error)) *cobra.Comma
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "removed video %d: %s\n", v.ID, v.Path)
 			}
-			return nil
+			return refreshSearchIndex(ctx, s, dir)
 		},
 	}
 }

@@ -129,6 +129,15 @@ func openLibraryDir(ctx context.Context, dir string) (library.Store, error) {
 // search rebuilds whenever the library changed.
 func searchIndexPath(dir string) string { return filepath.Join(dir, "windows.idx") }
 
+// refreshSearchIndex brings the library's window index up to date after
+// videos were added or removed, so that the next search need not.
+func refreshSearchIndex(ctx context.Context, st library.Store, dir string) error {
+	if _, err := search.Open(ctx, st, searchIndexPath(dir)); err != nil {
+		return withCode(exitOutput, fmt.Errorf("update the search index of %s: %w", dir, err))
+	}
+	return nil
+}
+
 func toMatchJSON(video string, m match.Match) matchJSON {
 	return matchJSON{Video: video,
 		VideoStart: round3(m.VideoStart), VideoEnd: round3(m.VideoEnd),

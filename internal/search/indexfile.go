@@ -20,7 +20,7 @@ import (
 //
 // Layout, little-endian: magic, version u32, generation i64, codec name
 // (u16 length, bytes), codec dim u32, index dim u32, cells u32, videos u32,
-// windows u64, mean (codec dim f32), video IDs (i64 each), centroids (cells
+// windows u64, windows its cells were trained on u64, mean (codec dim f32), video IDs (i64 each), centroids (cells
 // x index dim f32), cell starts (cells+1 u32), window refs (video u32,
 // window u32), window vectors (windows x index dim f32), then the CRC-32C
 // of everything before it.
@@ -43,7 +43,7 @@ func writeIndex(path string, x *windowIndex, codec library.Codec) error {
 func encodeIndex(x *windowIndex, codec library.Codec) []byte {
 	cells := len(x.start) - 1
 	n := len(x.refs)
-	size := len(indexMagic) + 4 + 8 + 2 + len(codec.Name()) + 4*5 + 8 + 4*len(x.mean) + 8*len(x.videoIDs) +
+	size := len(indexMagic) + 4 + 8 + 2 + len(codec.Name()) + 4*5 + 8 + 8 + 4*len(x.mean) + 8*len(x.videoIDs) +
 		4*len(x.centroids) + 4*(cells+1) + 8*n + 4*len(x.vecs) + 4
 	b := make([]byte, 0, size)
 	b = append(b, indexMagic...)
@@ -55,6 +55,7 @@ func encodeIndex(x *windowIndex, codec library.Codec) []byte {
 		b = binary.LittleEndian.AppendUint32(b, uint32(v))
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(n))
+	b = binary.LittleEndian.AppendUint64(b, uint64(x.trained))
 	b = appendFloats(b, x.mean)
 	for _, id := range x.videoIDs {
 		b = binary.LittleEndian.AppendUint64(b, uint64(id))
@@ -78,9 +79,9 @@ func appendFloats(b []byte, xs []float32) []byte {
 	return b
 }
 
-// readIndex reads an index file built from generation gen with codec; a
-// file of another generation or codec gives errStale.
-func readIndex(path string, gen int64, codec library.Codec) (*windowIndex, error) {
+// readIndex reads an index file built with codec; a file of another codec
+// gives errStale.
+func readIndex(path string, codec library.Codec) (*windowIndex, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func readIndex(path string, gen int64, codec library.Codec) (*windowIndex, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if x.generation != gen || x.codecName != codec.Name() || len(x.mean) != codec.Dim() {
+	if x.codecName != codec.Name() || len(x.mean) != codec.Dim() {
 		return nil, errStale
 	}
 	return x.windowIndex, nil
@@ -172,6 +173,7 @@ func decodeIndex(b []byte) (decodedIndex, error) {
 	name := string(r.take(uint64(r.u16())))
 	codecDim, dim, cells, videos := r.u32(), r.u32(), r.u32(), r.u32()
 	windows := r.u64()
+	trained := r.u64()
 	if r.err != nil {
 		return none, r.err
 	}
@@ -186,7 +188,10 @@ func decodeIndex(b []byte) (decodedIndex, error) {
 	for i := range x.videoIDs {
 		x.videoIDs[i] = int64(r.u64())
 	}
-	x.ivf = &ivf{dim: int(dim)}
+	if trained > 1<<40 {
+		return none, fmt.Errorf("index trained on %d windows", trained)
+	}
+	x.ivf = &ivf{dim: int(dim), trained: int(trained)}
 	x.centroids = r.floats(uint64(cells) * uint64(dim))
 	if uint64(cells)+1 > uint64(len(r.b))/4 {
 		return none, errors.New("index file is truncated")

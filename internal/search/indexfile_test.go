@@ -57,7 +57,8 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 		t.Errorf("results differ between a built and a read index: %d vs %d matches", len(r1.Matches), len(r2.Matches))
 	}
 
-	// Adding a video makes the file stale: it is rebuilt with the video.
+	// Adding a video makes the file stale: the new video's windows are
+	// filed under the existing cells, without training them again.
 	e := lib.entries[2]
 	e.SHA256 = sha(e.ID)
 	if _, err := st.Add(ctx, e); err != nil {
@@ -67,25 +68,59 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(third.index.videoIDs) != 3 {
-		t.Errorf("index after an add covers %d videos, want 3", len(third.index.videoIDs))
+	if !third.index.covers([]int64{1, 2, 3}) || third.index.trained != first.index.trained || len(third.index.refs) != 3000 {
+		t.Errorf("index after an add: videos %v, %d windows, trained on %d; want 3 videos, 3000 windows, trained on %d",
+			third.index.videoIDs, len(third.index.refs), third.index.trained, first.index.trained)
 	}
 	if info2, _ := os.Stat(path); info2.Size() <= info.Size() {
 		t.Errorf("index file did not grow after an add: %d -> %d bytes", info.Size(), info2.Size())
 	}
+	for _, sq := range lib.queries(8, 12, 2, false) {
+		if sq.video != 2 {
+			continue
+		}
+		res, err := Search(ctx, third, sq.q, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Matches) == 0 || res.Matches[0].Video.ID != 3 {
+			t.Errorf("a clip of the added video was not found: %+v", res.Best)
+		}
+	}
 
-	// A damaged file is rebuilt, not trusted.
+	// Removing a video drops its windows.
+	if err := st.Remove(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := Open(ctx, st, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fourth.index.covers([]int64{2, 3}) || len(fourth.index.refs) != 1800 {
+		t.Errorf("index after a remove: videos %v, %d windows; want 2 and 3, 1800 windows", fourth.index.videoIDs, len(fourth.index.refs))
+	}
+	for _, r := range fourth.index.refs {
+		if fourth.index.videoIDs[r.video] == 1 {
+			t.Fatal("a removed video's window is still indexed")
+		}
+	}
+
+	// A damaged file is built again, not trusted.
 	b, _ := os.ReadFile(path)
 	b[len(b)/2] ^= 0xff
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fourth, err := Open(ctx, st, path)
+	fifth, err := Open(ctx, st, path)
 	if err != nil {
 		t.Fatalf("a damaged index file: %v", err)
 	}
-	if !reflect.DeepEqual(fourth.index.vecs, third.index.vecs) {
-		t.Error("the rebuilt index differs")
+	if !fifth.index.covers([]int64{2, 3}) || fifth.index.trained != 1800 {
+		t.Errorf("rebuilt index: videos %v, trained on %d", fifth.index.videoIDs, fifth.index.trained)
+	}
+	again2, err := readIndex(path, fifth.codec)
+	if err != nil || !reflect.DeepEqual(again2, fifth.index) {
+		t.Errorf("the rebuilt index was not saved: %v", err)
 	}
 }
 

@@ -21,6 +21,9 @@ type ivf struct {
 	start []int32
 	vecs  []float32
 	refs  []windowRef
+	// trained is how many vectors the index held when its cells were
+	// trained; vectors added since are filed under the same cells.
+	trained int
 }
 
 // windowRef names an indexed window: a video by its position in the
@@ -50,7 +53,7 @@ const (
 func buildIVF(ctx context.Context, vecs []float32, refs []windowRef, dim int) (*ivf, error) {
 	n := len(refs)
 	cells := cellsFor(n)
-	x := &ivf{dim: dim}
+	x := &ivf{dim: dim, trained: n}
 	if cells == 1 {
 		x.centroids = make([]float32, dim)
 		x.start = []int32{0, int32(n)}
@@ -93,27 +96,72 @@ func buildIVF(ctx context.Context, vecs []float32, refs []windowRef, dim int) (*
 			unit(cen, ss)
 		}
 	}
-	cellOf := make([]int32, n)
-	if err := x.assign(ctx, func(i int) []float32 { return vecs[i*dim : (i+1)*dim] }, cellOf); err != nil {
+	x.start = make([]int32, cells+1)
+	if err := x.file(ctx, vecs, refs); err != nil {
 		return nil, err
 	}
-	x.start = make([]int32, cells+1)
+	return x, nil
+}
+
+// file adds vectors to the cells of their nearest centroids, keeping each
+// cell's entries together.
+func (x *ivf) file(ctx context.Context, vecs []float32, refs []windowRef) error {
+	dim, cells, n := x.dim, len(x.start)-1, len(refs)
+	cellOf := make([]int32, n)
+	if cells > 1 {
+		if err := x.assign(ctx, func(i int) []float32 { return vecs[i*dim : (i+1)*dim] }, cellOf); err != nil {
+			return err
+		}
+	}
+	// The new layout: each cell's old entries, then its new ones.
+	start := make([]int32, cells+1)
+	for c := range cells {
+		start[c+1] = x.start[c+1] - x.start[c]
+	}
 	for _, c := range cellOf {
-		x.start[c+1]++
+		start[c+1]++
 	}
 	for c := range cells {
-		x.start[c+1] += x.start[c]
+		start[c+1] += start[c]
 	}
-	fill := append([]int32(nil), x.start[:cells]...)
-	x.vecs = make([]float32, n*dim)
-	x.refs = make([]windowRef, n)
+	total := int(start[cells])
+	newVecs := make([]float32, total*dim)
+	newRefs := make([]windowRef, total)
+	fill := make([]int32, cells)
+	for c := range cells {
+		old := x.start[c+1] - x.start[c]
+		copy(newVecs[int(start[c])*dim:], x.vecs[int(x.start[c])*dim:int(x.start[c+1])*dim])
+		copy(newRefs[start[c]:], x.refs[x.start[c]:x.start[c+1]])
+		fill[c] = start[c] + old
+	}
 	for i, c := range cellOf {
 		j := fill[c]
 		fill[c]++
-		copy(x.vecs[int(j)*dim:int(j+1)*dim], vecs[i*dim:(i+1)*dim])
-		x.refs[j] = refs[i]
+		copy(newVecs[int(j)*dim:int(j+1)*dim], vecs[i*dim:(i+1)*dim])
+		newRefs[j] = refs[i]
 	}
-	return x, nil
+	x.start, x.vecs, x.refs = start, newVecs, newRefs
+	return nil
+}
+
+// drop removes the entries whose reference keep rejects, and renumbers
+// the videos of the others with renumber.
+func (x *ivf) drop(keep func(windowRef) bool, renumber func(int32) int32) {
+	cells := len(x.start) - 1
+	start := make([]int32, cells+1)
+	out := 0
+	for c := range cells {
+		for j := x.start[c]; j < x.start[c+1]; j++ {
+			if !keep(x.refs[j]) {
+				continue
+			}
+			copy(x.vecs[out*x.dim:(out+1)*x.dim], x.vecs[int(j)*x.dim:int(j+1)*x.dim])
+			x.refs[out] = windowRef{renumber(x.refs[j].video), x.refs[j].window}
+			out++
+		}
+		start[c+1] = int32(out)
+	}
+	x.start, x.vecs, x.refs = start, x.vecs[:out*x.dim], x.refs[:out]
 }
 
 // assign sets out[i] to the nearest centroid of vector i, in parallel.

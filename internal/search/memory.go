@@ -2,13 +2,12 @@ package search
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
 	"sync"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/match"
 )
 
 // Local is the Backend of a library on this machine: an IVF index of
@@ -62,16 +61,25 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 		l.ids = append(l.ids, v.ID)
 	}
 	if indexPath != "" {
-		x, err := readIndex(indexPath, gen, codec)
-		switch {
-		case err == nil:
-			if x.covers(l.ids) {
+		// A missing, stale or damaged file is only a cache: it is brought
+		// up to date or built again.
+		if x, err := readIndex(indexPath, codec); err == nil {
+			if x.generation == gen && x.covers(l.ids) {
 				l.index = x
 				return l, nil
 			}
-		case errors.Is(err, fs.ErrNotExist), errors.Is(err, errStale):
-		default:
-			// A damaged index is only a cache: build it again.
+			ok, err := l.update(ctx, x)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				x.generation = gen
+				l.index = x
+				if err := writeIndex(indexPath, x, codec); err != nil {
+					return nil, fmt.Errorf("save the search index: %w", err)
+				}
+				return l, nil
+			}
 		}
 	}
 	entries := make([]library.Entry, 0, len(videos))
@@ -128,16 +136,84 @@ type windowIndex struct {
 	*ivf
 }
 
+// covers tells whether the index holds exactly the videos ids.
 func (x *windowIndex) covers(ids []int64) bool {
 	if len(ids) != len(x.videoIDs) {
 		return false
 	}
-	for i, id := range ids {
-		if x.videoIDs[i] != id {
+	have := make(map[int64]bool, len(ids))
+	for _, id := range x.videoIDs {
+		have[id] = true
+	}
+	for _, id := range ids {
+		if !have[id] {
 			return false
 		}
 	}
 	return true
+}
+
+// regrowth is how far an index may grow past what its cells were trained
+// on before it is built again: beyond it, cells fill unevenly and the
+// library mean drifts from the one its vectors are centred by.
+const regrowth = 2
+
+// update brings an index built for other videos up to date in place: the
+// windows of removed videos are dropped and those of new videos filed under
+// the existing cells, so adding an hour to a large library does not train
+// its cells again. It reports false when the index must be built again.
+func (l *Local) update(ctx context.Context, x *windowIndex) (bool, error) {
+	present := make(map[int64]bool, len(l.ids))
+	for _, id := range l.ids {
+		present[id] = true
+	}
+	indexed := make(map[int64]bool, len(x.videoIDs))
+	renumber := make([]int32, len(x.videoIDs))
+	var kept []int64
+	for i, id := range x.videoIDs {
+		indexed[id] = true
+		renumber[i] = -1
+		if present[id] {
+			renumber[i] = int32(len(kept))
+			kept = append(kept, id)
+		}
+	}
+	var added []int64
+	windows := 0
+	for _, id := range l.ids {
+		if !indexed[id] {
+			added = append(added, id)
+			windows += (l.videos[id].Frames + match.Window - 1) / match.Window
+		}
+	}
+	total := len(x.refs) + windows
+	if total > regrowth*x.trained || cellsFor(total) > 1 && len(x.start) == 2 {
+		return false, nil
+	}
+	x.drop(func(r windowRef) bool { return renumber[r.video] >= 0 }, func(v int32) int32 { return renumber[v] })
+	x.videoIDs = kept
+	dim := l.codec.Dim()
+	var vecs []float32
+	var refs []windowRef
+	for _, id := range added {
+		e, err := l.store.Entry(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("read video %d: %w", id, err)
+		}
+		rows := make([]float32, len(e.Timestamps)*dim)
+		library.DecodeRows(l.codec, rows, e.Codes, 0, len(e.Timestamps))
+		w := WindowVectors(l.sketch, rows, dim, x.mean)
+		video := int32(len(x.videoIDs))
+		x.videoIDs = append(x.videoIDs, id)
+		for i := range len(w) / IndexDim {
+			refs = append(refs, windowRef{video, int32(i)})
+		}
+		vecs = append(vecs, w...)
+	}
+	if err := x.file(ctx, vecs, refs); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func buildWindowIndex(ctx context.Context, codec library.Codec, sketch *Sketch, entries []library.Entry) (*windowIndex, error) {
