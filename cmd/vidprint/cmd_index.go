@@ -45,6 +45,7 @@ type indexAddOptions struct {
 	jobs, workers int
 	threads       int
 	partial       bool
+	codec         string
 }
 
 func newIndexAddCmd(g *globals, libDir func(*cobra.Command) (string, error)) *cobra.Command {
@@ -72,6 +73,7 @@ skipped with a warning; the others are indexed and the exit code is 3.`,
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")
+	f.StringVar(&o.codec, "codec", library.DefaultCodec, "how a new library stores prints: "+library.CodecProjected+" (264 bytes a frame) or "+library.CodecHalf+" (exact, 2 KB a frame); see the README")
 	return cmd
 }
 
@@ -146,12 +148,17 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 	defer pool.Close()
 	res := pool.Model()
 	want := library.Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
-		Dim: res.Output.Dim, FPS: embed.DefaultFPS, Codec: library.CodecHalf}
+		Dim: res.Output.Dim, FPS: embed.DefaultFPS}
 	if meta == nil {
+		if want, err = library.NewMeta(want, o.codec); err != nil {
+			return usageError("index add: %v", err)
+		}
 		if store, err = library.Create(ctx, dir, want); err != nil {
 			return err
 		}
 		defer store.Close()
+	} else if cmd.Flags().Changed("codec") && o.codec != meta.Codec {
+		return usageError("index add: library %s stores prints with codec %s; --codec applies to a new library only", dir, meta.Codec)
 	} else if meta.Model != want.Model || meta.Dim != want.Dim {
 		return modelMismatch(dir, *meta, library.DescribeMeta(want))
 	}

@@ -54,7 +54,7 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "where the libraries are written (default: a temporary directory, removed after)")
 	flag.StringVar(&c.out, "out", "out/bench-library.md", "the report")
 	flag.IntVar(&c.dim, "dim", 1024, "features per row of the synthetic model")
-	flag.StringVar(&c.codec, "codec", library.CodecHalf, "the library codec")
+	flag.StringVar(&c.codec, "codec", library.DefaultCodec, "the library codec")
 	flag.Parse()
 	for _, h := range strings.Split(hours, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
@@ -99,7 +99,8 @@ type result struct {
 	indexBytes        int64
 	buildTime         time.Duration // first Open: reads every print, builds and saves the index
 	loadTime          time.Duration // second Open: reads the saved index
-	heapMB            float64       // live heap after the searches
+	indexHeapMB       float64       // live heap with the index loaded
+	heapMB            float64       // live heap after the searches, with the prints they read
 	p50, p95, mean    time.Duration
 	exhaustiveTime    time.Duration // mean per query
 	found, agreed, ex int
@@ -130,7 +131,10 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return r, err
 	}
-	meta := library.Meta{Model: vprint.Model{ID: "synthetic", SHA256: strings.Repeat("0", 64), Output: "features"}, Dim: c.dim, FPS: 5, Codec: c.codec}
+	meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic", SHA256: strings.Repeat("0", 64), Output: "features"}, Dim: c.dim, FPS: 5}, c.codec)
+	if err != nil {
+		return r, err
+	}
 	codec, err := library.NewCodec(meta)
 	if err != nil {
 		return r, err
@@ -144,6 +148,11 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	lens := lengths(hours, rng)
 	r.videos = len(lens)
 	base := synth.Base(rng, c.dim)
+	// video i is made from its own seed, so that the queries can make it
+	// again instead of keeping every video's features.
+	video := func(i int) []float32 {
+		return synth.Video(rand.New(rand.NewPCG(uint64(hours*1000), uint64(i)+100)), base, lens[i], c.dim)
+	}
 	// Videos are made in parallel and added in order, one transaction each.
 	t0 := time.Now()
 	var wg sync.WaitGroup
@@ -157,8 +166,7 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				vr := rand.New(rand.NewPCG(uint64(hours*1000), uint64(i)+100))
-				f := synth.Video(vr, base, lens[i], c.dim)
+				f := video(i)
 				p := &vprint.Print{Dim: c.dim, FPS: 5, Timestamps: synth.Times(lens[i], 5), Features: f}
 				v := library.Video{Path: fmt.Sprintf("synthetic/video-%04d.mp4", i+1), SHA256: fmt.Sprintf("%064x", i+1),
 					DurationS: float64(lens[i]) / 5, Width: 640, Height: 360, AddedAt: time.Now().UTC()}
@@ -194,34 +202,33 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 		return r, err
 	}
 	r.loadTime = time.Since(t0)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.indexHeapMB = float64(ms.HeapAlloc) / 1e6
 	if info, err := os.Stat(idx); err == nil {
 		r.indexBytes = info.Size()
 	}
 
 	// Queries: 15 s clips of random videos at random speeds, with noise,
-	// cut from the stored (decoded) prints.
+	// cut from the videos' features (made again from their seeds).
 	type query struct {
 		video int64
 		start float64
 		q     search.Query
 	}
-	ids := back.IDs()
+	ids := back.IDs() // in the order added: video i has ids[i]
 	qrng := rand.New(rand.NewPCG(uint64(hours*1000), 9))
 	var queries []query
 	for range c.queries {
-		id := ids[qrng.IntN(len(ids))]
+		i := qrng.IntN(len(ids))
 		speed := match.DefaultSpeeds[qrng.IntN(len(match.DefaultSpeeds))]
-		frames := back.Frames(id)
 		const clipN = 75
 		need := int(math.Ceil(clipN*speed)) + 1
-		start := qrng.IntN(frames - need)
-		seg, err := back.Segment(ctx, id, start, start+need)
-		if err != nil {
-			return r, err
-		}
-		clip := synth.Clip(qrng, seg.Rows, seg.Dim, 0, clipN, speed, 0.1)
-		views := synth.Views(qrng, base, clip, clipN, seg.Dim, 11)
-		queries = append(queries, query{id, float64(start) / 5, search.Query{Times: synth.Times(clipN, 5), Views: views}})
+		start := qrng.IntN(lens[i] - need)
+		clip := synth.Clip(qrng, video(i), c.dim, start, clipN, speed, 0.1)
+		views := synth.Views(qrng, base, clip, clipN, c.dim, 11)
+		queries = append(queries, query{ids[i], float64(start) / 5, search.Query{Times: synth.Times(clipN, 5), Views: views}})
 	}
 	opts := search.DefaultOptions()
 	var times []time.Duration
@@ -246,10 +253,6 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 		sum += t
 	}
 	r.mean = sum / time.Duration(len(times))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	r.heapMB = float64(ms.HeapAlloc) / 1e6
 
 	var exTime time.Duration
 	for i, q := range queries[:min(len(queries), c.exhaustive)] {
@@ -271,6 +274,13 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	if n := min(len(queries), c.exhaustive); n > 0 {
 		r.exhaustiveTime = exTime / time.Duration(n)
 	}
+	// Memory after searching: the index and the prints the searches read
+	// (kept for the next search), without the queries.
+	queries, results = nil, nil
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	r.heapMB = float64(ms.HeapAlloc) / 1e6
+	runtime.KeepAlive(back)
 	// Closed, the database holds everything in its main file (SQLite folds
 	// the write-ahead log back in when the last connection closes).
 	if err := st.Close(); err != nil {
@@ -303,12 +313,12 @@ func render(c config, rows []result) string {
 	fmt.Fprintf(&b, "# Library search at scale (synthetic prints)\n\n")
 	fmt.Fprintf(&b, "%s, %s/%s, %d cores (GOMAXPROCS %d), codec %s, %d features per row, 15 s clips with 11 views, %d searches per size.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.codec, c.dim, c.queries)
-	b.WriteString("| library | videos | on disk per hour | index file | add (all videos) | index build | index load | heap after searches | search p50 | p95 | mean | exhaustive alignment, same queries | recall vs exhaustive | right video and start |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| library | videos | on disk per hour | index file | add (all videos) | index build | index load | memory: index loaded | after searches | search p50 | p95 | mean | exhaustive alignment, same queries | recall vs exhaustive | right video and start |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %g h | %d | %.2f MB | %.1f MB | %v | %v | %v | %.0f MB | %v | %v | %v | %v | %d/%d | %d/%d |\n",
+		fmt.Fprintf(&b, "| %g h | %d | %.2f MB | %.1f MB | %v | %v | %v | %.0f MB | %.0f MB | %v | %v | %v | %v | %d/%d | %d/%d |\n",
 			r.hours, r.videos, float64(r.bytes)/1e6/r.hours, float64(r.indexBytes)/1e6, r.addTime.Round(time.Millisecond),
-			r.buildTime.Round(time.Millisecond), r.loadTime.Round(time.Millisecond), r.heapMB,
+			r.buildTime.Round(time.Millisecond), r.loadTime.Round(time.Millisecond), r.indexHeapMB, r.heapMB,
 			r.p50.Round(100*time.Microsecond), r.p95.Round(100*time.Microsecond), r.mean.Round(100*time.Microsecond),
 			r.exhaustiveTime.Round(time.Millisecond), r.agreed, r.ex, r.truthFound, r.truth)
 	}

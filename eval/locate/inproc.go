@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vidprint/vidprint/eval/codec"
 	"github.com/vidprint/vidprint/internal/assets"
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/fsutil"
@@ -29,8 +30,17 @@ type cachedViews struct {
 // the options of this build, for tuning (-inproc). The reported run uses
 // the binary. Every candidate, not only the matches, goes to dump as one
 // JSON line per clip and reference.
-func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder) (method, func(), error) {
+//
+// With a codec (-inproc-codec, a developer option), the references are
+// searched as a video library would store them: every row encoded and
+// decoded back (cd.K dimensions), and the clip's views projected with the
+// same basis (and quantized too when the codec says so).
+func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec) (method, func(), error) {
 	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
+	if cd != nil {
+		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
+		m.Key = "inproc-" + cd.Name
+	}
 	dirs := assets.Default()
 	if err := model.InitRuntime(dirs.ORTLibrary()); err != nil {
 		return m, nil, err
@@ -46,7 +56,14 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 		if err != nil {
 			return m, nil, err
 		}
-		r, err := match.NewReference(p.Features, p.Timestamps, p.Dim, p.FPS)
+		features, dim := p.Features, p.Dim
+		if cd != nil {
+			if dim != cd.In {
+				return m, nil, fmt.Errorf("%s: %d dimensions, codec %s takes %d", path, dim, cd.Name, cd.In)
+			}
+			features, dim = cd.Stored(features), cd.K
+		}
+		r, err := match.NewReference(features, p.Timestamps, dim, p.FPS)
 		if err != nil {
 			return m, nil, err
 		}
@@ -62,6 +79,13 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool)
 		if err != nil {
 			return answer{Err: err.Error()}
+		}
+		if cd != nil {
+			views := make([]match.View, len(cv.Views))
+			for i, v := range cv.Views {
+				views[i] = match.View{Name: v.Name, Features: cd.Query(v.Features)}
+			}
+			cv.Views = views
 		}
 		a := answer{Hits: map[string]hit{}}
 		for _, ref := range references {

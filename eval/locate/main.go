@@ -20,7 +20,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vidprint/vidprint/eval/codec"
 	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/match"
 )
 
@@ -44,6 +46,10 @@ func evaluate() error {
 		list        = flag.Bool("list", false, "list the clips and exit")
 		inproc      = flag.Bool("inproc", false, "for tuning: also run this build's matcher in-process on cached clip views, dumping every candidate to out/eval-locate/inproc.jsonl")
 		only1       = flag.Bool("inproc-only", false, "with -inproc, skip the binary and the baselines")
+		codecs      = flag.String("inproc-codec", "", "developer option, with -inproc: comma-separated codec files (eval/codec); each adds an in-process run on the references encoded and decoded by it and the clip's views projected by it")
+		libMode     = flag.Bool("library", false, "also search every clip in a library of all the references (in process, on cached clip views), and in one without its source, for top-1 and negatives")
+		libCodec    = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
+		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 	)
 	flag.Parse()
 	if abs, err := filepath.Abs(*bin); err == nil {
@@ -51,6 +57,9 @@ func evaluate() error {
 	}
 	if *perPair < 1 {
 		return fmt.Errorf("-clips must be at least 1")
+	}
+	if *codecs != "" && !*inproc {
+		return fmt.Errorf("-inproc-codec needs -inproc")
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "eval-locate: "+format+"\n", a...) }
 	ts, err := pick(*only)
@@ -104,7 +113,8 @@ func evaluate() error {
 			return err
 		}
 		defer f.Close()
-		m, done, err := inprocMethod(filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), fmt.Sprintf("views-%d", len(embed.QueryViews()))), refPrints, match.DefaultOptions(), json.NewEncoder(f))
+		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), fmt.Sprintf("views-%d", len(embed.QueryViews())))
+		m, done, err := inprocMethod(viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil)
 		if err != nil {
 			return err
 		}
@@ -113,6 +123,36 @@ func evaluate() error {
 			methods = nil
 		}
 		methods = append(methods, m)
+		for _, path := range strings.FieldsFunc(*codecs, func(r rune) bool { return r == ',' }) {
+			cd, err := codec.Load(path)
+			if err != nil {
+				return err
+			}
+			m, done, err := inprocMethod(viewsDir, refPrints, match.DefaultOptions(), nil, cd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			methods = append(methods, m)
+		}
+	}
+	var lib *libraryEval
+	var libPool *embed.Pool
+	if *libMode {
+		if refPrints == nil {
+			return fmt.Errorf("-library needs %s to embed the references", *bin)
+		}
+		if lib, libPool, err = setupLibrary(refPrints, *libCodec); err != nil {
+			return err
+		}
+		defer libPool.Close()
+		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), fmt.Sprintf("views-%d", len(embed.QueryViews())))
+		if err := os.MkdirAll(viewsDir, 0o755); err != nil {
+			return err
+		}
+		methods = append(methods, lib.method(viewsDir, libPool))
+	} else if *images > 0 {
+		return fmt.Errorf("-images needs -library")
 	}
 	for _, m := range methods {
 		if m.unavailable != "" {
@@ -138,6 +178,20 @@ func evaluate() error {
 	res.calibrateAll()
 
 	report := res.markdown(runInfo{seed: *seed, perPair: *perPair, started: start, took: time.Since(start), flags: *locateFlags, print: *clipPrint})
+	if lib != nil {
+		report += lib.markdown()
+		if *images > 0 {
+			ims, err := planImages(*seed, *images, info)
+			if err != nil {
+				return err
+			}
+			section, err := lib.images(gen, filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "images"), ims, libPool, logf)
+			if err != nil {
+				return err
+			}
+			report += section
+		}
+	}
 	fmt.Print(report)
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(*out), err)

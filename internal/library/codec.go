@@ -23,6 +23,9 @@ type Codec interface {
 	// Project maps a row of Meta.Dim features into the decoded space
 	// without quantizing: how a query meets stored rows.
 	Project(dst, row []float32)
+	// ProjectRows projects rows (a whole number of rows of Meta.Dim) into
+	// dst, faster than a row at a time.
+	ProjectRows(dst, rows []float32)
 }
 
 // CodecHalf keeps every feature as a float16: exact to about 3 digits.
@@ -36,6 +39,8 @@ func NewCodec(m Meta) (Codec, error) {
 			return nil, fmt.Errorf("codec %s: dimension %d", m.Codec, m.Dim)
 		}
 		return half{m.Dim}, nil
+	case CodecProjected:
+		return newProjected(m)
 	}
 	return nil, fmt.Errorf("unknown codec %q", m.Codec)
 }
@@ -53,7 +58,8 @@ func (h half) Encode(dst []byte, row []float32) {
 	}
 }
 
-func (h half) Project(dst, row []float32) { copy(dst[:h.dim], row) }
+func (h half) Project(dst, row []float32)      { copy(dst[:h.dim], row) }
+func (h half) ProjectRows(dst, rows []float32) { copy(dst, rows) }
 
 func (h half) Decode(dst []float32, code []byte) {
 	for i := range dst[:h.dim] {

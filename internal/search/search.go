@@ -97,7 +97,7 @@ type Results struct {
 // Search finds the videos of the library that contain the clip, and where.
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	views, err := project(b.Codec(), q)
+	views, err := project(ctx, b.Codec(), b.Meta().Dim, q)
 	if err != nil {
 		return Results{}, err
 	}
@@ -108,25 +108,26 @@ func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, err
 	return verify(ctx, b, q.Times, views, spans, opts)
 }
 
-// project maps every view into the space the library's rows decode to.
-func project(c library.Codec, q Query) ([]match.View, error) {
-	if len(q.Times) == 0 || len(q.Views) == 0 {
+// project maps every view into the space the library's rows decode to,
+// rows spread over the cores.
+func project(ctx context.Context, c library.Codec, in int, q Query) ([]match.View, error) {
+	n := len(q.Times)
+	if n == 0 || len(q.Views) == 0 {
 		return nil, errors.New("search: an empty query")
 	}
-	meta := c.Dim()
+	dim := c.Dim()
 	out := make([]match.View, len(q.Views))
 	for i, v := range q.Views {
-		in := len(v.Features) / len(q.Times)
-		if in*len(q.Times) != len(v.Features) {
-			return nil, fmt.Errorf("search: view %s has %d values for %d samples", v.Name, len(v.Features), len(q.Times))
+		if len(v.Features) != n*in {
+			return nil, fmt.Errorf("search: view %s has %d values for %d samples of %d features", v.Name, len(v.Features), n, in)
 		}
-		rows := make([]float32, len(q.Times)*meta)
-		for t := range q.Times {
-			c.Project(rows[t*meta:(t+1)*meta], v.Features[t*in:(t+1)*in])
-		}
-		out[i] = match.View{Name: v.Name, Features: rows}
+		out[i] = match.View{Name: v.Name, Features: make([]float32, n*dim)}
 	}
-	return out, nil
+	err := parallel(ctx, len(q.Views)*n, func(j int) {
+		v, t := j/n, j%n
+		c.Project(out[v].Features[t*dim:(t+1)*dim], q.Views[v].Features[t*in:(t+1)*in])
+	})
+	return out, err
 }
 
 // span is a stretch of one video to verify, in rows.
@@ -304,7 +305,7 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 // Search approximates, and the measure of its recall.
 func Exhaustive(ctx context.Context, b Backend, ids []int64, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	views, err := project(b.Codec(), q)
+	views, err := project(ctx, b.Codec(), b.Meta().Dim, q)
 	if err != nil {
 		return Results{}, err
 	}

@@ -27,8 +27,15 @@ type synthLib struct {
 }
 
 func newSynthLib(t testing.TB, seed uint64, dim int, lengths []int) *synthLib {
+	return newSynthLibCodec(t, seed, dim, lengths, library.CodecHalf)
+}
+
+func newSynthLibCodec(t testing.TB, seed uint64, dim int, lengths []int, codecName string) *synthLib {
 	t.Helper()
-	meta := library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5, Codec: library.CodecHalf}
+	meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, codecName)
+	if err != nil {
+		t.Fatal(err)
+	}
 	codec, err := library.NewCodec(meta)
 	if err != nil {
 		t.Fatal(err)
@@ -101,12 +108,30 @@ func (s *synthLib) queries(seed uint64, count int, views int, outsiders bool) []
 }
 
 func TestSearchFindsClipsInSyntheticLibrary(t *testing.T) {
-	lengths := make([]int, 40)
+	for _, tc := range []struct {
+		codec   string
+		dim     int
+		videos  int
+		queries int
+	}{
+		{library.CodecHalf, 256, 40, 24},
+		// The projected codec at the model's width: fewer, as encoding
+		// projects every row.
+		{library.CodecProjected, 1024, 14, 12},
+	} {
+		t.Run(tc.codec, func(t *testing.T) {
+			testSearchSynthetic(t, tc.codec, tc.dim, tc.videos, tc.queries)
+		})
+	}
+}
+
+func testSearchSynthetic(t *testing.T, codec string, dim, videos, count int) {
+	lengths := make([]int, videos)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for i := range lengths {
 		lengths[i] = 600 + rng.IntN(3000) // 2 to 12 minutes
 	}
-	lib := newSynthLib(t, 7, 256, lengths)
+	lib := newSynthLibCodec(t, 7, dim, lengths, codec)
 	b := lib.backend(t)
 	if cells := len(b.index.start) - 1; cells < 2 {
 		t.Fatalf("index of %d windows has %d cell; want an IVF", len(b.index.refs), cells)
@@ -116,7 +141,7 @@ func TestSearchFindsClipsInSyntheticLibrary(t *testing.T) {
 	for i, e := range lib.entries {
 		ids[i] = e.ID
 	}
-	queries := lib.queries(11, 24, 4, true)
+	queries := lib.queries(11, count, 4, true)
 	var found, agree, exhaustiveFound int
 	for i, sq := range queries {
 		res, err := Search(ctx, b, sq.q, DefaultOptions())
@@ -243,3 +268,18 @@ func slicesSort(d []time.Duration) {
 
 // benchDim is the decoded row length the benchmark's codec gives.
 const benchDim = 256
+
+// BenchmarkSearchProjected is one search of a 15 s clip with 11 views in a
+// 2-hour library of the default codec at the model's 1024 features: the
+// query's projection included.
+func BenchmarkSearchProjected(b *testing.B) {
+	lib := newSynthLibCodec(b, 9, 1024, []int{18000, 18000}, library.DefaultCodec)
+	back := lib.backend(b)
+	queries := lib.queries(3, 10, 11, false)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Search(context.Background(), back, queries[i%len(queries)].q, DefaultOptions()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/gob"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/search"
+)
+
+// stillImage is a frame grabbed from a reference and altered as a
+// screenshot would be: scaled and JPEG-compressed.
+type stillImage struct {
+	Name    string
+	Ref     string
+	File    string
+	Time    float64 // the frame's presentation time: the truth
+	Scale   float64 // of the frame's width and height
+	Quality int     // ffmpeg's -q:v for MJPEG: 2 (best) to 31
+}
+
+// imageScales and imageQualities are drawn uniformly per image. -q:v 3, 5
+// and 7 are about JPEG quality 90, 80 and 70.
+var (
+	imageScales    = []float64{0.25, 0.5, 0.75}
+	imageQualities = []int{3, 5, 7}
+)
+
+// planImages draws n images, round-robin over the references, each at a
+// random frame (not the last), with its own random stream.
+func planImages(seed int64, n int, info map[string]media) ([]stillImage, error) {
+	var out []stillImage
+	for i := range n {
+		ref := references[i%len(references)]
+		src := info[ref.File]
+		if len(src.Frames) < 2 {
+			return nil, fmt.Errorf("%s: no frames probed", ref.File)
+		}
+		h := fnv.New64a()
+		fmt.Fprintf(h, "image/%d", i)
+		rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
+		out = append(out, stillImage{
+			Name: fmt.Sprintf("image-%03d-%s", i+1, ref.Name), Ref: ref.Name, File: ref.File,
+			Time:    src.Frames[rng.IntN(len(src.Frames)-1)],
+			Scale:   imageScales[rng.IntN(len(imageScales))],
+			Quality: imageQualities[rng.IntN(len(imageQualities))],
+		})
+	}
+	return out, nil
+}
+
+// ensureImage grabs the image once. An input seek a millisecond before the
+// frame's time keeps exactly that frame (as for clips).
+func (g *generator) ensureImage(dir string, im stillImage) (string, error) {
+	path := filepath.Join(dir, fmt.Sprintf("%s-t%.3f-s%g-q%d.jpg", im.Name, im.Time, im.Scale, im.Quality))
+	if exists(path) {
+		return path, nil
+	}
+	tmp := path + ".tmp.jpg"
+	scale := fmt.Sprintf("scale=trunc(iw*%g/2)*2:trunc(ih*%g/2)*2", im.Scale, im.Scale)
+	if err := run("ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", seconds(math.Max(0, im.Time-0.001)), "-i", filepath.Join(g.data, im.File),
+		"-frames:v", "1", "-vf", scale, "-q:v", fmt.Sprint(im.Quality), tmp); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}
+
+// imageViews embeds an image's views once (a one-sample clip).
+func imageViews(cache, path string, pool *embed.Pool) (cachedViews, error) {
+	var cv cachedViews
+	if f, err := os.Open(cache); err == nil {
+		err = gob.NewDecoder(f).Decode(&cv)
+		f.Close()
+		if err == nil && newer(cache, path) {
+			return cv, nil
+		}
+	}
+	times, views, err := embed.Views(context.Background(), path, pool, embed.Options{AllowStill: true}, embed.QueryViews())
+	if err != nil {
+		return cv, fmt.Errorf("embed %s: %w", path, err)
+	}
+	cv.Times = times
+	for _, v := range views {
+		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features})
+	}
+	return cv, fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
+}
+
+// images searches every image in the whole library and reports how many
+// find their video with the start within ±1 s, by reference, scale and
+// quality.
+func (e *libraryEval) images(g *generator, dir string, ims []stillImage, pool *embed.Pool, logf func(string, ...any)) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	type row struct {
+		im      stillImage
+		ok, any bool
+		got     string
+		seconds float64
+	}
+	var rows []row
+	for i, im := range ims {
+		path, err := g.ensureImage(dir, im)
+		if err != nil {
+			return "", err
+		}
+		cv, err := imageViews(strings.TrimSuffix(path, ".jpg")+".gob", path, pool)
+		if err != nil {
+			return "", err
+		}
+		t0 := time.Now()
+		res, err := search.Search(context.Background(), e.full, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+		if err != nil {
+			return "", err
+		}
+		r := row{im: im, seconds: time.Since(t0).Seconds(), got: "nothing"}
+		for k, f := range res.Matches {
+			right := f.Video.Path == im.Ref && math.Abs(f.VideoStart-im.Time) <= 1
+			if k == 0 {
+				r.ok = right
+				r.got = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
+			}
+			r.any = r.any || right
+		}
+		rows = append(rows, r)
+		logf("image %3d/%d %-24s truth %6.2f s  %s", i+1, len(ims), im.Name, im.Time, r.got)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## Image queries\n\n%d still images, round-robin over the references: each a random frame, scaled to %v of its size and saved as JPEG at ffmpeg -q:v %v (about quality 90, 80, 70), drawn at random. "+
+		"Each is searched in the library of all references as a one-sample clip with every view. Correct: the first result is its video, with the time within ±1 s.\n\n",
+		len(ims), imageScales, imageQualities)
+	type tally struct{ n, ok, any int }
+	add := func(m map[string]*tally, k string, r row) {
+		t := m[k]
+		if t == nil {
+			t = &tally{}
+			m[k] = t
+		}
+		t.n++
+		t.ok += b2i(r.ok)
+		t.any += b2i(r.any)
+	}
+	byRef, bySetting := map[string]*tally{}, map[string]*tally{}
+	all := &tally{}
+	var secs []float64
+	for _, r := range rows {
+		add(byRef, r.im.Ref, r)
+		add(bySetting, fmt.Sprintf("scale %g, -q:v %d", r.im.Scale, r.im.Quality), r)
+		all.n++
+		all.ok += b2i(r.ok)
+		all.any += b2i(r.any)
+		secs = append(secs, r.seconds)
+	}
+	pct := func(t *tally) string {
+		return fmt.Sprintf("%.1f%% (%d/%d) | %.1f%%", 100*float64(t.ok)/float64(t.n), t.ok, t.n, 100*float64(t.any)/float64(t.n))
+	}
+	b.WriteString("| reference | correct (first result) | among the results |\n|---|---|---|\n")
+	for _, ref := range references {
+		if t := byRef[ref.Name]; t != nil {
+			fmt.Fprintf(&b, "| %s | %s |\n", ref.Name, pct(t))
+		}
+	}
+	fmt.Fprintf(&b, "| **all** | %s |\n\n", pct(all))
+	var keys []string
+	for k := range bySetting {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b.WriteString("| alteration | correct (first result) | among the results |\n|---|---|---|\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "| %s | %s |\n", k, pct(bySetting[k]))
+	}
+	sort.Float64s(secs)
+	fmt.Fprintf(&b, "\nSearch time per image (views given): p50 %.0f ms.\n\nMissed:\n\n", 1000*secs[len(secs)/2])
+	for _, r := range rows {
+		if !r.ok {
+			fmt.Fprintf(&b, "- %s (%s at %.2f s, scale %g, -q:v %d): %s\n", r.im.Name, r.im.Ref, r.im.Time, r.im.Scale, r.im.Quality, r.got)
+		}
+	}
+	return b.String(), nil
+}

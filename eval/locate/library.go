@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/assets"
+	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/search"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// libraryEval searches every clip in a library of all the references, as
+// `vidprint search` does, in process on the clip's cached views (the same
+// views the binary embeds). It scores two things the per-reference methods
+// cannot:
+//   - top-1: whether the best result is the clip's source at the right start
+//     (for pip and inset clips, also counted when the host comes first and
+//     the source second: both hold the clip);
+//   - negatives: the clip searched in a library without its source (and
+//     host), where any result is a false positive.
+type libraryEval struct {
+	meta    library.Meta
+	entries []library.Entry // one per reference, in references order
+	full    *search.Local
+	without map[string]*search.Local // by the excluded names, joined
+	rows    []libraryRow
+	opts    search.Options
+}
+
+type libraryRow struct {
+	clip       clip
+	top1       bool // source first, at the right start
+	top1Host   bool // or second, after the host
+	anywhere   bool // source among the results, at the right start
+	falseHits  int  // results in the library without the source
+	falseFirst string
+	seconds    float64 // one search, clip views given
+}
+
+// setupLibrary loads the default model (for clip views not cached yet) and
+// builds the library of the references with the codec.
+func setupLibrary(refPrints map[string]string, codecName string) (*libraryEval, *embed.Pool, error) {
+	dirs := assets.Default()
+	if err := model.InitRuntime(dirs.ORTLibrary()); err != nil {
+		return nil, nil, err
+	}
+	res, err := model.Resolve(dirs.ModelsDir(), model.Default, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	head := embed.Header(res, embed.DefaultFPS)
+	meta, err := library.NewMeta(library.Meta{Model: head.Model, Dim: head.Dim, FPS: head.FPS}, codecName)
+	if err != nil {
+		return nil, nil, err
+	}
+	lib, err := newLibraryEval(refPrints, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lib, embed.Load(res, 1, model.SessionOptions{Threads: 1, Batch: 1}), nil
+}
+
+// newLibraryEval stores every reference print with the codec a new library
+// gets, and indexes them.
+func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEval, error) {
+	codec, err := library.NewCodec(meta)
+	if err != nil {
+		return nil, err
+	}
+	e := &libraryEval{meta: meta, without: map[string]*search.Local{}, opts: search.DefaultOptions()}
+	for i, ref := range references {
+		p, err := vprint.ReadFile(refPrints[ref.Name])
+		if err != nil {
+			return nil, err
+		}
+		if p.Dim != meta.Dim || p.FPS != meta.FPS {
+			return nil, fmt.Errorf("%s: %d-d at %g fps, the library takes %d-d at %g fps", refPrints[ref.Name], p.Dim, p.FPS, meta.Dim, meta.FPS)
+		}
+		v := library.Video{ID: int64(i + 1), Path: ref.Name, DurationS: p.Source.DurationS}
+		e.entries = append(e.entries, library.NewEntry(codec, v, p))
+	}
+	if e.full, err = search.NewMemory(context.Background(), meta, e.entries); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// libraryWithout is the library less the named references.
+func (e *libraryEval) libraryWithout(names ...string) (*search.Local, error) {
+	slices.Sort(names)
+	key := strings.Join(names, ",")
+	if l, ok := e.without[key]; ok {
+		return l, nil
+	}
+	var kept []library.Entry
+	for _, en := range e.entries {
+		if !slices.Contains(names, en.Path) {
+			kept = append(kept, en)
+		}
+	}
+	l, err := search.NewMemory(context.Background(), e.meta, kept)
+	if err != nil {
+		return nil, err
+	}
+	e.without[key] = l
+	return l, nil
+}
+
+// method searches each clip in the whole library; its hits are the best
+// result per reference, so the generic tables score it like locate.
+func (e *libraryEval) method(viewsDir string, pool *embed.Pool) method {
+	m := method{Name: fmt.Sprintf("vidprint search (library of all %d, in-process)", len(references)), Key: "library", applies: always[clip], searches: always[string]}
+	m.locate = func(c clip, video string) answer {
+		cv, err := clipViews(viewsDir+"/"+c.Name+".gob", video, pool)
+		if err != nil {
+			return answer{Err: err.Error()}
+		}
+		q := search.Query{Times: cv.Times, Views: cv.Views}
+		t0 := time.Now()
+		res, err := search.Search(context.Background(), e.full, q, e.opts)
+		if err != nil {
+			return answer{Err: err.Error()}
+		}
+		row := libraryRow{clip: c, seconds: time.Since(t0).Seconds()}
+		a := answer{Hits: map[string]hit{}, Seconds: row.seconds}
+		right := func(f search.Found) bool {
+			return f.Video.Path == c.Ref && math.Abs(f.VideoStart-f.ClipStart*f.Speed-c.Start) <= tol
+		}
+		for i, f := range res.Matches {
+			h := hit{Score: f.Score, Start: f.VideoStart - f.ClipStart*f.Speed, Speed: f.Speed}
+			if old, ok := a.Hits[f.Video.Path]; !ok || h.Score > old.Score {
+				a.Hits[f.Video.Path] = h
+			}
+			if right(f) {
+				row.anywhere = true
+				row.top1 = row.top1 || i == 0
+				row.top1Host = row.top1Host || i == 0 || (i == 1 && c.Host != "" && res.Matches[0].Video.Path == c.Host)
+			}
+		}
+		excluded := []string{c.Ref}
+		if c.Host != "" {
+			excluded = append(excluded, c.Host)
+		}
+		lib, err := e.libraryWithout(excluded...)
+		if err != nil {
+			return answer{Err: err.Error()}
+		}
+		neg, err := search.Search(context.Background(), lib, q, e.opts)
+		if err != nil {
+			return answer{Err: err.Error()}
+		}
+		row.falseHits = len(neg.Matches)
+		if len(neg.Matches) > 0 {
+			f := neg.Matches[0]
+			row.falseFirst = fmt.Sprintf("%s at %.1f s, score %.3f", f.Video.Path, f.VideoStart, f.Score)
+		}
+		e.rows = append(e.rows, row)
+		return a
+	}
+	return m
+}
+
+// markdown is the library section of the report.
+func (e *libraryEval) markdown() string {
+	if len(e.rows) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	codec, _ := library.NewCodec(e.meta)
+	fmt.Fprintf(&b, "\n## Library search\n\n")
+	fmt.Fprintf(&b, "Every clip searched with `search.Search` (what `vidprint search` runs) in a library of all %d references, stored with the codec a new library gets (%s, %d bytes a frame), on the clip's cached views. "+
+		"Top-1: the first result is the clip's source, with the start within ±%.1f s (for pip and inset clips the host may come first). "+
+		"Negatives: the same clip searched in the library without its source (and host); any result is a false positive.\n\n",
+		len(references), codec.Name(), codec.RowBytes(), tol)
+	type tally struct{ n, top1, top1Host, anywhere, negOK int }
+	by := map[string]*tally{}
+	all := &tally{}
+	var secs []float64
+	for _, r := range e.rows {
+		t := by[r.clip.Transform]
+		if t == nil {
+			t = &tally{}
+			by[r.clip.Transform] = t
+		}
+		for _, x := range []*tally{t, all} {
+			x.n++
+			x.top1 += b2i(r.top1)
+			x.top1Host += b2i(r.top1Host)
+			x.anywhere += b2i(r.anywhere)
+			x.negOK += b2i(r.falseHits == 0)
+		}
+		secs = append(secs, r.seconds)
+	}
+	pct := func(a, n int) string { return fmt.Sprintf("%.1f%% (%d/%d)", 100*float64(a)/float64(max(n, 1)), a, n) }
+	b.WriteString("| transformation | n | top-1 correct | top-1, host allowed first | source anywhere in the results | negatives rejected |\n|---|---|---|---|---|---|\n")
+	for _, tr := range transforms {
+		t := by[tr]
+		if t == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", tr, t.n, pct(t.top1, t.n), pct(t.top1Host, t.n), pct(t.anywhere, t.n), pct(t.negOK, t.n))
+	}
+	fmt.Fprintf(&b, "| **all** | %d | %s | %s | %s | %s |\n\n", all.n, pct(all.top1, all.n), pct(all.top1Host, all.n), pct(all.anywhere, all.n), pct(all.negOK, all.n))
+	sort.Float64s(secs)
+	fmt.Fprintf(&b, "Search time per clip (views given; embedding the clip's 11 views takes about 2 s more): p50 %.0f ms, p95 %.0f ms.\n\n",
+		1000*secs[len(secs)/2], 1000*secs[min(len(secs)-1, len(secs)*95/100)])
+	var fps []string
+	for _, r := range e.rows {
+		if r.falseHits > 0 {
+			fps = append(fps, fmt.Sprintf("- %s: %s", r.clip.Name, r.falseFirst))
+		}
+	}
+	if len(fps) > 0 {
+		fmt.Fprintf(&b, "False positives in the library without the source (%d):\n\n%s\n", len(fps), strings.Join(fps, "\n"))
+	}
+	return b.String()
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
