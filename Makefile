@@ -7,7 +7,7 @@ export VIDPRINT_HOME
 BIN := bin/vidprint
 DEMO_OUT := out/demo
 
-.PHONY: all build demo test bench eval-scenes eval-locate lint deps clean
+.PHONY: all build demo test bench bench-library eval-scenes eval-locate lint deps clean
 
 all: build
 
@@ -29,7 +29,10 @@ demo:
 	cd $(DEMO_OUT) && ../../$(BIN) summary "$(VIDPRINT_HOME)/data/Megamind.avi" -o summary
 	ffmpeg -v error -y -ss 3 -i "$(VIDPRINT_HOME)/data/Megamind.avi" -t 5 -vf hflip,scale=iw/2:-2 -an $(DEMO_OUT)/clip.mp4
 	$(BIN) locate $(DEMO_OUT)/clip.mp4 $(DEMO_OUT)/Megamind.vprint --picture $(DEMO_OUT)/locate.png
-	@echo "demo outputs in $(CURDIR)/$(DEMO_OUT): Megamind.vprint (the print), Megamind.npz (numpy), Megamind.png (the video as a picture), summary/index.html (keyframes), clip.mp4 (5 s of it, mirrored and halved) located in locate.png"
+	$(BIN) index add --library $(DEMO_OUT)/library "$(VIDPRINT_HOME)/data/Megamind.avi" "$(VIDPRINT_HOME)/data/Megamind_bugy.avi" "$(VIDPRINT_HOME)/data/vtest.avi"
+	$(BIN) search --library $(DEMO_OUT)/library $(DEMO_OUT)/clip.mp4
+	$(BIN) dedup --library $(DEMO_OUT)/library
+	@echo "demo outputs in $(CURDIR)/$(DEMO_OUT): Megamind.vprint (the print), Megamind.npz (numpy), Megamind.png (the video as a picture), summary/index.html (keyframes), clip.mp4 (5 s of it, mirrored and halved) located in locate.png, and library/ (three videos, searched for the clip and deduplicated)"
 
 test:
 	scripts/deps.sh test
@@ -51,10 +54,18 @@ eval-scenes:
 # Clip location: vidprint locate vs sliding-window cosine and Chromaprint on
 # clips cut from real footage and transformed (cached in
 # $(VIDPRINT_HOME)/eval/locate). Pass flags with EVAL_FLAGS="-seed 2 -keep".
+# With -library, every clip is also searched in a library of all the
+# references (top-1, and negatives in a library without the source), and
+# 120 still images grabbed from them are searched too.
 eval-locate:
 	scripts/deps.sh eval
 	go build -o $(BIN) ./cmd/vidprint
-	go run ./eval/locate -bin $(BIN) $(EVAL_FLAGS)
+	go run ./eval/locate -bin $(BIN) -library -images 120 $(EVAL_FLAGS)
+
+# Library search at 1, 10 and 100 hours of synthetic prints (about 15
+# minutes and 6 GB of memory on 2 cores). BENCH_FLAGS="-hours 1,10" for less.
+bench-library:
+	go run ./eval/libbench $(BENCH_FLAGS)
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"

@@ -23,7 +23,12 @@ import (
 const DBName = "library.db"
 
 // SchemaVersion is the only database layout this package reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
+
+// ChunkRows is how many rows of a print one database row holds: a minute
+// at 5 fps, 79 KB of rp256-i8 codes. A search verifying a candidate reads
+// the chunks around it, not the whole hour-long print.
+const ChunkRows = 300
 
 // ErrStorage marks a failure to read or write the database itself: a full
 // disk, a file size limit, an I/O error. The library is left as it was
@@ -60,9 +65,14 @@ CREATE TABLE videos (
 );
 CREATE TABLE prints (
 	video_id   INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
-	timestamps BLOB NOT NULL, -- float64 little-endian, one per frame
-	codes      BLOB NOT NULL, -- frames rows of the codec's RowBytes
 	mean       BLOB NOT NULL  -- float32 little-endian, codec Dim values
+);
+CREATE TABLE chunks (
+	video_id   INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	chunk      INTEGER NOT NULL, -- rows [chunk*ChunkRows, (chunk+1)*ChunkRows)
+	timestamps BLOB NOT NULL,    -- float64 little-endian, one per row
+	codes      BLOB NOT NULL,    -- the rows, codec RowBytes each
+	PRIMARY KEY (video_id, chunk)
 );
 `
 
@@ -302,9 +312,16 @@ func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, timestamps, codes, mean) VALUES (?, ?, ?, ?)`,
-			v.ID, encodeFloat64s(e.Timestamps), nonNil(e.Codes), encodeFloat32s(e.Mean)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, mean) VALUES (?, ?)`, v.ID, encodeFloat32s(e.Mean)); err != nil {
 			return err
+		}
+		rb := s.codec.RowBytes()
+		for c := 0; c*ChunkRows < v.Frames; c++ {
+			lo, hi := c*ChunkRows, min(v.Frames, (c+1)*ChunkRows)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (video_id, chunk, timestamps, codes) VALUES (?, ?, ?, ?)`,
+				v.ID, c, encodeFloat64s(e.Timestamps[lo:hi]), e.Codes[lo*rb:hi*rb]); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE meta SET generation = generation + 1`)
 		return err
@@ -369,24 +386,76 @@ func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
 }
 
 func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
-	var ts, codes, mean []byte
-	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.timestamps, p.codes, p.mean
-		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, id), &ts, &codes, &mean)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Entry{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Entry{}, wrapErr(s.dir, "read", err)
-	}
-	e, err := decodeEntry(s.codec, v, ts, codes, mean)
-	if err != nil {
-		return Entry{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
-	}
-	return e, nil
+	r, err := s.rows(ctx, id, 0, -1)
+	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
 }
 
-// decodeEntry checks a stored print's blobs against the video's frame
-// count and the codec: a damaged row is an error, never a panic later.
+func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
+	if lo < 0 || hi < lo {
+		return RowRange{}, fmt.Errorf("video %d: rows [%d, %d)", id, lo, hi)
+	}
+	return s.rows(ctx, id, lo, hi)
+}
+
+// rows reads rows [lo, hi) of a print, hi capped at its frames (or all of
+// them for hi < 0), from the chunks that hold them.
+func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
+	var mean []byte
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean
+		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, id), &mean)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RowRange{}, wrapErr(s.dir, "read", err)
+	}
+	if v.Frames < 0 || v.Frames > vprint.MaxFrames {
+		return RowRange{}, fmt.Errorf("library %s: video %d (%s): damaged print: %d frames", s.dir, id, v.Path, v.Frames)
+	}
+	if hi < 0 || hi > v.Frames {
+		hi = v.Frames
+	}
+	lo = min(lo, hi)
+	first, last := lo/ChunkRows, (max(hi, lo+1)-1)/ChunkRows
+	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes FROM chunks
+		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, id, first, last)
+	if err != nil {
+		return RowRange{}, wrapErr(s.dir, "read", err)
+	}
+	defer rows.Close()
+	var ts, codes []byte
+	want := first
+	for rows.Next() {
+		var c int
+		var t, k []byte
+		if err := rows.Scan(&c, &t, &k); err != nil {
+			return RowRange{}, wrapErr(s.dir, "read", err)
+		}
+		if c != want {
+			break // a missing chunk: the lengths below tell
+		}
+		ts, codes = append(ts, t...), append(codes, k...)
+		want++
+	}
+	if err := rows.Err(); err != nil {
+		return RowRange{}, wrapErr(s.dir, "read", err)
+	}
+	// The chunks hold rows [first*ChunkRows, end).
+	start, end := first*ChunkRows, min(v.Frames, (last+1)*ChunkRows)
+	if v.Frames == 0 {
+		start, end = 0, 0
+	}
+	e, err := decodeEntry(s.codec, Video{Frames: end - start}, ts, codes, mean)
+	if err != nil {
+		return RowRange{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
+	}
+	rb := s.codec.RowBytes()
+	return RowRange{Video: v, Lo: lo, Timestamps: e.Timestamps[lo-start : hi-start],
+		Codes: e.Codes[(lo-start)*rb : (hi-start)*rb], Mean: e.Mean}, nil
+}
+
+// decodeEntry checks the blobs of a print's rows against their count and
+// the codec: a damaged row is an error, never a panic later.
 func decodeEntry(c Codec, v Video, ts, codes, mean []byte) (Entry, error) {
 	n := v.Frames
 	switch {

@@ -1,6 +1,7 @@
 package library
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -282,11 +283,12 @@ func TestStoreDamagedBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	damage := []string{
-		`UPDATE prints SET codes = substr(codes, 2)`,
-		`UPDATE prints SET timestamps = x'00'`,
+		`UPDATE chunks SET codes = substr(codes, 2)`,
+		`UPDATE chunks SET timestamps = x'00'`,
 		`UPDATE prints SET mean = x''`,
 		`UPDATE videos SET frames = frames + 1`,
 		`UPDATE videos SET frames = -1`,
+		`DELETE FROM chunks`,
 	}
 	raw := rawDB(t, dir)
 	for _, q := range damage {
@@ -300,9 +302,17 @@ func TestStoreDamagedBlob(t *testing.T) {
 			}
 			// Put the row back for the next case.
 			e := testEntry(m, 1, 4)
-			if _, err := raw.Exec(`UPDATE prints SET timestamps = ?, codes = ?, mean = ? WHERE video_id = ?`,
-				encodeFloat64s(e.Timestamps), e.Codes, encodeFloat32s(e.Mean), v.ID); err != nil {
-				t.Fatal(err)
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`DELETE FROM chunks WHERE video_id = ?`, []any{v.ID}},
+				{`INSERT INTO chunks (video_id, chunk, timestamps, codes) VALUES (?, 0, ?, ?)`, []any{v.ID, encodeFloat64s(e.Timestamps), e.Codes}},
+				{`UPDATE prints SET mean = ? WHERE video_id = ?`, []any{encodeFloat32s(e.Mean), v.ID}},
+			} {
+				if _, err := raw.Exec(q.sql, q.args...); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if _, err := raw.Exec(`UPDATE videos SET frames = 4`); err != nil {
 				t.Fatal(err)
@@ -509,4 +519,40 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatal("blobs do not round-trip")
 		}
 	})
+}
+
+// Rows reads any range of a print spread over several chunks, the same as
+// slicing the whole entry.
+func TestStoreRows(t *testing.T) {
+	ctx := context.Background()
+	m := testMeta(8)
+	s := create(t, t.TempDir(), m)
+	n := 2*ChunkRows + 17
+	v, err := s.Add(ctx, testEntry(m, 1, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := s.Entry(ctx, v.ID)
+	if err != nil || len(whole.Timestamps) != n {
+		t.Fatalf("entry: %d rows, %v", len(whole.Timestamps), err)
+	}
+	c, _ := NewCodec(m)
+	rb := c.RowBytes()
+	for _, r := range [][2]int{{0, 1}, {0, n}, {ChunkRows - 3, ChunkRows + 3}, {5, 2*ChunkRows + 1}, {n - 1, n}, {n - 4, n + 100}, {ChunkRows, ChunkRows}} {
+		got, err := s.Rows(ctx, v.ID, r[0], r[1])
+		if err != nil {
+			t.Fatalf("rows %v: %v", r, err)
+		}
+		hi := min(r[1], n)
+		if got.Lo != r[0] || !slices.Equal(got.Timestamps, whole.Timestamps[r[0]:hi]) || !bytes.Equal(got.Codes, whole.Codes[r[0]*rb:hi*rb]) ||
+			!slices.Equal(got.Mean, whole.Mean) || got.Video.ID != v.ID {
+			t.Errorf("rows %v: lo %d, %d rows; want the entry's rows %d to %d", r, got.Lo, len(got.Timestamps), r[0], hi)
+		}
+	}
+	if _, err := s.Rows(ctx, v.ID, 5, 2); err == nil {
+		t.Error("rows [5, 2) gave no error")
+	}
+	if _, err := s.Rows(ctx, 99, 0, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("rows of a missing video: %v", err)
+	}
 }

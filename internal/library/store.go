@@ -48,6 +48,15 @@ type Entry struct {
 	Mean       []float32
 }
 
+// RowRange is rows [Lo, Lo+len(Timestamps)) of a video's print.
+type RowRange struct {
+	Video      Video
+	Lo         int
+	Timestamps []float64
+	Codes      []byte
+	Mean       []float32
+}
+
 // Errors a Store reports; callers test them with errors.Is.
 var (
 	ErrNotLibrary = errors.New("not a vidprint library")
@@ -72,6 +81,9 @@ type Store interface {
 	Videos(ctx context.Context) ([]Video, error)
 	// Entry reads one video with its print.
 	Entry(ctx context.Context, id int64) (Entry, error)
+	// Rows reads rows [lo, hi) of a video's print (hi capped at its
+	// frames) without reading the rest.
+	Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error)
 	// Generation changes whenever a video is added or removed, so derived
 	// index files can tell whether they are stale.
 	Generation(ctx context.Context) (int64, error)

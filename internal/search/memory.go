@@ -99,12 +99,6 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 			return nil, fmt.Errorf("save the search index: %w", err)
 		}
 	}
-	// The prints were read anyway: keep the small ones.
-	for _, e := range entries {
-		if len(e.Codes) <= 16<<20 {
-			l.entries[e.ID] = e
-		}
-	}
 	return l, nil
 }
 
@@ -324,38 +318,34 @@ func parallel(ctx context.Context, n int, f func(i int)) error {
 	return ctx.Err()
 }
 
-// entry returns a video's print, read from the store once.
-func (l *Local) entry(ctx context.Context, id int64) (library.Entry, error) {
-	l.mu.Lock()
-	e, ok := l.entries[id]
-	l.mu.Unlock()
-	if ok {
-		return e, nil
-	}
-	if l.store == nil {
-		return library.Entry{}, fmt.Errorf("video %d: %w", id, library.ErrNotFound)
-	}
-	e, err := l.store.Entry(ctx, id)
-	if err != nil {
-		return library.Entry{}, err
-	}
-	l.mu.Lock()
-	l.entries[id] = e
-	l.mu.Unlock()
-	return e, nil
-}
-
+// Segment decodes rows [lo, hi) of a video: from memory when its print is
+// there, otherwise read from the store, those rows only.
 func (l *Local) Segment(ctx context.Context, id int64, lo, hi int) (Segment, error) {
-	e, err := l.entry(ctx, id)
-	if err != nil {
-		return Segment{}, err
+	l.mu.Lock()
+	e, cached := l.entries[id]
+	l.mu.Unlock()
+	var r library.RowRange
+	switch {
+	case cached:
+		lo, hi = max(0, lo), min(len(e.Timestamps), hi)
+		if lo < hi {
+			rb := l.codec.RowBytes()
+			r = library.RowRange{Video: e.Video, Lo: lo, Timestamps: e.Timestamps[lo:hi], Codes: e.Codes[lo*rb : hi*rb], Mean: e.Mean}
+		}
+	case l.store != nil:
+		var err error
+		if r, err = l.store.Rows(ctx, id, max(0, lo), max(0, hi)); err != nil {
+			return Segment{}, err
+		}
+	default:
+		return Segment{}, fmt.Errorf("video %d: %w", id, library.ErrNotFound)
 	}
-	lo, hi = max(0, lo), min(len(e.Timestamps), hi)
-	if lo >= hi {
-		return Segment{}, fmt.Errorf("video %d: empty segment [%d, %d)", id, lo, hi)
+	n := len(r.Timestamps)
+	if n == 0 {
+		return Segment{}, fmt.Errorf("video %d: no rows in [%d, %d)", id, lo, hi)
 	}
 	dim := l.codec.Dim()
-	rows := make([]float32, (hi-lo)*dim)
-	library.DecodeRows(l.codec, rows, e.Codes, lo, hi)
-	return Segment{Video: e.Video, Lo: lo, Times: e.Timestamps[lo:hi], Rows: rows, Dim: dim, Mean: e.Mean}, nil
+	rows := make([]float32, n*dim)
+	library.DecodeRows(l.codec, rows, r.Codes, 0, n)
+	return Segment{Video: r.Video, Lo: r.Lo, Times: r.Timestamps, Rows: rows, Dim: dim, Mean: r.Mean}, nil
 }

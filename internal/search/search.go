@@ -97,44 +97,121 @@ type Results struct {
 // Search finds the videos of the library that contain the clip, and where.
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	views, err := project(ctx, b.Codec(), b.Meta().Dim, q)
+	views, err := newProjector(b, q)
 	if err != nil {
 		return Results{}, err
 	}
-	spans, err := candidates(ctx, b, q.Times, views, opts)
+	spans, err := candidates(ctx, b, views, opts)
 	if err != nil {
 		return Results{}, err
 	}
-	return verify(ctx, b, q.Times, views, spans, opts)
+	return verify(ctx, b, views, spans, opts)
 }
 
-// project maps every view into the space the library's rows decode to,
-// rows spread over the cores.
-func project(ctx context.Context, c library.Codec, in int, q Query) ([]match.View, error) {
-	n := len(q.Times)
+// projector maps a query's views into the space the library's rows decode
+// to, each view once and only when needed: projecting is most of a
+// search's arithmetic (256 x 1024 per row), and a candidate is verified
+// with the views that found it.
+type projector struct {
+	q     Query
+	codec library.Codec
+	in    int
+	done  []match.View // Features nil until projected
+}
+
+func newProjector(b Backend, q Query) (*projector, error) {
+	n, in := len(q.Times), b.Meta().Dim
 	if n == 0 || len(q.Views) == 0 {
 		return nil, errors.New("search: an empty query")
 	}
-	dim := c.Dim()
-	out := make([]match.View, len(q.Views))
-	for i, v := range q.Views {
+	if len(q.Views) > maxViews {
+		return nil, fmt.Errorf("search: %d views, at most %d", len(q.Views), maxViews)
+	}
+	for _, v := range q.Views {
 		if len(v.Features) != n*in {
 			return nil, fmt.Errorf("search: view %s has %d values for %d samples of %d features", v.Name, len(v.Features), n, in)
 		}
-		out[i] = match.View{Name: v.Name, Features: make([]float32, n*dim)}
 	}
-	err := parallel(ctx, len(q.Views)*n, func(j int) {
-		v, t := j/n, j%n
-		c.Project(out[v].Features[t*dim:(t+1)*dim], q.Views[v].Features[t*in:(t+1)*in])
-	})
-	return out, err
+	p := &projector{q: q, codec: b.Codec(), in: in, done: make([]match.View, len(q.Views))}
+	for i, v := range q.Views {
+		p.done[i].Name = v.Name
+	}
+	return p, nil
 }
 
-// span is a stretch of one video to verify, in rows.
+// maxViews bounds a query's views: spans record theirs in a bit set.
+const maxViews = 64
+
+// views returns the projected views named by set (bit i: view i),
+// projecting those not done yet in parallel.
+func (p *projector) views(ctx context.Context, set uint64) ([]match.View, error) {
+	var todo, picked []int
+	for i := range p.done {
+		if set&(1<<i) == 0 {
+			continue
+		}
+		picked = append(picked, i)
+		if p.done[i].Features == nil {
+			todo = append(todo, i)
+		}
+	}
+	dim := p.codec.Dim()
+	err := parallel(ctx, len(todo), func(j int) {
+		i := todo[j]
+		out := make([]float32, len(p.q.Times)*dim)
+		p.codec.ProjectRows(out, p.q.Views[i].Features)
+		p.done[i].Features = out
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]match.View, len(picked))
+	for j, i := range picked {
+		out[j] = p.done[i]
+	}
+	return out, nil
+}
+
+func (p *projector) all() uint64 { return 1<<len(p.done) - 1 }
+
+// pooled projects a view's windows of match.Window samples, pooled first:
+// projection is linear, so this is the pooling of the projected rows at a
+// fifth of the cost. mean, when set, is subtracted from the raw rows'
+// mean first (the clip's own centring).
+func (p *projector) pooled(i int) (windows []float32, ownMean []float32) {
+	n, in, dim := len(p.q.Times), p.in, p.codec.Dim()
+	rows := p.q.Views[i].Features
+	count := (n + match.Window - 1) / match.Window
+	raw := make([]float32, (count+1)*in) // the windows, then the whole clip's mean
+	all := raw[count*in:]
+	for w := range count {
+		acc := raw[w*in : (w+1)*in]
+		lo, hi := w*match.Window, min(n, (w+1)*match.Window)
+		for t := lo; t < hi; t++ {
+			for d, v := range rows[t*in : (t+1)*in] {
+				acc[d] += v
+			}
+		}
+		for d := range acc {
+			all[d] += acc[d]
+			acc[d] /= float32(hi - lo)
+		}
+	}
+	for d := range all {
+		all[d] /= float32(n)
+	}
+	out := make([]float32, (count+1)*dim)
+	p.codec.ProjectRows(out, raw)
+	return out[:count*dim], out[count*dim:]
+}
+
+// span is a stretch of one video to verify, in rows, with the views whose
+// windows voted for it.
 type span struct {
 	video  int64
 	lo, hi int
 	votes  float64
+	views  uint64
 }
 
 // candidates asks the index for the windows nearest each query window, of
@@ -142,23 +219,32 @@ type span struct {
 // put the clip's first window, at each speed. The strongest starts, widened
 // by the clip's length and Context and merged where they overlap, are the
 // spans to verify.
-func candidates(ctx context.Context, b Backend, times []float64, views []match.View, opts Options) ([]span, error) {
+func candidates(ctx context.Context, b Backend, p *projector, opts Options) ([]span, error) {
+	times := p.q.Times
 	dim := b.Codec().Dim()
+	pooled := make([][2][]float32, len(p.done))
+	if err := parallel(ctx, len(p.done), func(i int) {
+		w, own := p.pooled(i)
+		pooled[i] = [2][]float32{w, own}
+	}); err != nil {
+		return nil, err
+	}
 	var vecs [][]float32
-	var clipWindow []int // the query window each vector comes from
-	addView := func(rows, mean []float32) {
-		w := WindowVectors(b.Sketch(), rows, dim, mean)
+	var clipWindow, fromView []int // the query window and view of each vector
+	addView := func(view int, windows, mean []float32) {
+		w := indexVectors(b.Sketch(), windows, dim, mean)
 		for i := range len(w) / IndexDim {
 			vecs = append(vecs, w[i*IndexDim:(i+1)*IndexDim])
 			clipWindow = append(clipWindow, i)
+			fromView = append(fromView, view)
 		}
 	}
-	for _, v := range views {
-		addView(v.Features, b.Mean())
+	for i, v := range p.done {
+		addView(i, pooled[i][0], b.Mean())
 		if (v.Name == "full" || v.Name == "flip") && len(times) >= 2*match.Window {
 			// As in locate: centred by the clip's own mean, a change the
 			// whole clip shares (grey, a tint) cancels.
-			addView(v.Features, match.RowMean(v.Features, dim))
+			addView(i, pooled[i][0], pooled[i][1])
 		}
 	}
 	hits, err := b.Nearest(ctx, vecs, opts.Neighbours, 0)
@@ -176,6 +262,7 @@ func candidates(ctx context.Context, b Backend, times []float64, views []match.V
 	// Each query window gives an alignment its best hit only, whichever
 	// view found it, so many views cannot outvote many windows.
 	best := map[vote]float32{}
+	voters := map[start]uint64{}
 	for qi, hs := range hits {
 		t := clipWindow[qi]
 		for _, h := range hs {
@@ -191,6 +278,7 @@ func candidates(ctx context.Context, b Backend, times []float64, views []match.V
 				last = w
 				k := vote{start{h.Video, w}, t}
 				best[k] = max(best[k], h.Score)
+				voters[k.start] |= 1 << fromView[qi]
 			}
 		}
 	}
@@ -229,19 +317,20 @@ func candidates(ctx context.Context, b Backend, times []float64, views []match.V
 		for i := range spans {
 			if sp := &spans[i]; sp.video == s.video && lo < sp.hi && sp.lo < hi {
 				sp.lo, sp.hi = min(sp.lo, lo), max(sp.hi, hi)
+				sp.views |= voters[s]
 				merged = true
 				break
 			}
 		}
 		if !merged {
-			spans = append(spans, span{s.video, lo, hi, total[s]})
+			spans = append(spans, span{s.video, lo, hi, total[s], voters[s]})
 		}
 	}
 	return spans, nil
 }
 
 // verify aligns the clip with each span exactly, as locate does.
-func verify(ctx context.Context, b Backend, times []float64, views []match.View, spans []span, opts Options) (Results, error) {
+func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Options) (Results, error) {
 	var res Results
 	var found []Found
 	accepted := 0.0 // votes of the weakest span that gave a match
@@ -255,7 +344,12 @@ func verify(ctx context.Context, b Backend, times []float64, views []match.View,
 		if err != nil {
 			return Results{}, err
 		}
-		r, err := locateIn(ctx, seg, b.Meta().FPS, times, views, opts.Match)
+		// The views that found the span, and the whole frame always.
+		views, err := p.views(ctx, sp.views|1)
+		if err != nil {
+			return Results{}, err
+		}
+		r, err := locateIn(ctx, seg, b.Meta().FPS, p.q.Times, views, opts.Match)
 		if err != nil {
 			return Results{}, err
 		}
@@ -305,13 +399,13 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 // Search approximates, and the measure of its recall.
 func Exhaustive(ctx context.Context, b Backend, ids []int64, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	views, err := project(ctx, b.Codec(), b.Meta().Dim, q)
+	p, err := newProjector(b, q)
 	if err != nil {
 		return Results{}, err
 	}
 	spans := make([]span, 0, len(ids))
 	for _, id := range ids {
-		spans = append(spans, span{video: id, lo: 0, hi: b.Frames(id)})
+		spans = append(spans, span{video: id, lo: 0, hi: b.Frames(id), views: p.all()})
 	}
-	return verify(ctx, b, q.Times, views, spans, opts)
+	return verify(ctx, b, p, spans, opts)
 }

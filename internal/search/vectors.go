@@ -56,19 +56,36 @@ func (s *Sketch) apply(dst, src []float32) {
 func WindowVectors(s *Sketch, rows []float32, dim int, mean []float32) []float32 {
 	n := len(rows) / dim
 	windows := (n + match.Window - 1) / match.Window
+	pooled := make([]float32, windows*dim)
+	for w := range windows {
+		acc := pooled[w*dim : (w+1)*dim]
+		lo, hi := w*match.Window, min(n, (w+1)*match.Window)
+		for i := lo; i < hi; i++ {
+			for d, v := range rows[i*dim : (i+1)*dim] {
+				acc[d] += v
+			}
+		}
+		inv := 1 / float32(hi-lo)
+		for d := range acc {
+			acc[d] *= inv
+		}
+	}
+	return indexVectors(s, pooled, dim, mean)
+}
+
+// indexVectors centres each pooled window (rows of dim) by mean, sketches
+// it and scales it to unit length.
+func indexVectors(s *Sketch, pooled []float32, dim int, mean []float32) []float32 {
+	windows := len(pooled) / dim
 	out := make([]float32, windows*IndexDim)
 	centre := make([]float32, IndexDim)
 	s.apply(centre, mean)
 	for w := range windows {
-		lo, hi := w*match.Window, min(n, (w+1)*match.Window)
 		v := out[w*IndexDim : (w+1)*IndexDim]
-		for i := lo; i < hi; i++ {
-			s.apply(v, rows[i*dim:(i+1)*dim])
-		}
-		inv := 1 / float32(hi-lo)
+		s.apply(v, pooled[w*dim:(w+1)*dim])
 		var ss float64
 		for d := range v {
-			v[d] = v[d]*inv - centre[d]
+			v[d] -= centre[d]
 			ss += float64(v[d]) * float64(v[d])
 		}
 		unit(v, ss)
