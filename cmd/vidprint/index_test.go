@@ -128,8 +128,8 @@ func TestIndexCommands(t *testing.T) {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
 		t.Fatalf("stats: %d %s %s", r.code, r.stdout, r.stderr)
 	}
-	if st.Videos != 3 || math.Abs(st.Hours*3600-9) > 0.3 || st.Frames < 44 || st.Bytes < st.Frames*2048 ||
-		st.Model != "mobilenetv3-small-qvac" || st.Output != "embedding" || st.Codec != "f16" || st.Generation != 3 ||
+	if st.Videos != 3 || math.Abs(st.Hours*3600-9) > 0.3 || st.Frames < 44 || st.Bytes < st.Frames*264 ||
+		st.Model != "mobilenetv3-small-qvac" || st.Output != "embedding" || st.Codec != "rp256-i8" || st.Generation != 3 ||
 		math.Abs(st.BytesPerHour-float64(st.Bytes)/st.Hours) > 1 {
 		t.Errorf("stats %+v", st)
 	}

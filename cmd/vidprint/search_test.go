@@ -178,6 +178,18 @@ func TestSearchBadInput(t *testing.T) {
 			}
 		})
 	}
+	// --codec chooses a new library's codec only.
+	if r := run(t, dir, "index", "add", "--quiet", "--library", "lib", "--codec", "f16", "a.mp4"); r.code != exitUsage || !strings.Contains(r.stderr, "rp256-i8") {
+		t.Errorf("--codec f16 on an rp256-i8 library: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, dir, "index", "add", "--quiet", "--library", "new", "--codec", "zip", "a.mp4"); r.code != exitUsage || !strings.Contains(r.stderr, "zip") {
+		t.Errorf("--codec zip: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, dir, "index", "add", "--quiet", "--library", "exact", "--codec", "f16", "a.mp4"); r.code != 0 {
+		t.Errorf("--codec f16: %d %q", r.code, r.stderr)
+	} else if out, r := runSearchJSON(t, dir, "--library", "exact", "a.mp4"); r.code != 0 || len(out.Matches) == 0 || out.Matches[0].VideoStart != 0 {
+		t.Errorf("search in an f16 library: %d %+v", r.code, out)
+	}
 	if r := run(t, dir, "dedup", "--quiet", "--library", "plain"); r.code != exitInput {
 		t.Errorf("dedup of a plain directory: exit %d %q", r.code, r.stderr)
 	}
