@@ -70,9 +70,15 @@ func (g *generator) ensureImage(dir string, im stillImage) (string, error) {
 	}
 	tmp := path + ".tmp.jpg"
 	scale := fmt.Sprintf("scale=trunc(iw*%g/2)*2:trunc(ih*%g/2)*2", im.Scale, im.Scale)
-	if err := run("ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", seconds(math.Max(0, im.Time-0.001)), "-i", filepath.Join(g.data, im.File),
+	src := filepath.Join(g.data, im.File)
+	if err := run("ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", seconds(math.Max(0, im.Time-0.001)), "-i", src,
 		"-frames:v", "1", "-vf", scale, "-q:v", fmt.Sprint(im.Quality), tmp); err != nil {
-		return "", err
+		// Some files (the screencast's WebM) do not seek cleanly on input:
+		// decode from the start instead.
+		if err := run("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src, "-ss", seconds(math.Max(0, im.Time-0.001)),
+			"-frames:v", "1", "-vf", scale, "-q:v", fmt.Sprint(im.Quality), tmp); err != nil {
+			return "", fmt.Errorf("grab %s at %.3f s: %w", im.File, im.Time, err)
+		}
 	}
 	return path, os.Rename(tmp, path)
 }

@@ -50,6 +50,8 @@ func evaluate() error {
 		libMode     = flag.Bool("library", false, "also search every clip in a library of all the references (in process, on cached clip views), and in one without its source, for top-1 and negatives")
 		libCodec    = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
 		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
+		imagesOnly  = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
+		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead, e.g. embedded with --exact")
 	)
 	flag.Parse()
 	if abs, err := filepath.Abs(*bin); err == nil {
@@ -142,7 +144,14 @@ func evaluate() error {
 		if refPrints == nil {
 			return fmt.Errorf("-library needs %s to embed the references", *bin)
 		}
-		if lib, libPool, err = setupLibrary(refPrints, *libCodec); err != nil {
+		libPrints := refPrints
+		if *libRefs != "" {
+			libPrints = map[string]string{}
+			for _, ref := range references {
+				libPrints[ref.Name] = filepath.Join(*libRefs, ref.Name+".vprint")
+			}
+		}
+		if lib, libPool, err = setupLibrary(libPrints, *libCodec); err != nil {
 			return err
 		}
 		defer libPool.Close()
@@ -160,6 +169,21 @@ func evaluate() error {
 		}
 	}
 
+	if *imagesOnly {
+		if lib == nil || *images == 0 {
+			return fmt.Errorf("-images-only needs -library and -images")
+		}
+		ims, err := planImages(*seed, *images, info)
+		if err != nil {
+			return err
+		}
+		section, err := lib.images(gen, filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "images"), ims, libPool, logf)
+		if err != nil {
+			return err
+		}
+		fmt.Print(section)
+		return os.WriteFile(*out, []byte(section), 0o644)
+	}
 	res := newResults(methods)
 	for i, c := range clips {
 		path := gen.clipPath(*seed, c.Name)

@@ -97,6 +97,9 @@ type Results struct {
 // Search finds the videos of the library that contain the clip, and where.
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
+	if len(q.Times) == 1 {
+		q.Views = wholeFrame(q.Views)
+	}
 	views, err := newProjector(b, q)
 	if err != nil {
 		return Results{}, err
@@ -106,6 +109,24 @@ func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, err
 		return Results{}, err
 	}
 	return verify(ctx, b, views, spans, opts)
+}
+
+// wholeFrame keeps the whole-frame views (plain and mirrored) of a
+// one-sample query. A single image has no motion to confirm where it
+// lies, and a quarter of it resembles some frame of a large library by
+// chance: on the evaluation's still images, window views put most of the
+// false matches first (eval/locate's image section).
+func wholeFrame(views []match.View) []match.View {
+	var out []match.View
+	for _, v := range views {
+		if v.Name == "full" || v.Name == "flip" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return views
+	}
+	return out
 }
 
 // projector maps a query's views into the space the library's rows decode
