@@ -260,9 +260,19 @@ func probeClip(path string) (dur float64, audio bool, err error) {
 // ensureRefPrints embeds each reference once into refs/NAME.vprint. A print
 // is made again when it is unreadable or of a file of another size.
 func (g *generator) ensureRefPrints() (map[string]string, error) {
+	return g.refPrintsIn(g.refsDir())
+}
+
+// ensureExactRefPrints is ensureRefPrints decoded with embed --exact, in
+// refs-exact/ (the -exact developer option).
+func (g *generator) ensureExactRefPrints() (map[string]string, error) {
+	return g.refPrintsIn(g.refsDir()+"-exact", "--exact")
+}
+
+func (g *generator) refPrintsIn(dir string, flags ...string) (map[string]string, error) {
 	paths := map[string]string{}
 	for _, r := range references {
-		out := filepath.Join(g.refsDir(), r.Name+".vprint")
+		out := filepath.Join(dir, r.Name+".vprint")
 		paths[r.Name] = out
 		src := filepath.Join(g.data, r.File)
 		st, err := os.Stat(src)
@@ -273,10 +283,10 @@ func (g *generator) ensureRefPrints() (map[string]string, error) {
 			continue
 		}
 		g.log("embedding reference %s", r.File)
-		if err := os.MkdirAll(g.refsDir(), 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", g.refsDir(), err)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
-		if err := run(g.bin, "embed", "--quiet", src, "-o", out); err != nil {
+		if err := run(g.bin, append([]string{"embed", "--quiet", src, "-o", out}, flags...)...); err != nil {
 			return nil, err
 		}
 	}

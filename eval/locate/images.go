@@ -146,7 +146,7 @@ func (e *libraryEval) images(g *generator, dir string, ims []stillImage, pool *e
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## Image queries\n\n%d still images, round-robin over the references: each a random frame, scaled to %v of its size and saved as JPEG at ffmpeg -q:v %v (about quality 90, 80, 70), drawn at random. "+
-		"Each is searched in the library of all references as a one-sample clip with every view. Correct: the first result is its video, with the time within ±1 s.\n\n",
+		"Each is searched in the library of all references as a one-sample clip (search uses its whole-frame views, plain and mirrored). Correct: the first result is its video, with the time within ±1 s.\n\n",
 		len(ims), imageScales, imageQualities)
 	type tally struct{ n, ok, any int }
 	add := func(m map[string]*tally, k string, r row) {

@@ -35,7 +35,7 @@ type cachedViews struct {
 // searched as a video library would store them: every row encoded and
 // decoded back (cd.K dimensions), and the clip's views projected with the
 // same basis (and quantized too when the codec says so).
-func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec) (method, func(), error) {
+func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec, exact bool) (method, func(), error) {
 	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
 	if cd != nil {
 		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
@@ -76,7 +76,7 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 	all.Threshold = -1
 	m.locate = func(c clip, video string) answer {
 		t0 := time.Now()
-		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool)
+		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool, embed.Options{Exact: exact})
 		if err != nil {
 			return answer{Err: err.Error()}
 		}
@@ -119,7 +119,7 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 }
 
 // clipViews reads a clip's cached views or embeds them.
-func clipViews(cache, video string, pool *embed.Pool) (cachedViews, error) {
+func clipViews(cache, video string, pool *embed.Pool, eo embed.Options) (cachedViews, error) {
 	var cv cachedViews
 	if f, err := os.Open(cache); err == nil {
 		err = gob.NewDecoder(f).Decode(&cv)
@@ -128,7 +128,7 @@ func clipViews(cache, video string, pool *embed.Pool) (cachedViews, error) {
 			return cv, nil
 		}
 	}
-	times, views, err := embed.Views(context.Background(), video, pool, embed.Options{}, embed.QueryViews())
+	times, views, err := embed.Views(context.Background(), video, pool, eo, embed.QueryViews())
 	if err != nil {
 		return cv, fmt.Errorf("embed %s: %w", video, err)
 	}

@@ -116,10 +116,10 @@ func (e *libraryEval) libraryWithout(names ...string) (*search.Local, error) {
 
 // method searches each clip in the whole library; its hits are the best
 // result per reference, so the generic tables score it like locate.
-func (e *libraryEval) method(viewsDir string, pool *embed.Pool) method {
+func (e *libraryEval) method(viewsDir string, pool *embed.Pool, exact bool) method {
 	m := method{Name: fmt.Sprintf("vidprint search (library of all %d, in-process)", len(references)), Key: "library", applies: always[clip], searches: always[string]}
 	m.locate = func(c clip, video string) answer {
-		cv, err := clipViews(viewsDir+"/"+c.Name+".gob", video, pool)
+		cv, err := clipViews(viewsDir+"/"+c.Name+".gob", video, pool, embed.Options{Exact: exact})
 		if err != nil {
 			return answer{Err: err.Error()}
 		}
@@ -178,7 +178,8 @@ func (e *libraryEval) markdown() string {
 	fmt.Fprintf(&b, "\n## Library search\n\n")
 	fmt.Fprintf(&b, "Every clip searched with `search.Search` (what `vidprint search` runs) in a library of all %d references, stored with the codec a new library gets (%s, %d bytes a frame), on the clip's cached views. "+
 		"Top-1: the first result is the clip's source, with the start within ±%.1f s (for pip and inset clips the host may come first). "+
-		"Negatives: the same clip searched in the library without its source (and host); any result is a false positive.\n\n",
+		"Negatives: the same clip searched in the library without its source (and host); any result is a false positive. "+
+		"A negative here is one per clip (254), where locate's table above counts one per clip and other reference (1,996): the same false matches weigh about eight times more.\n\n",
 		len(references), codec.Name(), codec.RowBytes(), tol)
 	type tally struct{ n, top1, top1Host, anywhere, negOK int }
 	by := map[string]*tally{}

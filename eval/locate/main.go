@@ -51,6 +51,7 @@ func evaluate() error {
 		libCodec    = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
 		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 		imagesOnly  = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
+		exact       = flag.Bool("exact", false, "developer option, for -inproc and -library: references and clip views decoded exactly (embed --exact: deblocking on), cached apart")
 		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead, e.g. embedded with --exact")
 	)
 	flag.Parse()
@@ -101,6 +102,14 @@ func evaluate() error {
 	} else {
 		logf("%s not found: only chromaprint runs", *bin)
 	}
+	viewsName := fmt.Sprintf("views-%d", len(embed.QueryViews()))
+	inprocRefs := refPrints
+	if *exact {
+		viewsName += "-exact"
+		if inprocRefs, err = gen.ensureExactRefPrints(); err != nil {
+			return err
+		}
+	}
 	methods := []method{
 		vidprintMethod(*bin, refPrints, strings.Fields(*locateFlags), *clipPrint),
 		plainMethod(*bin, refPrints),
@@ -115,8 +124,8 @@ func evaluate() error {
 			return err
 		}
 		defer f.Close()
-		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), fmt.Sprintf("views-%d", len(embed.QueryViews())))
-		m, done, err := inprocMethod(viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil)
+		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
+		m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), json.NewEncoder(f), nil, *exact)
 		if err != nil {
 			return err
 		}
@@ -130,7 +139,7 @@ func evaluate() error {
 			if err != nil {
 				return err
 			}
-			m, done, err := inprocMethod(viewsDir, refPrints, match.DefaultOptions(), nil, cd)
+			m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), nil, cd, *exact)
 			if err != nil {
 				return err
 			}
@@ -144,7 +153,7 @@ func evaluate() error {
 		if refPrints == nil {
 			return fmt.Errorf("-library needs %s to embed the references", *bin)
 		}
-		libPrints := refPrints
+		libPrints := inprocRefs
 		if *libRefs != "" {
 			libPrints = map[string]string{}
 			for _, ref := range references {
@@ -155,11 +164,11 @@ func evaluate() error {
 			return err
 		}
 		defer libPool.Close()
-		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), fmt.Sprintf("views-%d", len(embed.QueryViews())))
+		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
 		if err := os.MkdirAll(viewsDir, 0o755); err != nil {
 			return err
 		}
-		methods = append(methods, lib.method(viewsDir, libPool))
+		methods = append(methods, lib.method(viewsDir, libPool, *exact))
 	} else if *images > 0 {
 		return fmt.Errorf("-images needs -library")
 	}
