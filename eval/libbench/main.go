@@ -91,21 +91,21 @@ func main() {
 }
 
 type result struct {
-	hours             float64
-	videos, windows   int
-	frames            int
-	addTime           time.Duration
-	bytes             int64 // library directory, index file included
-	indexBytes        int64
-	buildTime         time.Duration // first Open: reads every print, builds and saves the index
-	loadTime          time.Duration // second Open: reads the saved index
-	indexHeapMB       float64       // live heap with the index loaded
-	heapMB            float64       // live heap after the searches, with the prints they read
-	p50, p95, mean    time.Duration
-	exhaustiveTime    time.Duration // mean per query
-	found, agreed, ex int
-	truthFound        int
-	truth             int
+	hours          float64
+	videos         int
+	frames         int
+	addTime        time.Duration
+	bytes          int64 // library directory, index file included
+	indexBytes     int64
+	buildTime      time.Duration // first Open: reads every print, builds and saves the index
+	loadTime       time.Duration // second Open: reads the saved index
+	indexHeapMB    float64       // live heap with the index loaded
+	heapMB         float64       // live heap after the searches, with the prints they read
+	p50, p95, mean time.Duration
+	exhaustiveTime time.Duration // mean per query
+	agreed, ex     int
+	truthFound     int
+	truth          int
 }
 
 func (r result) line() string {
