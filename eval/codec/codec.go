@@ -16,8 +16,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
+
+	"github.com/vidprint/vidprint/internal/library"
 )
 
 // The quantizers.
@@ -240,6 +241,21 @@ type Series struct {
 
 func (s Series) n() int { return len(s.Rows) / s.Dim }
 
+// mean is the series' mean row, in float64.
+func (s Series) mean() []float64 {
+	n := s.n()
+	mean := make([]float64, s.Dim)
+	for i := range n {
+		for d, f := range s.Rows[i*s.Dim : (i+1)*s.Dim] {
+			mean[d] += float64(f)
+		}
+	}
+	for d := range mean {
+		mean[d] /= float64(n)
+	}
+	return mean
+}
+
 // covariance is the In x In covariance of all rows, each centred by its own
 // video's mean (match centres per video), accumulated in float64.
 func covariance(videos []Series) ([]float64, int, error) {
@@ -258,15 +274,7 @@ func covariance(videos []Series) ([]float64, int, error) {
 		if n < 2 {
 			continue
 		}
-		mean := make([]float64, dim)
-		for i := range n {
-			for d, f := range v.Rows[i*dim : (i+1)*dim] {
-				mean[d] += float64(f)
-			}
-		}
-		for d := range mean {
-			mean[d] /= float64(n)
-		}
+		mean := v.mean()
 		for i := range n {
 			for d, f := range v.Rows[i*dim : (i+1)*dim] {
 				x[d] = float64(f) - mean[d]
@@ -325,43 +333,9 @@ func FitPCA(videos []Series, k int) (basis []float32, eigen []float64, err error
 }
 
 // RandomOrthogonal returns k orthonormal rows of dim values, drawn from a
-// Gaussian and orthonormalised (Gram-Schmidt, twice).
+// Gaussian and orthonormalised (Gram-Schmidt, twice): the library's own.
 func RandomOrthogonal(k, dim int, seed uint64) []float32 {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	rows := make([][]float64, k)
-	for i := range rows {
-		row := make([]float64, dim)
-		for j := range row {
-			row[j] = r.NormFloat64()
-		}
-		for range 2 {
-			for _, p := range rows[:i] {
-				var dot float64
-				for j := range row {
-					dot += row[j] * p[j]
-				}
-				for j := range row {
-					row[j] -= dot * p[j]
-				}
-			}
-		}
-		var ss float64
-		for _, x := range row {
-			ss += x * x
-		}
-		inv := 1 / math.Sqrt(ss)
-		for j := range row {
-			row[j] *= inv
-		}
-		rows[i] = row
-	}
-	out := make([]float32, k*dim)
-	for i, row := range rows {
-		for j, x := range row {
-			out[i*dim+j] = float32(x)
-		}
-	}
-	return out
+	return library.RandomOrthogonal(k, dim, seed)
 }
 
 // VarianceKept is the share of the videos' variance (each video centred by
@@ -373,15 +347,7 @@ func VarianceKept(videos []Series, basis []float32, k int) float64 {
 		if n < 2 {
 			continue
 		}
-		mean := make([]float64, dim)
-		for i := range n {
-			for d, f := range v.Rows[i*dim : (i+1)*dim] {
-				mean[d] += float64(f)
-			}
-		}
-		for d := range mean {
-			mean[d] /= float64(n)
-		}
+		mean := v.mean()
 		x := make([]float64, dim)
 		for i := range n {
 			for d, f := range v.Rows[i*dim : (i+1)*dim] {

@@ -61,7 +61,7 @@ func TestCodecs(t *testing.T) {
 // The projection is orthonormal: it keeps distances within the span of
 // its rows and shrinks nothing outside it beyond its share.
 func TestProjectedBasisIsOrthonormal(t *testing.T) {
-	b := randomOrthogonal(64, 256, 3)
+	b := RandomOrthogonal(64, 256, 3)
 	for i := range 64 {
 		for j := i; j < 64; j++ {
 			var d float64

@@ -38,7 +38,7 @@ func NewMeta(model Meta, codec string) (Meta, error) {
 		if m.Dim < projectedDim {
 			return Meta{}, fmt.Errorf("codec %s needs at least %d features, the model gives %d", codec, projectedDim, m.Dim)
 		}
-		basis := randomOrthogonal(projectedDim, m.Dim, projectedSeed)
+		basis := RandomOrthogonal(projectedDim, m.Dim, projectedSeed)
 		m.CodecData = make([]byte, 0, 4*len(basis))
 		for _, v := range basis {
 			m.CodecData = binary.LittleEndian.AppendUint32(m.CodecData, math.Float32bits(v))
@@ -52,9 +52,10 @@ func NewMeta(model Meta, codec string) (Meta, error) {
 	return m, nil
 }
 
-// randomOrthogonal is k orthonormal rows of dim values: Gaussian rows,
-// orthogonalised by Gram-Schmidt (twice, for float rounding).
-func randomOrthogonal(k, dim int, seed uint64) []float32 {
+// RandomOrthogonal is k orthonormal rows of dim values drawn from seed:
+// Gaussian rows, orthogonalised by Gram-Schmidt (twice, for float
+// rounding).
+func RandomOrthogonal(k, dim int, seed uint64) []float32 {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	rows := make([][]float64, k)
 	for i := range rows {
@@ -161,7 +162,8 @@ func (p *projected) ProjectRows(dst, rows []float32) {
 }
 
 func (p *projected) Encode(dst []byte, row []float32) {
-	v := make([]float32, p.k)
+	var buf [projectedDim]float32
+	v := buf[:p.k]
 	p.Project(v, row)
 	lo, hi := v[0], v[0]
 	for _, x := range v {
