@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/gob"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,8 +13,6 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/embed"
-	"github.com/vidprint/vidprint/internal/fsutil"
-	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/search"
 )
 
@@ -83,27 +79,6 @@ func (g *generator) ensureImage(dir string, im stillImage) (string, error) {
 	return path, os.Rename(tmp, path)
 }
 
-// imageViews embeds an image's views once (a one-sample clip).
-func imageViews(cache, path string, pool *embed.Pool) (cachedViews, error) {
-	var cv cachedViews
-	if f, err := os.Open(cache); err == nil {
-		err = gob.NewDecoder(f).Decode(&cv)
-		f.Close()
-		if err == nil && newer(cache, path) {
-			return cv, nil
-		}
-	}
-	times, views, err := embed.Views(context.Background(), path, pool, embed.Options{AllowStill: true}, embed.QueryViews())
-	if err != nil {
-		return cv, fmt.Errorf("embed %s: %w", path, err)
-	}
-	cv.Times = times
-	for _, v := range views {
-		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features})
-	}
-	return cv, fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
-}
-
 // images searches every image in the whole library and reports how many
 // find their video with the start within ±1 s, by reference, scale and
 // quality.
@@ -123,7 +98,7 @@ func (e *libraryEval) images(g *generator, dir string, ims []stillImage, pool *e
 		if err != nil {
 			return "", err
 		}
-		cv, err := imageViews(strings.TrimSuffix(path, ".jpg")+".gob", path, pool)
+		cv, err := clipViews(strings.TrimSuffix(path, ".jpg")+".gob", path, pool, embed.Options{AllowStill: true})
 		if err != nil {
 			return "", err
 		}

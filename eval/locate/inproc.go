@@ -41,11 +41,7 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
 		m.Key = "inproc-" + cd.Name
 	}
-	dirs := assets.Default()
-	if err := model.InitRuntime(dirs.ORTLibrary()); err != nil {
-		return m, nil, err
-	}
-	res, err := model.Resolve(dirs.ModelsDir(), model.Default, "")
+	res, err := defaultModel()
 	if err != nil {
 		return m, nil, err
 	}
@@ -118,7 +114,18 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 	return m, pool.Close, nil
 }
 
-// clipViews reads a clip's cached views or embeds them.
+// defaultModel is the catalogue's default model, with ONNX Runtime ready:
+// what embeds clip views not cached yet.
+func defaultModel() (model.Resolved, error) {
+	dirs := assets.Default()
+	if err := model.InitRuntime(dirs.ORTLibrary()); err != nil {
+		return model.Resolved{}, err
+	}
+	return model.Resolve(dirs.ModelsDir(), model.Default, "")
+}
+
+// clipViews reads a clip's (or, with eo.AllowStill, an image's) cached
+// views or embeds them.
 func clipViews(cache, video string, pool *embed.Pool, eo embed.Options) (cachedViews, error) {
 	var cv cachedViews
 	if f, err := os.Open(cache); err == nil {

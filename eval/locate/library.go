@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vidprint/vidprint/internal/assets"
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/model"
@@ -48,11 +47,7 @@ type libraryRow struct {
 // setupLibrary loads the default model (for clip views not cached yet) and
 // builds the library of the references with the codec.
 func setupLibrary(refPrints map[string]string, codecName string) (*libraryEval, *embed.Pool, error) {
-	dirs := assets.Default()
-	if err := model.InitRuntime(dirs.ORTLibrary()); err != nil {
-		return nil, nil, err
-	}
-	res, err := model.Resolve(dirs.ModelsDir(), model.Default, "")
+	res, err := defaultModel()
 	if err != nil {
 		return nil, nil, err
 	}
