@@ -87,7 +87,7 @@ func runDedup(cmd *cobra.Command, g *globals, o dedupOptions) error {
 	if !(o.cover > 0 && o.cover <= 1) {
 		return usageError("dedup: --cover must be in (0, 1], got %g", o.cover)
 	}
-	st, err := openLibraryDir(ctx, o.library)
+	st, err := library.Open(ctx, o.library)
 	if err != nil {
 		return err
 	}

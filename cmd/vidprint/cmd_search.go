@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -64,7 +63,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	if err := decode.CheckFile(queryPath); err != nil {
 		return err
 	}
-	st, err := openLibraryDir(ctx, o.library)
+	st, err := library.Open(ctx, o.library) // not a library: exit 3 (exitCode)
 	if err != nil {
 		return err
 	}
@@ -113,16 +112,6 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return withCode(exitNotFound, errSilent)
 	}
 	return nil
-}
-
-// openLibraryDir opens an existing library, with exit 3 for a directory that
-// is not one.
-func openLibraryDir(ctx context.Context, dir string) (library.Store, error) {
-	st, err := library.Open(ctx, dir)
-	if errors.Is(err, library.ErrNotLibrary) {
-		return nil, withCode(exitInput, err)
-	}
-	return st, err
 }
 
 // searchIndexPath is where a library keeps its window index, a cache that
