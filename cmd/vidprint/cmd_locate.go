@@ -76,7 +76,7 @@ its measured accuracy.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.asJSON, "json", false, `print JSON: {"found":..,"matches":[{"video_start_s",..}]}`)
 	f.StringVar(&o.picture, "picture", "", "draw the clip over the video's picture at the best match, and the similarity curve, as PNG")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest similarity that counts as found (local correlation counts from 0.35 below it); negative reports every candidate")
+	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as found (see the README); negative reports every candidate")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not keep the prints of videos")
 	f.StringVar(&o.model, "model", "", "model for a CLIP given as a video (default: the VIDEO prints' model)")
 	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search the clip's whole frame only (faster; misses mirrored and picture-in-picture copies)")
@@ -148,7 +148,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	out.Found = len(out.Matches) > 0
 
 	if o.picture != "" {
-		if err := writeLocatePicture(o.picture, refs[0], clip.viewPrint(results[0]), results[0], opts.Threshold); err != nil {
+		if err := writeLocatePicture(o.picture, refs[0], clip.viewPrint(results[0]), results[0]); err != nil {
 			return err
 		}
 	}
@@ -270,7 +270,7 @@ func printLocate(w io.Writer, clip string, videos []string, results []match.Resu
 
 // writeLocatePicture draws the clip over the video at its best match (or
 // at the closest alignment, in red, when nothing matched).
-func writeLocatePicture(path string, video, clip *vprint.Print, r match.Result, threshold float64) error {
+func writeLocatePicture(path string, video, clip *vprint.Print, r match.Result) error {
 	m, found := r.Best, false
 	if len(r.Matches) > 0 {
 		m, found = r.Matches[0], true
@@ -281,7 +281,7 @@ func writeLocatePicture(path string, video, clip *vprint.Print, r match.Result, 
 	}
 	o := picture.Defaults()
 	o.MaxWidth = 1600
-	img, err := picture.Alignment(video, clip, at, picture.Curve{Scores: r.Curve, Step: r.CurveStep, Threshold: threshold}, o)
+	img, err := picture.Alignment(video, clip, at, picture.Curve{Scores: r.Curve, Step: r.CurveStep, Mark: m.Similarity}, o)
 	if err != nil {
 		return fmt.Errorf("locate: picture: %w", err)
 	}

@@ -185,7 +185,9 @@ func TestCoarseStageRecall(t *testing.T) {
 		if len(slow.Matches) == 0 {
 			t.Fatalf("trial %d: exhaustive search found nothing (best %+v)", k, slow.Best)
 		}
-		if len(fast.Matches) > 0 && math.Abs(fast.Matches[0].VideoStart-slow.Matches[0].VideoStart) <= 0.2+1e-9 {
+		// Both must place the clip's start alike (the evaluation's ±0.5 s);
+		// the stretch each reports may differ by a few samples.
+		if len(fast.Matches) > 0 && math.Abs(impliedStart(fast.Matches[0])-impliedStart(slow.Matches[0])) <= 0.5 {
 			agree++
 		} else {
 			t.Logf("trial %d (clip %d samples, speed %g): two-stage %+v, exhaustive %+v", k, clipN, speed, fast.Matches, slow.Matches[0])
@@ -195,3 +197,6 @@ func TestCoarseStageRecall(t *testing.T) {
 		t.Errorf("two-stage search agreed with the exhaustive one on %d of %d clips", agree, trials)
 	}
 }
+
+// impliedStart is the video time of the clip's first sample.
+func impliedStart(m Match) float64 { return m.VideoStart - m.ClipStart*m.Speed }

@@ -26,9 +26,11 @@ type Placement struct {
 
 // Curve is a similarity score for every Step seconds of video from 0.
 type Curve struct {
-	Scores    []float64
-	Step      float64
-	Threshold float64
+	Scores []float64
+	Step   float64
+	// Mark is a level drawn dashed across the curve, such as the found
+	// alignment's similarity.
+	Mark float64
 }
 
 // Alignment draws the idea's overlay: the video's picture, the clip's picture
@@ -187,7 +189,7 @@ func drawCurve(img *image.RGBA, m *Matrix, cv Curve, at Placement, r image.Recta
 	for x := r.Min.X; x < r.Max.X; x++ {
 		img.SetRGBA(x, yOf(0), grey)
 		if (x/4)%2 == 0 {
-			img.SetRGBA(x, yOf(cv.Threshold), color.RGBA{220, 30, 30, 255})
+			img.SetRGBA(x, yOf(cv.Mark), color.RGBA{220, 30, 30, 255})
 		}
 	}
 	if len(cv.Scores) == 0 || !(cv.Step > 0) {
