@@ -26,7 +26,6 @@ type embedOptions struct {
 	batch         int
 	partial       bool
 	fast          bool
-	exact         bool
 	workers       int
 	decodeThreads int
 }
@@ -53,8 +52,10 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.IntVar(&o.batch, "batch", 1, "frames per inference batch")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
-	f.BoolVar(&o.fast, "fast", false, "also skip decoding frames no other frame refers to: faster, samples may move by a frame (see the README)")
-	f.BoolVar(&o.exact, "exact", false, "decode every pixel, deblocking included (slower; see the README)")
+	f.BoolVar(&o.fast, "fast", false, "skip deblocking and the frames no other frame refers to: faster decoding, a less faithful print (see the README)")
+	var exact bool
+	f.BoolVar(&exact, "exact", false, "decode every pixel (the default now)")
+	_ = f.MarkDeprecated("exact", "decoding is exact by default")
 	f.IntVar(&o.decodeThreads, "decode-threads", 0, "ffmpeg decoder threads (default: one less than the cores, at least one)")
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more than one load only while frames wait for the model (default: one less than the cores, at least one)")
 	return cmd
@@ -120,9 +121,6 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 	if o.threads < 1 || o.threads > 256 || o.workers < 0 || o.workers > 256 {
 		return usageError("embed: --threads must be in 1..256 and --workers in 0..256")
 	}
-	if o.fast && o.exact {
-		return usageError("embed: --fast and --exact exclude each other")
-	}
 	if o.decodeThreads == 0 {
 		// On two cores ffmpeg's frame threads cost more CPU than they give
 		// back when the model needs the other core (see the README).
@@ -158,7 +156,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		bar.Start(label)
 		start := time.Now()
 		frames, err := embedOne(ctx, video, outs[i], pool, embed.Options{
-			FPS: o.fps, Fast: o.fast, Exact: o.exact, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
+			FPS: o.fps, Fast: o.fast, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
 		})
 		bar.Clear()
 		if ctx.Err() != nil {

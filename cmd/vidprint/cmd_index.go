@@ -175,11 +175,7 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 		}
 	}
 	results, err := library.Ingest(ctx, store, pool, files, library.IngestOptions{
-		// Exact decoding (deblocking on), as search decodes queries: with
-		// the loop filter skipped, each encode's own blocking shows in the
-		// print, which the compact codec then keeps (measured in the
-		// README's library section).
-		Embed:   embed.Options{DecodeThread: max(1, runtime.NumCPU()-1), Partial: o.partial, Exact: true},
+		Embed:   embed.Options{DecodeThread: max(1, runtime.NumCPU()-1), Partial: o.partial},
 		Workers: o.jobs, Bar: g.bar("frames"), Report: report,
 	})
 	added, present, skipped := library.Counts(results)

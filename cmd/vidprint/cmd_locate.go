@@ -45,7 +45,6 @@ type locateOptions struct {
 	noCache   bool
 	model     string
 	wholeOnly bool
-	exact     bool // decode the clip exactly (search: as the library was)
 }
 
 func newLocateCmd(g *globals) *cobra.Command {
@@ -230,7 +229,7 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 	bar.Start(filepath.Base(path))
 	defer bar.Clear()
 	// The clip is sampled as the video was, so that samples align.
-	eo := embed.Options{FPS: ref.FPS, Progress: bar.Update, AllowStill: true, Exact: o.exact}
+	eo := embed.Options{FPS: ref.FPS, Progress: bar.Update, AllowStill: true}
 	times, views, err := embed.Views(ctx, path, pool, eo, specs)
 	if err != nil {
 		return clipViews{}, err

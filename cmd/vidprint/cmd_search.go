@@ -73,7 +73,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return fmt.Errorf("search: %s: %w", o.library, err)
 	}
 	head := &vprint.Print{Model: meta.Model, Dim: meta.Dim, FPS: meta.FPS}
-	clip, err := loadClip(ctx, g, locateOptions{wholeOnly: o.wholeOnly, exact: true}, queryPath, head)
+	clip, err := loadClip(ctx, g, locateOptions{wholeOnly: o.wholeOnly}, queryPath, head)
 	if err != nil {
 		return err
 	}

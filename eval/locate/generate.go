@@ -257,19 +257,14 @@ func probeClip(path string) (dur float64, audio bool, err error) {
 	return dur, audio, nil
 }
 
-// ensureRefPrints embeds each reference once into refs/NAME.vprint. A print
-// is made again when it is unreadable or of a file of another size.
+// refPrintsVersion names the reference prints' cache: bump it when the way
+// `vidprint embed` makes a print changes (2: full decoding by default).
+const refPrintsVersion = "2"
+
+// ensureRefPrints embeds each reference once into refs-vN/NAME.vprint. A
+// print is made again when it is unreadable or of a file of another size.
 func (g *generator) ensureRefPrints() (map[string]string, error) {
-	return g.refPrintsIn(g.refsDir())
-}
-
-// ensureExactRefPrints is ensureRefPrints decoded with embed --exact, in
-// refs-exact/ (the -exact developer option).
-func (g *generator) ensureExactRefPrints() (map[string]string, error) {
-	return g.refPrintsIn(g.refsDir()+"-exact", "--exact")
-}
-
-func (g *generator) refPrintsIn(dir string, flags ...string) (map[string]string, error) {
+	dir := g.refsDir() + "-v" + refPrintsVersion
 	paths := map[string]string{}
 	for _, r := range references {
 		out := filepath.Join(dir, r.Name+".vprint")
@@ -286,7 +281,7 @@ func (g *generator) refPrintsIn(dir string, flags ...string) (map[string]string,
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
-		if err := run(g.bin, append([]string{"embed", "--quiet", src, "-o", out}, flags...)...); err != nil {
+		if err := run(g.bin, "embed", "--quiet", src, "-o", out); err != nil {
 			return nil, err
 		}
 	}

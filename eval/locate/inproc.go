@@ -35,7 +35,7 @@ type cachedViews struct {
 // searched as a video library would store them: every row encoded and
 // decoded back (cd.K dimensions), and the clip's views projected with the
 // same basis (and quantized too when the codec says so).
-func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec, exact bool) (method, func(), error) {
+func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec) (method, func(), error) {
 	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
 	if cd != nil {
 		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
@@ -72,7 +72,7 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 	all.Threshold = -1
 	m.locate = func(c clip, video string) answer {
 		t0 := time.Now()
-		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool, embed.Options{Exact: exact})
+		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool, embed.Options{})
 		if err != nil {
 			return answer{Err: err.Error()}
 		}

@@ -51,8 +51,7 @@ func evaluate() error {
 		libCodec    = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
 		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 		imagesOnly  = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
-		exact       = flag.Bool("exact", false, "developer option, for -inproc and -library: references and clip views decoded exactly (embed --exact: deblocking on), cached apart")
-		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead, e.g. embedded with --exact")
+		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")
 	)
 	flag.Parse()
 	if abs, err := filepath.Abs(*bin); err == nil {
@@ -102,14 +101,10 @@ func evaluate() error {
 	} else {
 		logf("%s not found: only chromaprint runs", *bin)
 	}
-	viewsName := fmt.Sprintf("views-%d", len(embed.QueryViews()))
+	// The clip views' cache: bump its version when the views or their
+	// decoding change (2: full decoding by default).
+	viewsName := fmt.Sprintf("views-%d-v2", len(embed.QueryViews()))
 	inprocRefs := refPrints
-	if *exact {
-		viewsName += "-exact"
-		if inprocRefs, err = gen.ensureExactRefPrints(); err != nil {
-			return err
-		}
-	}
 	methods := []method{
 		vidprintMethod(*bin, refPrints, strings.Fields(*locateFlags), *clipPrint),
 		plainMethod(*bin, refPrints),
@@ -125,7 +120,7 @@ func evaluate() error {
 		}
 		defer f.Close()
 		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
-		m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), json.NewEncoder(f), nil, *exact)
+		m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), json.NewEncoder(f), nil)
 		if err != nil {
 			return err
 		}
@@ -139,7 +134,7 @@ func evaluate() error {
 			if err != nil {
 				return err
 			}
-			m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), nil, cd, *exact)
+			m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), nil, cd)
 			if err != nil {
 				return err
 			}
@@ -168,7 +163,7 @@ func evaluate() error {
 		if err := os.MkdirAll(viewsDir, 0o755); err != nil {
 			return err
 		}
-		methods = append(methods, lib.method(viewsDir, libPool, *exact))
+		methods = append(methods, lib.method(viewsDir, libPool))
 	} else if *images > 0 {
 		return fmt.Errorf("-images needs -library")
 	}

@@ -21,12 +21,10 @@ type Options struct {
 	Height int     // model input height
 	// Threads for ffmpeg's decoder; 0 lets ffmpeg choose.
 	Threads int
-	// By default the decoder skips its deblocking filter: a frame shrunk to
-	// the model's 224x224 input does not show the block edges it smooths,
-	// and decoding gets about a fifth cheaper. Exact decodes every pixel.
-	Exact bool
-	// Fast also skips frames no other frame refers to; a sample then takes
-	// the nearest decoded frame. The README measures what it costs.
+	// Fast skips the decoder's deblocking filter and the frames no other
+	// frame refers to (a sample then takes the nearest decoded frame):
+	// faster, but a print no longer matches one decoded in full as well.
+	// The README measures what it costs.
 	Fast bool
 	// Partial accepts a video whose decoding stops early, keeping the frames
 	// before the damage, instead of failing.
@@ -42,9 +40,6 @@ func (o Options) FrameBytes() int { return o.Width * o.Height * 3 }
 func (o Options) validate() error {
 	if !(o.FPS > 0 && o.FPS <= 120) {
 		return fmt.Errorf("fps must be in (0, 120], got %g", o.FPS)
-	}
-	if o.Exact && o.Fast {
-		return errors.New("exact and fast decoding exclude each other")
 	}
 	if o.Width < 8 || o.Height < 8 || o.Width > 4096 || o.Height > 4096 {
 		return fmt.Errorf("bad frame size %dx%d", o.Width, o.Height)
@@ -77,11 +72,8 @@ func Args(path string, opts Options) []string {
 	if opts.Threads > 0 {
 		args = append(args, "-threads", strconv.Itoa(opts.Threads))
 	}
-	if !opts.Exact {
-		args = append(args, "-skip_loop_filter", "all")
-		if opts.Fast {
-			args = append(args, "-skip_frame", "noref")
-		}
+	if opts.Fast {
+		args = append(args, "-skip_loop_filter", "all", "-skip_frame", "noref")
 	}
 	// Frames come out planar (gbrp, the layout model.Planes reads): the
 	// scaler writes it faster than packed RGB. fps picks, for each point of the 1/FPS grid, the frame shown there;

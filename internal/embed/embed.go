@@ -25,7 +25,6 @@ import (
 type Options struct {
 	FPS          float64
 	DecodeThread int  // ffmpeg decoder threads; 0 lets ffmpeg choose
-	Exact        bool // decode every pixel (decode.Options.Exact)
 	Fast         bool // skip unreferenced frames too (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
 	AllowStill   bool // a single image is a one-sample video (decode.Options)
@@ -61,7 +60,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	}
 	res := pool.Model()
 	dopts := decode.Options{FPS: opts.FPS, Width: res.Spec.Pre.Width, Height: res.Spec.Pre.Height,
-		Threads: opts.DecodeThread, Exact: opts.Exact, Fast: opts.Fast, Partial: opts.Partial}
+		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

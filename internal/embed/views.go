@@ -70,7 +70,7 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	res := pool.Model()
 	w, h := res.Spec.Pre.Width, res.Spec.Pre.Height
 	dopts := decode.Options{FPS: opts.FPS, Width: viewScale * w, Height: viewScale * h,
-		Threads: opts.DecodeThread, Exact: opts.Exact, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill}
+		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reader, err := decode.Open(ctx, path, dopts)
