@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/vidprint/vidprint/eval/codec"
@@ -24,6 +25,10 @@ import (
 type cachedViews struct {
 	Times []float64
 	Views []match.View
+	// Specs name the view specs embedded, including those that gave no view
+	// (an inset view where none was found); empty in older caches, whose
+	// specs are their views.
+	Specs []string
 }
 
 // inprocMethod runs the matcher in this process on cached clip views, with
@@ -125,23 +130,44 @@ func defaultModel() (model.Resolved, error) {
 }
 
 // clipViews reads a clip's (or, with eo.AllowStill, an image's) cached
-// views or embeds them.
+// views, embedding the query views the cache lacks (all of them without a
+// cache, or when the clip is newer).
 func clipViews(cache, video string, pool *embed.Pool, eo embed.Options) (cachedViews, error) {
 	var cv cachedViews
 	if f, err := os.Open(cache); err == nil {
 		err = gob.NewDecoder(f).Decode(&cv)
 		f.Close()
-		if err == nil && newer(cache, video) {
-			return cv, nil
+		if err != nil || !newer(cache, video) {
+			cv = cachedViews{}
 		}
 	}
-	times, views, err := embed.Views(context.Background(), video, pool, eo, embed.QueryViews())
+	if len(cv.Specs) == 0 {
+		for _, v := range cv.Views {
+			cv.Specs = append(cv.Specs, v.Name)
+		}
+	}
+	var missing []embed.ViewSpec
+	for _, s := range embed.QueryViews() {
+		if !slices.Contains(cv.Specs, s.Name) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return cv, nil
+	}
+	times, views, err := embed.Views(context.Background(), video, pool, eo, missing)
 	if err != nil {
 		return cv, fmt.Errorf("embed %s: %w", video, err)
+	}
+	if cv.Times != nil && len(times) != len(cv.Times) {
+		return cv, fmt.Errorf("embed %s: %d samples, %d cached", video, len(times), len(cv.Times))
 	}
 	cv.Times = times
 	for _, v := range views {
 		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features})
+	}
+	for _, s := range missing {
+		cv.Specs = append(cv.Specs, s.Name)
 	}
 	return cv, fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
 }

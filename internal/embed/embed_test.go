@@ -21,11 +21,16 @@ type fakeModel struct {
 	failAt  int32         // fail on this call (1-based); 0 never
 	delay   time.Duration // per frame; 0 means a random few milliseconds
 	maxSeen atomic.Int32
+	side    int // the input's width and height; 0 means 16
 }
 
 func (f *fakeModel) Model() model.Resolved {
+	side := f.side
+	if side == 0 {
+		side = 16
+	}
 	return model.Resolved{
-		Spec: model.Spec{ID: "fake", Pre: model.Preprocess{Width: 16, Height: 16,
+		Spec: model.Spec{ID: "fake", Pre: model.Preprocess{Width: side, Height: side,
 			Scale: 1, Std: [3]float32{1, 1, 1}}},
 		SHA256: "0000000000000000000000000000000000000000000000000000000000000000",
 		Output: model.Output{Name: "rgb", Dim: 3},

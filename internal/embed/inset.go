@@ -1,34 +1,59 @@
 package embed
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // Inset is a rectangle in fractions of the frame (0..1).
 type Inset struct{ X, Y, W, H float64 }
 
-// Tuning of FindInset. Luma steps are in 8-bit levels.
+// Tuning of FindInset. Luma steps are in 8-bit levels; a line's
+// persistence is the share of frames with a step across it.
 const (
 	// insetEdge is the smallest luma step, over two pixels, counted as an
 	// edge. It is small because the two sides of an inset's border are
-	// unrelated pictures that differ by more than this most of the time.
-	insetEdge = 10
+	// unrelated pictures that differ by more than this most of the time,
+	// even where both are dim or flat.
+	insetEdge = 6
 	// insetMotion is the smallest change of a pixel between two samples
 	// counted as motion.
 	insetMotion = 6
 	// insetSide is the distance, in pixels, of the lines a side is compared
 	// with: past the 2 to 3 pixels that a scaled border's step covers.
 	insetSide = 4
+	// insetRefine is how far from a candidate line a side may lie: a
+	// candidate comes from a whole column's (or row's) profile, where the
+	// texture of the inside can shift a peak, but a side's own stretch
+	// tells more exactly.
+	insetRefine = 2
+	// insetExtension is how far past a corner a side's continuation is
+	// looked at; insetGap is where that starts, clear of the corner's blur
+	// and of the corner's uncertain place. A continuation weaker than
+	// insetSlack is the host's own structure, not the side going on.
+	insetExtension = 16
+	insetGap       = 4
+	insetSlack     = 0.25
 	// insetCandidates is how many candidate columns (and rows) are kept.
-	insetCandidates = 10
-	// insetMinScore is the weakest side a detection may have: how much more
-	// often than the lines beside it a side shows an edge, 0 to 1.
+	insetCandidates = 16
+	// insetNMS is how near a stronger ridge suppresses a candidate: about
+	// the width of one step's response.
+	insetNMS = 2
+	// insetMinScore is the weakest side a detection may have: roughly,
+	// the share of the frames in which the side shows a step and the lines
+	// beside it do not.
 	insetMinScore = 0.55
 	// insetMinScoreEdge applies instead when a side lies on the frame's
-	// border, where there is one piece of evidence fewer.
+	// border, where there is one piece of evidence fewer; then each half of
+	// every other side must pass it too.
 	insetMinScoreEdge = 0.65
-	// insetMinMotion is the least share of sample pairs in which the
-	// inside of a detection must change on average: an inset shows a video,
-	// whereas a still scene's window or table edge stays put.
+	// insetMinMotion is the least share of pixels that change between two
+	// samples, on average, inside a detection or in a band around it: a
+	// still scene's window or table edge has neither.
 	insetMinMotion = 0.05
+	insetBand      = 10
+	// insetMinDetail is the least persistence inside a detection.
+	insetMinDetail = 0.02
 	insetMinSize   = 0.2
 	insetMaxSize   = 0.9
 )
@@ -45,9 +70,20 @@ const (
 // candidate columns and two candidate rows by its weakest side: how much
 // more persistent than the lines just beside it the side is, between the
 // corners only, minus how persistent its continuation past the corners is
-// (a letterbox's or a still scene's long edges go on past any corner).
+// (a letterbox's long edges, or the inside's own, go on past any corner
+// that two of them make). The inside, or a band around it, must move.
+//
+// It misses sides that lie on, or next to and along, a long straight edge
+// of the host's, and sides where the inset's content matches the host's
+// (white on white). It finds any persistent rectangle that something moves
+// in or around, such as a dialog window in a screen recording, or a small
+// video overlaid on the clip (an inset of the other kind).
+//
+// It is meant for frames the size of a model's input (75 frames of
+// 224x224 take about 15 ms). Frames under 32 pixels a side or over 4M
+// pixels give false, as do fewer than two frames of w*h bytes.
 func FindInset(frames [][]byte, w, h int) (Inset, bool) {
-	if w < 4*insetSide+8 || h < 4*insetSide+8 {
+	if w < 32 || h < 32 || w > 1<<22/h {
 		return Inset{}, false
 	}
 	n := w * h
@@ -57,12 +93,9 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 			use = append(use, f[:n])
 		}
 	}
-	if len(use) < 2 {
-		return Inset{}, false
-	}
 	// Counts are uint16: keep at most 65535 frames, evenly spread.
-	if len(use) > 65535 {
-		step := (len(use) + 65534) / 65535
+	if len(use) > math.MaxUint16 {
+		step := (len(use) + math.MaxUint16 - 1) / math.MaxUint16
 		k := 0
 		for i := 0; i < len(use); i += step {
 			use[k] = use[i]
@@ -70,129 +103,100 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 		}
 		use = use[:k]
 	}
-	px, py, motion := insetCounts(use, w, h)
-	nf := float64(len(use))
-
-	// Prefix sums: down each column of px, along each row of py, and a 2-D
-	// one of motion, so that any segment's or area's sum costs O(1).
-	colCum := make([]int32, w*(h+1)) // colCum[x*(h+1)+y] = sum px[x, 0..y-1]
-	for x := range w {
-		var s int32
-		base := x * (h + 1)
-		for y := range h {
-			s += int32(px[y*w+x])
-			colCum[base+y+1] = s
-		}
+	if len(use) < 2 {
+		return Inset{}, false
 	}
-	rowCum := make([]int32, h*(w+1))
-	for y := range h {
-		var s int32
-		base := y * (w + 1)
-		for x := range w {
-			s += int32(py[y*w+x])
-			rowCum[base+x+1] = s
-		}
-	}
-	area := make([]int64, (w+1)*(h+1))
-	for y := range h {
-		var s int64
-		for x := range w {
-			s += int64(motion[y*w+x])
-			area[(y+1)*(w+1)+x+1] = area[y*(w+1)+x+1] + s
-		}
-	}
-	// vmean is the persistence of column x over rows [y0, y1); hmean of row
-	// y over columns [x0, x1).
-	vmean := func(x, y0, y1 int) float64 {
-		return float64(colCum[x*(h+1)+y1]-colCum[x*(h+1)+y0]) / (float64(y1-y0) * nf)
-	}
-	hmean := func(y, x0, x1 int) float64 {
-		return float64(rowCum[y*(w+1)+x1]-rowCum[y*(w+1)+x0]) / (float64(x1-x0) * nf)
-	}
-
-	cols := insetCandidatesOf(func(x int) float64 { return float64(colCum[x*(h+1)+h]) }, w)
-	rows := insetCandidatesOf(func(y int) float64 { return float64(rowCum[y*(w+1)+w]) }, h)
-
-	// side scores one side: a line at pos (a column if vertical) between
-	// lo and hi along it. The line's persistence is compared with the lines
-	// insetSide pixels to either side, as the share of the frames in which
-	// those show no edge but the line does; a texture then scores low
-	// however busy it is. The same score of the line's continuation past
-	// the corners is subtracted.
-	side := func(vertical bool, pos, lo, hi, limit int) float64 {
-		mean := hmean
-		if vertical {
-			mean = vmean
-		}
-		strength := func(a, b int) float64 {
-			if b-a < insetSide {
-				return 0
-			}
-			line := mean(pos, a, b)
-			bg := (mean(pos-insetSide, a, b) + mean(pos+insetSide, a, b)) / 2
-			return (line - bg) / max(1-bg, 0.1)
-		}
-		// Skip the ends, which a scaled corner blurs.
-		s := strength(lo+2, hi-1)
-		ext := hi - lo
-		ext = min(ext, max(ext/2, 8))
-		before := strength(max(lo-ext, insetSide), lo-2)
-		after := strength(hi+2, min(hi+ext, limit-insetSide))
-		return s - max(0, before, after)
-	}
+	s := newInsetScorer(use, w, h)
+	cols := insetCandidatesOf(func(x int) float64 { return s.mean(true, x, 0, h) }, w)
+	rows := insetCandidatesOf(func(y int) float64 { return s.mean(false, y, 0, w) }, h)
+	// A side's score depends on its line and its two corners only, and
+	// each is shared by many rectangles.
+	vmemo := newInsetMemo(len(cols), len(rows))
+	hmemo := newInsetMemo(len(rows), len(cols))
 
 	best, bestScore, found := Inset{}, 0.0, false
-	for i, l := range cols {
-		for _, r := range cols[i+1:] {
+	for i := range cols {
+		for j := i + 1; j < len(cols); j++ {
+			l, r := cols[i], cols[j]
 			cw := float64(r.pos-l.pos) / float64(w)
+			// Both sides on the border would be a letterbox's or the whole
+			// frame's.
 			if cw < insetMinSize || cw > insetMaxSize || (l.border && r.border) {
 				continue
 			}
-			for j, t := range rows {
-				for _, b := range rows[j+1:] {
+			for k := range rows {
+				for m := k + 1; m < len(rows); m++ {
+					t, b := rows[k], rows[m]
 					ch := float64(b.pos-t.pos) / float64(h)
-					if ch < insetMinSize || ch > insetMaxSize || (t.border && b.border) {
+					// Two sides on the border leave two to go by: too
+					// little against two straight lines of the host's
+					// that happen to meet.
+					if ch < insetMinSize || ch > insetMaxSize || (t.border && b.border) ||
+						(l.border || r.border) && (t.border || b.border) {
 						continue
 					}
-					minScore, sum, sides, need := 2.0, 0.0, 0, insetMinScore
-					for _, s := range []struct {
-						c        insetCandidate
-						vertical bool
-						lo, hi   int
-						limit    int
+					need := insetMinScore
+					if l.border || r.border || t.border || b.border {
+						need = insetMinScoreEdge
+					}
+					// Rank by the weakest side, plus a quarter of the
+					// sides' sum for rectangles whose weakest sides tie.
+					weakest, sum, ok := math.Inf(1), 0.0, true
+					var at [4]float64
+					for q, side := range [4]struct {
+						memo           *insetMemo
+						vertical       bool
+						line, lo, hi   int
+						lines, corners []insetCandidate
 					}{
-						{l, true, t.pos, b.pos, h}, {r, true, t.pos, b.pos, h},
-						{t, false, l.pos, r.pos, w}, {b, false, l.pos, r.pos, w},
+						{vmemo, true, i, k, m, cols, rows}, {vmemo, true, j, k, m, cols, rows},
+						{hmemo, false, k, i, j, rows, cols}, {hmemo, false, m, i, j, rows, cols},
 					} {
-						if s.c.border {
-							need = insetMinScoreEdge
-							continue
+						c := side.lines[side.line]
+						v := insetMinScore // a border side shows nothing: just passing
+						at[q] = c.at
+						if !c.border {
+							e := side.memo.get(side.line, side.lo, side.hi, func() insetSideScore {
+								return s.side(side.vertical, c.pos, side.corners[side.lo].pos, side.corners[side.hi].pos)
+							})
+							v, at[q] = e.score, e.at
+							if need == insetMinScoreEdge {
+								// Else a true inset's sides, stretched to
+								// the border, would pass.
+								v = e.strict
+							}
+							if v < need {
+								ok = false
+								break
+							}
 						}
-						v := side(s.vertical, s.c.pos, s.lo, s.hi, s.limit)
-						minScore = min(minScore, v)
+						weakest = min(weakest, v)
 						sum += v
-						sides++
-						if v < need {
-							break
-						}
 					}
-					if minScore < need {
+					if !ok {
 						continue
 					}
-					// Rank by the weakest side, then by all of them.
-					score := minScore + 0.5*sum/float64(sides)
+					score := weakest + sum/4
+					if !l.border && !r.border && !t.border && !b.border {
+						score += 2 // four sides seen beat three
+					}
 					if found && score <= bestScore {
 						continue
 					}
-					// The inside, without the blurred border.
+					// Without the blurred border.
 					x0, x1 := max(l.pos, 0)+2, min(r.pos, w)-1
 					y0, y1 := max(t.pos, 0)+2, min(b.pos, h)-1
-					inside := area[y1*(w+1)+x1] - area[y0*(w+1)+x1] - area[y1*(w+1)+x0] + area[y0*(w+1)+x0]
-					if float64(inside)/(float64((x1-x0)*(y1-y0))*(nf-1)) < insetMinMotion {
+					if !s.moves(x0, y0, x1, y1) {
 						continue
 					}
-					best = Inset{X: l.at / float64(w), Y: t.at / float64(h),
-						W: (r.at - l.at) / float64(w), H: (b.at - t.at) / float64(h)}
+					// An inset shows a picture: a flat hole in a texture,
+					// such as a Sierpinski carpet's, is not one.
+					const d = insetSide
+					if s.detail(x0+d, y0+d, x1-d, y1-d) < insetMinDetail {
+						continue
+					}
+					best = Inset{X: at[0] / float64(w), Y: at[2] / float64(h),
+						W: (at[1] - at[0]) / float64(w), H: (at[3] - at[2]) / float64(h)}
 					bestScore, found = score, true
 				}
 			}
@@ -201,11 +205,48 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 	return best, found
 }
 
-// insetCounts counts, per pixel, the frames with a horizontal step
-// across it (|I(x+1)-I(x-1)|, an edge along a column), those with a
-// vertical step, and the pairs of consecutive frames in which it changes.
-// A two-pixel step still sees a border that scaling blurred over two
-// pixels at full contrast.
+// insetScorer holds prefix sums of the per-pixel counts: down each column
+// of the horizontal-step counts, along each row of the vertical-step
+// counts, and 2-D ones of motion and of all steps, so that any side's or
+// area's sum costs O(1).
+type insetScorer struct {
+	w, h   int
+	nf     float64
+	colCum []int32 // colCum[x*(h+1)+y]: frames with a step across x, summed over rows 0..y-1
+	rowCum []int32 // rowCum[y*(w+1)+x]: likewise along row y
+	area   []int64 // 2-D prefix sums of motion counts
+	steps  []int64 // and of both step counts
+}
+
+func newInsetScorer(frames [][]byte, w, h int) *insetScorer {
+	px, py, motion := insetCounts(frames, w, h)
+	s := &insetScorer{w: w, h: h, nf: float64(len(frames)),
+		colCum: make([]int32, w*(h+1)), rowCum: make([]int32, h*(w+1)),
+		area: make([]int64, (w+1)*(h+1)), steps: make([]int64, (w+1)*(h+1))}
+	for y := range h {
+		var rsum int32
+		var asum, ssum int64
+		base := y * (w + 1)
+		for x := range w {
+			i := y*w + x
+			s.colCum[x*(h+1)+y+1] = s.colCum[x*(h+1)+y] + int32(px[i])
+			rsum += int32(py[i])
+			s.rowCum[base+x+1] = rsum
+			asum += int64(motion[i])
+			s.area[(y+1)*(w+1)+x+1] = s.area[y*(w+1)+x+1] + asum
+			ssum += int64(px[i]) + int64(py[i])
+			s.steps[(y+1)*(w+1)+x+1] = s.steps[y*(w+1)+x+1] + ssum
+		}
+	}
+	return s
+}
+
+// insetCounts counts, per pixel, the frames with a horizontal step across
+// it (|I(x+1)-I(x-1)|, an edge along a column), those with a vertical
+// step, and the pairs of consecutive frames in which it changes. A
+// two-pixel step still sees a border that scaling blurred over two pixels
+// at full contrast. Steps in a texture come and go at random, so the
+// counting is branch-free.
 func insetCounts(frames [][]byte, w, h int) (px, py, motion []uint16) {
 	n := w * h
 	px, py, motion = make([]uint16, n), make([]uint16, n), make([]uint16, n)
@@ -217,51 +258,209 @@ func insetCounts(frames [][]byte, w, h int) (px, py, motion []uint16) {
 			cx := px[y*w : y*w+w]
 			cy := py[y*w : y*w+w]
 			for x := 1; x < w-1; x++ {
-				if absDiff(row[x+1], row[x-1]) > insetEdge {
-					cx[x]++
-				}
-				if absDiff(down[x], up[x]) > insetEdge {
-					cy[x]++
-				}
+				cx[x] += insetOver(row[x+1], row[x-1], insetEdge)
+				cy[x] += insetOver(down[x], up[x], insetEdge)
 			}
 		}
 		if k > 0 {
-			prev := frames[k-1]
-			for i := range n {
-				if absDiff(f[i], prev[i]) > insetMotion {
-					motion[i]++
-				}
+			prev := frames[k-1][:n]
+			m := motion[:n]
+			for i, v := range f[:n] {
+				m[i] += insetOver(v, prev[i], insetMotion)
 			}
 		}
 	}
 	return px, py, motion
 }
 
-func absDiff(a, b byte) byte {
-	if a > b {
-		return a - b
+// insetOver is 1 if a and b differ by more than t, else 0.
+func insetOver(a, b byte, t int) uint16 {
+	d := int(a) - int(b)
+	d = (d ^ d>>63) - d>>63
+	return uint16((t - d) >> 63 & 1)
+}
+
+// limit is the length of a column if vertical, else of a row.
+func (s *insetScorer) limit(vertical bool) int {
+	if vertical {
+		return s.h
 	}
-	return b - a
+	return s.w
+}
+
+// mean is the persistence of a line (a column if vertical) over [a, b)
+// along it: the share of the frames with a step across it.
+func (s *insetScorer) mean(vertical bool, pos, a, b int) float64 {
+	if vertical {
+		c := s.colCum[pos*(s.h+1):]
+		return float64(c[b]-c[a]) / (float64(b-a) * s.nf)
+	}
+	r := s.rowCum[pos*(s.w+1):]
+	return float64(r[b]-r[a]) / (float64(b-a) * s.nf)
+}
+
+// strength is how much more persistent a line is over [a, b) than the
+// lines insetSide pixels to either side: the share of the frames in which
+// those show no step but the line does. A texture then scores low however
+// busy it is. Too short a stretch scores 0.
+func (s *insetScorer) strength(vertical bool, pos, a, b int) float64 {
+	a, b = max(a, 1), min(b, s.limit(vertical)-1)
+	if b-a < insetSide {
+		return 0
+	}
+	line := s.mean(vertical, pos, a, b)
+	bg := insetBeside(pos, s.limit(!vertical), func(i int) float64 { return s.mean(vertical, i, a, b) })
+	return (line - bg) / max(1-bg, 0.1)
+}
+
+// insetSideScore is a side's score; strict, the same with the weaker half
+// of the side instead of the whole; and where the side lies, in pixels.
+type insetSideScore struct{ score, strict, at float64 }
+
+// side scores a side near line pos between the corners lo and hi: it
+// takes the strongest line within insetRefine of pos over that stretch,
+// and subtracts the strength of its continuation past either corner,
+// since a letterbox's long edges, or the inside's own edges, go on past
+// any corner that two of them make. A continuation counts by the weaker
+// of its two halves, so that it must go on unbroken, whereas some
+// structure of the host's beside the corner does not count.
+func (s *insetScorer) side(vertical bool, pos, lo, hi int) insetSideScore {
+	size := s.limit(!vertical)
+	// Skip the ends, which a scaled corner blurs.
+	a, b := lo+2, hi-1
+	mid := (a + b) / 2
+	best, v := pos, math.Inf(-1)
+	for p := max(pos-insetRefine, 1); p <= min(pos+insetRefine, size-2); p++ {
+		if sv := s.strength(vertical, p, a, b); sv > v {
+			best, v = p, sv
+		}
+	}
+	const e, g = insetExtension, insetGap
+	before := s.continuation(vertical, best, lo-g-e, lo-g)
+	after := s.continuation(vertical, best, hi+g, hi+g+e)
+	// The step's centre: the most persistent line next to the strongest
+	// one (which the lines it is compared with can shift by one), moved to
+	// the vertex of a parabola through it and its neighbours, as a border
+	// between two pixels shows on both.
+	mean := func(p int) float64 { return s.mean(vertical, p, a, b) }
+	c := best
+	for _, p := range [2]int{best - 1, best + 1} {
+		if p >= 1 && p <= size-2 && mean(p) > mean(c) {
+			c = p
+		}
+	}
+	at := float64(c) + 0.5
+	if c > 1 && c < size-2 {
+		if d := mean(c-1) - 2*mean(c) + mean(c+1); d < 0 {
+			at += max(-0.5, min(0.5, (mean(c-1)-mean(c+1))/(2*d)))
+		}
+	}
+	ext := max(0, before-insetSlack, after-insetSlack)
+	strict := min(s.strength(vertical, best, a, mid), s.strength(vertical, best, mid, b))
+	return insetSideScore{score: v - ext, strict: strict - ext, at: at}
+}
+
+// moves reports whether [x0, x1) x [y0, y1) or the band insetBand
+// pixels wide around it moves: an inset's border stays put while the
+// clip, or the host, or both change.
+func (s *insetScorer) moves(x0, y0, x1, y1 int) bool {
+	inner := s.motion(x0, y0, x1, y1)
+	if inner >= insetMinMotion {
+		return true
+	}
+	X0, Y0 := max(x0-insetBand, 0), max(y0-insetBand, 0)
+	X1, Y1 := min(x1+insetBand, s.w), min(y1+insetBand, s.h)
+	outer, in := float64((X1-X0)*(Y1-Y0)), float64((x1-x0)*(y1-y0))
+	return outer > in && (s.motion(X0, Y0, X1, Y1)*outer-inner*in)/(outer-in) >= insetMinMotion
+}
+
+// continuation is the strength of line pos over [a, b), clipped to the
+// frame, as the weaker of its two halves where it is long enough.
+func (s *insetScorer) continuation(vertical bool, pos, a, b int) float64 {
+	a, b = max(a, 1), min(b, s.limit(vertical)-1)
+	if b-a < 2*insetSide {
+		return s.strength(vertical, pos, a, b)
+	}
+	mid := (a + b) / 2
+	return min(s.strength(vertical, pos, a, mid), s.strength(vertical, pos, mid, b))
+}
+
+// motion is the share of pixels of [x0, x1) x [y0, y1) that change between
+// two samples, on average.
+func (s *insetScorer) motion(x0, y0, x1, y1 int) float64 {
+	return s.boxMean(s.area, x0, y0, x1, y1) / (s.nf - 1)
+}
+
+// detail is the persistence of [x0, x1) x [y0, y1), both ways: the share
+// of frames with a step across a pixel, on average.
+func (s *insetScorer) detail(x0, y0, x1, y1 int) float64 {
+	return s.boxMean(s.steps, x0, y0, x1, y1) / (2 * s.nf)
+}
+
+// boxMean is the mean per pixel of [x0, x1) x [y0, y1) from the 2-D
+// prefix sums a.
+func (s *insetScorer) boxMean(a []int64, x0, y0, x1, y1 int) float64 {
+	if x1 <= x0 || y1 <= y0 {
+		return 0
+	}
+	w := s.w + 1
+	sum := a[y1*w+x1] - a[y0*w+x1] - a[y1*w+x0] + a[y0*w+x0]
+	return float64(sum) / float64((x1-x0)*(y1-y0))
+}
+
+// insetMemo keeps side scores by line and corner candidates.
+type insetMemo struct {
+	n    int
+	done []bool
+	v    []insetSideScore
+}
+
+func newInsetMemo(lines, corners int) *insetMemo {
+	return &insetMemo{n: corners, done: make([]bool, lines*corners*corners),
+		v: make([]insetSideScore, lines*corners*corners)}
+}
+
+func (m *insetMemo) get(line, lo, hi int, f func() insetSideScore) insetSideScore {
+	i := (line*m.n+lo)*m.n + hi
+	if !m.done[i] {
+		m.v[i], m.done[i] = f(), true
+	}
+	return m.v[i]
+}
+
+// insetBeside is the mean of f over the lines insetSide either side of
+// line pos, or the one of them that lies where steps are counted (1 to
+// size-2), so that a side near the frame's border is compared with the
+// inside of the frame.
+func insetBeside(pos, size int, f func(int) float64) float64 {
+	a, b := pos-insetSide, pos+insetSide
+	switch {
+	case a < 1:
+		return f(b)
+	case b > size-2:
+		return f(a)
+	}
+	return (f(a) + f(b)) / 2
 }
 
 // insetCandidate is a candidate column (or row) of an inset's side: a
 // line of the image, or the frame's border.
 type insetCandidate struct {
 	pos    int     // the line; -1 or the size for the frame's border
-	at     float64 // where the side lies, in pixels from the frame's start
+	at     float64 // where a side on the border lies
 	border bool
 }
 
 // insetCandidatesOf returns candidate lines along one axis, sorted, with
-// the frame's two borders. total(i) is line i's persistence summed over
-// its length. A side shows as a ridge: a line much more persistent than
-// those insetSide away. Ridges are kept strongest first, each the
-// highest within insetSide of it (non-maximum suppression).
-func insetCandidatesOf(total func(int) float64, size int) []insetCandidate {
-	lo, hi := insetSide, size-1-insetSide
+// the frame's two borders. mean(i) is line i's persistence over its whole
+// length. A side shows as a ridge: a line more persistent than those
+// insetSide away. The strongest ridges are kept, each the highest within
+// insetNMS of it (non-maximum suppression).
+func insetCandidatesOf(mean func(int) float64, size int) []insetCandidate {
+	lo, hi := 2, size-2
 	ridge := make([]float64, size)
 	for i := lo; i < hi; i++ {
-		ridge[i] = total(i) - (total(i-insetSide)+total(i+insetSide))/2
+		ridge[i] = mean(i) - insetBeside(i, size, mean)
 	}
 	var peaks []int
 	for i := lo; i < hi; i++ {
@@ -269,7 +468,7 @@ func insetCandidatesOf(total func(int) float64, size int) []insetCandidate {
 			continue
 		}
 		peak := true
-		for j := max(lo, i-insetSide+1); j < min(hi, i+insetSide); j++ {
+		for j := max(lo, i-insetNMS); j <= min(hi-1, i+insetNMS); j++ {
 			if ridge[j] > ridge[i] || (ridge[j] == ridge[i] && j < i) {
 				peak = false
 				break
@@ -280,20 +479,11 @@ func insetCandidatesOf(total func(int) float64, size int) []insetCandidate {
 		}
 	}
 	sort.Slice(peaks, func(a, b int) bool { return ridge[peaks[a]] > ridge[peaks[b]] })
-	if len(peaks) > insetCandidates {
-		peaks = peaks[:insetCandidates]
-	}
+	peaks = peaks[:min(len(peaks), insetCandidates)]
+	sort.Ints(peaks)
 	out := []insetCandidate{{pos: -1, at: 0, border: true}}
 	for _, p := range peaks {
-		// The step's centre, refined between the neighbouring lines.
-		at := float64(p) + 0.5
-		if l, r := total(p-1), total(p+1); l+r > 0 {
-			c := total(p)
-			at += 0.5 * (r - l) / max(c+max(l, r)-2*min(l, r), 1)
-		}
-		out = append(out, insetCandidate{pos: p, at: at})
+		out = append(out, insetCandidate{pos: p, at: float64(p) + 0.5})
 	}
-	out = append(out, insetCandidate{pos: size, at: float64(size), border: true})
-	sort.Slice(out, func(a, b int) bool { return out[a].pos < out[b].pos })
-	return out
+	return append(out, insetCandidate{pos: size, at: float64(size), border: true})
 }

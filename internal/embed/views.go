@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/vidprint/vidprint/internal/decode"
@@ -19,6 +20,9 @@ type ViewSpec struct {
 	Name       string
 	X, Y, W, H float64
 	Flip       bool
+	// Inset views take their rectangle from the video: a picture-in-picture
+	// found by FindInset. Without one the view is left out.
+	Inset bool
 }
 
 // QueryViews are the views a clip is searched with. A copy of a video may
@@ -41,7 +45,9 @@ func QueryViews() []ViewSpec {
 			})
 		}
 	}
-	return views
+	// A picture-in-picture seldom lines up with a window: where the clip
+	// shows one, its own rectangle is one more view.
+	return append(views, ViewSpec{Name: "inset", Inset: true})
 }
 
 // ViewFeatures are one view's features of every sampled frame, row-major.
@@ -57,6 +63,9 @@ const viewScale = 2
 // Views embeds every view of every sampled frame of a short video, such as
 // a clip to locate. It returns the sample times and one feature series per
 // view. Memory grows with the clip's length times the views.
+//
+// Inset views cost a second decoding pass, and only when the first pass
+// found a picture-in-picture.
 func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec) ([]float64, []ViewFeatures, error) {
 	if pool.Size() == 0 {
 		return nil, nil, errors.New("embed: a pool without sessions")
@@ -67,6 +76,83 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if opts.FPS == 0 {
 		opts.FPS = DefaultFPS
 	}
+	var fixed, insets []ViewSpec
+	for _, s := range specs {
+		if s.Inset {
+			insets = append(insets, s)
+		} else {
+			fixed = append(fixed, s)
+		}
+	}
+	var lumas *lumaFrames
+	if len(insets) > 0 {
+		lumas = &lumaFrames{}
+	}
+	times, out, err := embedViews(ctx, path, pool, opts, fixed, lumas)
+	if err != nil || len(insets) == 0 {
+		return times, out, err
+	}
+	rect, ok := FindInset(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h)
+	if !ok {
+		return times, out, nil
+	}
+	for i := range insets {
+		insets[i].X, insets[i].Y, insets[i].W, insets[i].H = rect.X, rect.Y, rect.W, rect.H
+	}
+	// The second pass's progress would count the frames again.
+	opts.Progress = nil
+	again, more, err := embedViews(ctx, path, pool, opts, insets, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(again) != len(times) {
+		return nil, nil, fmt.Errorf("%s: %d samples on the second pass, %d on the first", path, len(again), len(times))
+	}
+	return times, append(out, more...), nil
+}
+
+// maxInsetFrames bounds the frames kept for FindInset: an inset stays put,
+// so the first samples show it, and memory stays small for long clips.
+const maxInsetFrames = 150
+
+// lumaFrames collects grey frames at half the decoded size for FindInset.
+type lumaFrames struct {
+	mu     sync.Mutex
+	w, h   int
+	frames [][]byte
+}
+
+// add keeps the luma of sample idx, a planar GBR frame of w x h, halved in
+// each dimension. Samples arrive out of order; they are kept in order.
+func (l *lumaFrames) add(idx int, raw []byte, w, h int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if idx >= maxInsetFrames {
+		return
+	}
+	if idx >= len(l.frames) {
+		l.frames = append(l.frames, make([][]byte, idx+1-len(l.frames))...)
+	}
+	l.w, l.h = w/2, h/2
+	plane := w * h
+	g, b, r := raw[:plane], raw[plane:2*plane], raw[2*plane:3*plane]
+	y := make([]byte, l.w*l.h)
+	for oy := range l.h {
+		for ox := range l.w {
+			var sum int
+			for _, i := range [4]int{2*oy*w + 2*ox, 2*oy*w + 2*ox + 1, (2*oy+1)*w + 2*ox, (2*oy+1)*w + 2*ox + 1} {
+				// BT.601 luma, in integers scaled by 1000.
+				sum += 587*int(g[i]) + 114*int(b[i]) + 299*int(r[i])
+			}
+			y[oy*l.w+ox] = byte((sum + 2000) / 4000)
+		}
+	}
+	l.frames[idx] = y
+}
+
+// embedViews is one decoding pass embedding specs; lumas, if not nil,
+// collects grey frames on the way.
+func embedViews(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec, lumas *lumaFrames) ([]float64, []ViewFeatures, error) {
 	res := pool.Model()
 	w, h := res.Spec.Pre.Width, res.Spec.Pre.Height
 	dopts := decode.Options{FPS: opts.FPS, Width: viewScale * w, Height: viewScale * h,
@@ -126,6 +212,9 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 			tensor := make([]float32, pre.TensorLen())
 			out := make([]float32, dim)
 			for f := range frames {
+				if lumas != nil {
+					lumas.add(f.idx, f.raw, dopts.Width, dopts.Height)
+				}
 				rows := make([][]float32, len(specs))
 				for v, s := range samplers {
 					s.sample(small, f.raw)
