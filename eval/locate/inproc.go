@@ -129,6 +129,9 @@ func defaultModel() (model.Resolved, error) {
 	return model.Resolve(dirs.ModelsDir(), model.Default, "")
 }
 
+// reembed names the cached views that clipViews embeds again (-reembed).
+var reembed = map[string]bool{}
+
 // clipViews reads a clip's (or, with eo.AllowStill, an image's) cached
 // views, embedding the query views the cache lacks (all of them without a
 // cache, or when the clip is newer).
@@ -146,6 +149,9 @@ func clipViews(cache, video string, pool *embed.Pool, eo embed.Options) (cachedV
 			cv.Specs = append(cv.Specs, v.Name)
 		}
 	}
+	// Views to embed again (-reembed), after a change to how they are made.
+	cv.Views = slices.DeleteFunc(cv.Views, func(v match.View) bool { return reembed[v.Name] })
+	cv.Specs = slices.DeleteFunc(cv.Specs, func(name string) bool { return reembed[name] })
 	var missing []embed.ViewSpec
 	for _, s := range embed.QueryViews() {
 		if !slices.Contains(cv.Specs, s.Name) {

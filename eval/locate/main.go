@@ -51,9 +51,15 @@ func evaluate() error {
 		libCodec    = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
 		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 		imagesOnly  = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
+		reembedList = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to embed.FindInset")
 		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")
 	)
 	flag.Parse()
+	for _, name := range strings.Split(*reembedList, ",") {
+		if name != "" {
+			reembed[name] = true
+		}
+	}
 	if abs, err := filepath.Abs(*bin); err == nil {
 		*bin = abs // locate runs in a temporary directory
 	}
