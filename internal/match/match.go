@@ -36,8 +36,6 @@ type Options struct {
 	// Workers bounds the goroutines of the coarse stage (default GOMAXPROCS).
 	Workers int
 	// Candidates bounds the coarse alignments scored exactly (default 40).
-	// A library search verifies short stretches a vote already points at,
-	// which need fewer.
 	Candidates int
 }
 

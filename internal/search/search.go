@@ -40,15 +40,13 @@ const (
 // its votes are not verified.
 const pruneVotes = 0.25
 
-// verifyCandidates bounds the alignments locate scores exactly within one
-// span: the votes already narrowed where the clip may start.
-const verifyCandidates = 12
-
-// DefaultOptions are locate's decision with the search defaults.
+// DefaultOptions are locate's decision with the search defaults. A span is
+// verified with as many alignments as locate scores in a whole video:
+// fewer (12) lost grey and captioned copies, whose right alignment ranks
+// low in the coarse stage and wins only on the exact score (the
+// evaluation's development set: 89.8% top-1 with 12, 90.9% with 40).
 func DefaultOptions() Options {
-	m := match.DefaultOptions()
-	m.Candidates = verifyCandidates
-	return Options{Match: m, K: DefaultK, Neighbours: DefaultNeighbours, Candidates: DefaultCandidates, Context: DefaultContext}
+	return Options{Match: match.DefaultOptions(), K: DefaultK, Neighbours: DefaultNeighbours, Candidates: DefaultCandidates, Context: DefaultContext}
 }
 
 func withDefaults(o Options) Options {
