@@ -82,7 +82,7 @@ func (g *generator) ensureImage(dir string, im stillImage) (string, error) {
 // images searches every image in the whole library and reports how many
 // find their video with the start within ±1 s, by reference, scale and
 // quality.
-func (e *libraryEval) images(g *generator, dir string, ims []stillImage, pool *embed.Pool, logf func(string, ...any)) (string, error) {
+func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stillImage, pool *embed.Pool, logf func(string, ...any)) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -98,7 +98,7 @@ func (e *libraryEval) images(g *generator, dir string, ims []stillImage, pool *e
 		if err != nil {
 			return "", err
 		}
-		cv, err := clipViews(strings.TrimSuffix(path, ".jpg")+".gob", path, pool, embed.Options{AllowStill: true})
+		cv, err := vc.views(strings.TrimSuffix(path, ".jpg")+".gob", path, pool, embed.Options{AllowStill: true})
 		if err != nil {
 			return "", err
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/vidprint/vidprint/eval/codec"
@@ -40,7 +41,7 @@ type cachedViews struct {
 // searched as a video library would store them: every row encoded and
 // decoded back (cd.K dimensions), and the clip's views projected with the
 // same basis (and quantized too when the codec says so).
-func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec) (method, func(), error) {
+func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec) (method, func(), error) {
 	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
 	if cd != nil {
 		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
@@ -77,7 +78,7 @@ func inprocMethod(viewsDir string, refPrints map[string]string, opts match.Optio
 	all.Threshold = -1
 	m.locate = func(c clip, video string) answer {
 		t0 := time.Now()
-		cv, err := clipViews(filepath.Join(viewsDir, c.Name+".gob"), video, pool, embed.Options{})
+		cv, err := vc.views(filepath.Join(viewsDir, c.Name+".gob"), video, pool, embed.Options{})
 		if err != nil {
 			return answer{Err: err.Error()}
 		}
@@ -129,13 +130,19 @@ func defaultModel() (model.Resolved, error) {
 	return model.Resolve(dirs.ModelsDir(), model.Default, "")
 }
 
-// reembed names the cached views that clipViews embeds again (-reembed).
-var reembed = map[string]bool{}
+// viewCache reads and fills the cache files of clip views.
+type viewCache struct {
+	// refresh names views to embed again (-reembed), once per file in a
+	// run, whichever method asks first.
+	refresh   map[string]bool
+	mu        sync.Mutex
+	refreshed map[string]bool // cache files already refreshed
+}
 
-// clipViews reads a clip's (or, with eo.AllowStill, an image's) cached
-// views, embedding the query views the cache lacks (all of them without a
-// cache, or when the clip is newer).
-func clipViews(cache, video string, pool *embed.Pool, eo embed.Options) (cachedViews, error) {
+// views reads a clip's (or, with eo.AllowStill, an image's) cached views,
+// embedding the query views the cache lacks (all of them without a cache,
+// or when the clip is newer).
+func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Options) (cachedViews, error) {
 	var cv cachedViews
 	if f, err := os.Open(cache); err == nil {
 		err = gob.NewDecoder(f).Decode(&cv)
@@ -149,9 +156,16 @@ func clipViews(cache, video string, pool *embed.Pool, eo embed.Options) (cachedV
 			cv.Specs = append(cv.Specs, v.Name)
 		}
 	}
-	// Views to embed again (-reembed), after a change to how they are made.
-	cv.Views = slices.DeleteFunc(cv.Views, func(v match.View) bool { return reembed[v.Name] })
-	cv.Specs = slices.DeleteFunc(cv.Specs, func(name string) bool { return reembed[name] })
+	vc.mu.Lock()
+	if len(vc.refresh) > 0 && !vc.refreshed[cache] {
+		if vc.refreshed == nil {
+			vc.refreshed = map[string]bool{}
+		}
+		vc.refreshed[cache] = true
+		cv.Views = slices.DeleteFunc(cv.Views, func(v match.View) bool { return vc.refresh[v.Name] })
+		cv.Specs = slices.DeleteFunc(cv.Specs, func(name string) bool { return vc.refresh[name] })
+	}
+	vc.mu.Unlock()
 	var missing []embed.ViewSpec
 	for _, s := range embed.QueryViews() {
 		if !slices.Contains(cv.Specs, s.Name) {

@@ -111,10 +111,10 @@ func (e *libraryEval) libraryWithout(names ...string) (*search.Local, error) {
 
 // method searches each clip in the whole library; its hits are the best
 // result per reference, so the generic tables score it like locate.
-func (e *libraryEval) method(viewsDir string, pool *embed.Pool) method {
+func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) method {
 	m := method{Name: fmt.Sprintf("vidprint search (library of all %d, in-process)", len(references)), Key: "library", applies: always[clip], searches: always[string]}
 	m.locate = func(c clip, video string) answer {
-		cv, err := clipViews(viewsDir+"/"+c.Name+".gob", video, pool, embed.Options{})
+		cv, err := vc.views(viewsDir+"/"+c.Name+".gob", video, pool, embed.Options{})
 		if err != nil {
 			return answer{Err: err.Error()}
 		}

@@ -55,9 +55,10 @@ func evaluate() error {
 		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")
 	)
 	flag.Parse()
+	vc := &viewCache{refresh: map[string]bool{}}
 	for _, name := range strings.Split(*reembedList, ",") {
 		if name != "" {
-			reembed[name] = true
+			vc.refresh[name] = true
 		}
 	}
 	if abs, err := filepath.Abs(*bin); err == nil {
@@ -111,7 +112,6 @@ func evaluate() error {
 	// (2: full decoding by default). Views added to embed.QueryViews are
 	// embedded into it as they are missed.
 	viewsName := "views-v2"
-	inprocRefs := refPrints
 	methods := []method{
 		vidprintMethod(*bin, refPrints, strings.Fields(*locateFlags), *clipPrint),
 		plainMethod(*bin, refPrints),
@@ -127,7 +127,7 @@ func evaluate() error {
 		}
 		defer f.Close()
 		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
-		m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), json.NewEncoder(f), nil)
+		m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil)
 		if err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func evaluate() error {
 			if err != nil {
 				return err
 			}
-			m, done, err := inprocMethod(viewsDir, inprocRefs, match.DefaultOptions(), nil, cd)
+			m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), nil, cd)
 			if err != nil {
 				return err
 			}
@@ -155,7 +155,7 @@ func evaluate() error {
 		if refPrints == nil {
 			return fmt.Errorf("-library needs %s to embed the references", *bin)
 		}
-		libPrints := inprocRefs
+		libPrints := refPrints
 		if *libRefs != "" {
 			libPrints = map[string]string{}
 			for _, ref := range references {
@@ -170,7 +170,7 @@ func evaluate() error {
 		if err := os.MkdirAll(viewsDir, 0o755); err != nil {
 			return err
 		}
-		methods = append(methods, lib.method(viewsDir, libPool))
+		methods = append(methods, lib.method(vc, viewsDir, libPool))
 	} else if *images > 0 {
 		return fmt.Errorf("-images needs -library")
 	}
@@ -180,15 +180,19 @@ func evaluate() error {
 		}
 	}
 
+	// imageSection searches the still images in the library.
+	imageSection := func() (string, error) {
+		ims, err := planImages(*seed, *images, info)
+		if err != nil {
+			return "", err
+		}
+		return lib.images(vc, gen, filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "images"), ims, libPool, logf)
+	}
 	if *imagesOnly {
 		if lib == nil || *images == 0 {
 			return fmt.Errorf("-images-only needs -library and -images")
 		}
-		ims, err := planImages(*seed, *images, info)
-		if err != nil {
-			return err
-		}
-		section, err := lib.images(gen, filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "images"), ims, libPool, logf)
+		section, err := imageSection()
 		if err != nil {
 			return err
 		}
@@ -216,11 +220,7 @@ func evaluate() error {
 	if lib != nil {
 		report += lib.markdown()
 		if *images > 0 {
-			ims, err := planImages(*seed, *images, info)
-			if err != nil {
-				return err
-			}
-			section, err := lib.images(gen, filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "images"), ims, libPool, logf)
+			section, err := imageSection()
 			if err != nil {
 				return err
 			}

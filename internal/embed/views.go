@@ -125,28 +125,30 @@ type lumaFrames struct {
 // add keeps the luma of sample idx, a planar GBR frame of w x h, halved in
 // each dimension. Samples arrive out of order; they are kept in order.
 func (l *lumaFrames) add(idx int, raw []byte, w, h int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if idx >= maxInsetFrames {
 		return
 	}
-	if idx >= len(l.frames) {
-		l.frames = append(l.frames, make([][]byte, idx+1-len(l.frames))...)
-	}
-	l.w, l.h = w/2, h/2
+	// The conversion runs outside the lock: every worker calls add.
+	hw, hh := w/2, h/2
 	plane := w * h
 	g, b, r := raw[:plane], raw[plane:2*plane], raw[2*plane:3*plane]
-	y := make([]byte, l.w*l.h)
-	for oy := range l.h {
-		for ox := range l.w {
+	y := make([]byte, hw*hh)
+	for oy := range hh {
+		for ox := range hw {
 			var sum int
 			for _, i := range [4]int{2*oy*w + 2*ox, 2*oy*w + 2*ox + 1, (2*oy+1)*w + 2*ox, (2*oy+1)*w + 2*ox + 1} {
 				// BT.601 luma, in integers scaled by 1000.
 				sum += 587*int(g[i]) + 114*int(b[i]) + 299*int(r[i])
 			}
-			y[oy*l.w+ox] = byte((sum + 2000) / 4000)
+			y[oy*hw+ox] = byte((sum + 2000) / 4000)
 		}
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if idx >= len(l.frames) {
+		l.frames = append(l.frames, make([][]byte, idx+1-len(l.frames))...)
+	}
+	l.w, l.h = hw, hh
 	l.frames[idx] = y
 }
 
