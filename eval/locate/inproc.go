@@ -41,7 +41,13 @@ type cachedViews struct {
 // searched as a video library would store them: every row encoded and
 // decoded back (cd.K dimensions), and the clip's views projected with the
 // same basis (and quantized too when the codec says so).
-func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec) (method, func(), error) {
+//
+// With refCentre > 0 (-ref-centre, a developer option), each reference is
+// also searched through a centre crop of that fraction of its frame, with
+// the clip's whole-frame views: a measure of what reference-side views
+// would add for cropped copies, embedded from dataDir and cached beside
+// the reference prints.
+func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec, refCentre float64, dataDir string) (method, func(), error) {
 	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
 	if cd != nil {
 		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
@@ -70,6 +76,16 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 			return m, nil, err
 		}
 		refs[name] = r
+	}
+	centreRefs := map[string]*match.Reference{}
+	if refCentre > 0 {
+		for _, ref := range references {
+			r, err := centreReference(refPrints[ref.Name], dataDir, ref, refCentre, pool)
+			if err != nil {
+				return m, nil, err
+			}
+			centreRefs[ref.Name] = r
+		}
 	}
 	if err := os.MkdirAll(viewsDir, 0o755); err != nil {
 		return m, nil, err
@@ -100,6 +116,23 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 			if err != nil {
 				return answer{Err: err.Error()}
 			}
+			if cr := centreRefs[ref.Name]; cr != nil {
+				var whole []match.View
+				for _, v := range cv.Views {
+					if v.Name == "full" || v.Name == "flip" {
+						whole = append(whole, match.View{Name: v.Name + "@centre", Features: v.Features})
+					}
+				}
+				cq, err := cr.NewQuery(cv.Times, whole)
+				if err != nil {
+					return answer{Err: err.Error()}
+				}
+				more, err := match.Locate(context.Background(), cr, cq, all)
+				if err != nil {
+					return answer{Err: err.Error()}
+				}
+				got.Matches = append(got.Matches, more.Matches...)
+			}
 			if dump != nil {
 				dump.Encode(map[string]any{"clip": c.Name, "transform": c.Transform, "src": c.Ref, "ref": ref.Name,
 					"host": c.Host, "truth": c.Start, "matches": got.Matches, "curve": got.Curve})
@@ -118,6 +151,32 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		return a
 	}
 	return m, pool.Close, nil
+}
+
+// centreReference is a reference's centre crop (frac of its width and
+// height), embedded once and cached beside its print.
+func centreReference(printPath, dataDir string, ref reference, frac float64, pool *embed.Pool) (*match.Reference, error) {
+	cache := filepath.Join(filepath.Dir(printPath), fmt.Sprintf("%s.centre%g.gob", ref.Name, frac))
+	var cv cachedViews
+	if f, err := os.Open(cache); err == nil {
+		err = gob.NewDecoder(f).Decode(&cv)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", cache, err)
+		}
+	} else {
+		margin := (1 - frac) / 2
+		times, views, err := embed.Views(context.Background(), filepath.Join(dataDir, ref.File), pool, embed.Options{},
+			[]embed.ViewSpec{{Name: "centre", X: margin, Y: margin, W: frac, H: frac}})
+		if err != nil {
+			return nil, fmt.Errorf("embed %s: %w", ref.File, err)
+		}
+		cv = cachedViews{Times: times, Views: []match.View{{Name: "centre", Features: views[0].Features}}}
+		if err := fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) }); err != nil {
+			return nil, err
+		}
+	}
+	return match.NewReference(cv.Views[0].Features, cv.Times, len(cv.Views[0].Features)/len(cv.Times), embed.DefaultFPS)
 }
 
 // defaultModel is the catalogue's default model, with ONNX Runtime ready:
@@ -173,7 +232,7 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 		}
 	}
 	if len(missing) == 0 {
-		return cv, nil
+		return queried(cv), nil
 	}
 	times, views, err := embed.Views(context.Background(), video, pool, eo, missing)
 	if err != nil {
@@ -189,5 +248,14 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 	for _, s := range missing {
 		cv.Specs = append(cv.Specs, s.Name)
 	}
-	return cv, fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
+	return queried(cv), fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
+}
+
+// queried keeps the views this build queries with: a cache may hold views
+// an experiment added.
+func queried(cv cachedViews) cachedViews {
+	cv.Views = slices.DeleteFunc(slices.Clone(cv.Views), func(v match.View) bool {
+		return !slices.ContainsFunc(embed.QueryViews(), func(s embed.ViewSpec) bool { return s.Name == v.Name })
+	})
+	return cv
 }

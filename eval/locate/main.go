@@ -52,6 +52,7 @@ func evaluate() error {
 		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 		imagesOnly  = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
 		reembedList = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to embed.FindInset")
+		refCentre   = flag.Float64("ref-centre", 0, "developer option, with -inproc: also search each reference through a centre crop of this fraction of its frame (e.g. 0.9), with the clip's whole-frame views")
 		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")
 	)
 	flag.Parse()
@@ -127,7 +128,7 @@ func evaluate() error {
 		}
 		defer f.Close()
 		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
-		m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil)
+		m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil, *refCentre, gen.data)
 		if err != nil {
 			return err
 		}
@@ -141,7 +142,7 @@ func evaluate() error {
 			if err != nil {
 				return err
 			}
-			m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), nil, cd)
+			m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), nil, cd, 0, gen.data)
 			if err != nil {
 				return err
 			}

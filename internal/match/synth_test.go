@@ -200,3 +200,70 @@ func TestCoarseStageRecall(t *testing.T) {
 
 // impliedStart is the video time of the clip's first sample.
 func impliedStart(m Match) float64 { return m.VideoStart - m.ClipStart*m.Speed }
+
+// TestSteady: an alignment fitted at a wrong speed reports the speed that
+// fits its stretch as well and is nearer 1 (nearly still footage copied at
+// speed 1), but not where the fitted speed is the copy's own (moving
+// footage at 0.8x).
+func TestSteady(t *testing.T) {
+	const dim, fps, n, clipN, from = 64, 5.0, 600, 75, 200
+	rng := rand.New(rand.NewPCG(3, 7))
+	still := stillVideo(rng, n, dim)
+	moving := synthVideo(rng, n, dim)
+	slowed := make([]float32, 0, clipN*dim) // moving, played at 0.8x
+	for i := range clipN {
+		j := from + int(math.Round(float64(i)*0.8))
+		slowed = append(slowed, noisyCopy(rng, moving, dim, j, 1, 0.02)...)
+	}
+	for _, tc := range []struct {
+		name           string
+		video, clip    []float32
+		fitted, report float64
+	}{
+		{"still at 1x fitted at 0.9x", still, noisyCopy(rng, still, dim, from, clipN, 0.02), 0.9, 1},
+		{"moving at 0.8x", moving, slowed, 0.8, 0.8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ref, err := NewReference(tc.video, times(n, fps), dim, fps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := ref.NewQuery(times(clipN, fps), []View{{Name: "full", Features: tc.clip}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Pivoting on the middle sample, as a fit of the whole clip
+			// at the wrong speed would.
+			mid := (clipN - 1) / 2
+			start := from + int(math.Round(float64(mid)*tc.report)) - int(math.Round(float64(mid)*tc.fitted))
+			sim := func(i, j int) float32 { return ref.sim(&q.views[0], i, j) }
+			m := ref.extract(q, 0, start, tc.fitted, 10, sim)
+			ref.steady(&m, sim)
+			got := m.VideoStart - m.ClipStart*m.Speed
+			if math.Abs(m.Speed-tc.report) > 1e-9 || math.Abs(got-from/fps) > 0.3 {
+				t.Errorf("speed %.3f, implied start %.2f s; want %.3f and %.2f s", m.Speed, got, tc.report, from/fps)
+			}
+			if m.fitSpeed != tc.fitted {
+				t.Errorf("scored speed %.3f, want the fitted %.3f", m.fitSpeed, tc.fitted)
+			}
+		})
+	}
+}
+
+// stillVideo is one shot that barely changes: a fixed picture with a slow,
+// small drift, as a static camera on a still scene gives.
+func stillVideo(rng *rand.Rand, n, dim int) []float32 {
+	out := make([]float32, n*dim)
+	base := make([]float64, dim)
+	state := make([]float64, dim)
+	for d := range base {
+		base[d] = 0.5 + rng.Float64()
+	}
+	for i := range n {
+		for d := range state {
+			state[d] = 0.9*state[d] + 0.1*rng.NormFloat64()
+			out[i*dim+d] = float32(base[d] + 0.3*state[d])
+		}
+	}
+	return out
+}
