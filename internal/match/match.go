@@ -59,7 +59,7 @@ var DefaultSpeeds = []float64{0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.2
 type Match struct {
 	VideoStart, VideoEnd float64 // seconds of video time
 	ClipStart, ClipEnd   float64 // seconds of clip time
-	// Score combines Similarity, Local and Consistency (see decide); it
+	// Score combines Similarity, Local and Consistency (see prescore); it
 	// ranks alignments and decides what counts as a match.
 	Score float64
 	// Similarity is the mean cosine of the matched samples, centred by the
@@ -77,7 +77,8 @@ type Match struct {
 	view        *queryView
 	start, a, b int
 	fitSpeed    float64 // the speed scored; Speed may report a steadier one (see steady)
-	brief       bool    // scored on Similarity alone (see decide)
+	partial     bool    // the stretch leaves out clip samples the alignment covers
+	brief       bool    // scored on Similarity alone (see prescore)
 	// Local is the mean cosine of the matched samples after subtracting
 	// each side's own mean over the stretch: blind to what the whole clip
 	// shares (a tint, a caption, grey), it measures whether the clip
@@ -127,10 +128,10 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 	res.Curve = curve
 
 	typical := median(curve)
-	var t tally
 	minSamples := r.minSamples(q, opts.MinDuration)
 	r.mu.Lock() // refine fills the reference's norm cache
 	defer r.mu.Unlock()
+	var ms []refined
 	for _, c := range cands {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
@@ -139,16 +140,42 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 		if !ok {
 			continue
 		}
-		r.decide(&m, typical, opts.Threshold)
-		if Accepted(m, opts.Threshold) {
+		ms = append(ms, refined{m, r.prescore(&m, typical)})
+	}
+	r.settle(ms, opts.Threshold).into(&res)
+	return res, nil
+}
+
+// refined is an exactly scored alignment before its consistency.
+type refined struct {
+	m     Match
+	upper float64 // the score with a perfect consistency (see prescore)
+}
+
+// settle completes the scores, best first, so that a candidate repeating a
+// better match (the same stretch through another view, speed or start),
+// which distinct drops, is seen to be one before its consistency is
+// computed.
+func (r *Reference) settle(ms []refined, threshold float64) *tally {
+	slices.SortStableFunc(ms, func(a, b refined) int { return cmp.Compare(b.upper, a.upper) })
+	t := &tally{}
+	for _, x := range ms {
+		m := x.m
+		m.Score = x.upper
+		if !m.brief {
+			if (threshold < 0 || x.upper >= threshold) && !t.outdone(m, x.upper) {
+				m.Consistency = r.consistency(m.view, m.start, m.fitSpeed, m.a, m.b)
+			}
+			m.Score -= (1 - m.Consistency) / 3
+		}
+		if Accepted(m, threshold) {
 			// Only what is reported: steadying costs up to a few
 			// thousand similarities outside the refinement's band.
 			r.steady(&m, func(i, j int) float32 { return r.sim(m.view, i, j) })
 		}
-		t.add(m, opts.Threshold)
+		t.add(m, threshold)
 	}
-	t.into(&res)
-	return res, nil
+	return t
 }
 
 // tally keeps the accepted matches and the best alignment as candidates
@@ -165,6 +192,18 @@ func (t *tally) add(m Match, threshold float64) {
 	if Accepted(m, threshold) {
 		t.found = append(t.found, m)
 	}
+}
+
+// outdone reports whether an accepted match already covers m's stretch
+// with a score m cannot beat: distinct would drop m.
+func (t *tally) outdone(m Match, upper float64) bool {
+	for _, k := range t.found {
+		if k.Score >= upper && overlap(m.VideoStart, m.VideoEnd, k.VideoStart, k.VideoEnd) > 0.5 &&
+			overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5 {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tally) into(res *Result) {
@@ -209,23 +248,20 @@ const (
 	briefOffset = 0.6 - DefaultThreshold
 )
 
-func (r *Reference) decide(m *Match, typical, threshold float64) {
+// prescore sets the measures but consistency, the costly one, and returns
+// the score a perfect consistency would give: the bound that tells whether
+// computing it can matter. A brief clip's score is final.
+func (r *Reference) prescore(m *Match, typical float64) float64 {
 	m.Similarity = m.Score
 	m.Prominence = m.Similarity - typical
 	if float64(m.Samples) < DefaultMinDuration*r.fps {
 		// A clip of a frame or two: Local and Consistency need motion
 		// to measure, so the score rests on Similarity alone.
 		m.brief = true
-		m.Score = m.Similarity - briefOffset
-		return
+		return m.Similarity - briefOffset
 	}
 	base := -speedCost*math.Abs(m.fitSpeed-1) + lengthGain*math.Log(float64(m.Samples)/r.fps/DefaultMinDuration)
-	// Consistency is the costly measure: it is skipped where even a
-	// perfect one could not reach the threshold.
-	if threshold < 0 || (m.Similarity+m.Local+1)/3+base >= threshold {
-		m.Consistency = r.consistency(m.view, m.start, m.fitSpeed, m.a, m.b)
-	}
-	m.Score = (m.Similarity+m.Local+m.Consistency)/3 + base
+	return (m.Similarity+m.Local+1)/3 + base
 }
 
 // Accepted applies the threshold; a negative threshold accepts everything.
@@ -514,13 +550,17 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, slowest, faste
 const steadyTolerance = 0.01
 
 // steady reports the speed nearest 1 that fits the matched stretch about
-// as well as the fitted one, pivoting on the stretch's middle. The speed is
-// fitted to the whole clip, also where it does not match (a part from
+// as well as the fitted one, pivoting on the stretch's middle, when the
+// stretch is only part of the aligned clip. The speed is fitted to the
+// whole clip, also where it does not match (a part from
 // elsewhere, or hidden by an overlay), and in nearly still footage a wrong
 // speed fits about as well as the right one; either way a wrong speed moves
 // the start the match implies for the clip. The score stays that of the
 // fitted alignment, so this changes what is reported, not what is found.
 func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
+	if !m.partial {
+		return // the speed was fitted to the stretch itself
+	}
 	mid := (m.a + m.b) / 2
 	pivot := m.start + int(math.Round(float64(mid)*m.fitSpeed))
 	const speedStep = 0.025
@@ -541,7 +581,7 @@ func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
 				best, bestStart = mean, start
 			}
 		}
-		if best < m.Score-steadyTolerance {
+		if best < m.Similarity-steadyTolerance {
 			continue
 		}
 		ja := bestStart + int(math.Round(float64(m.a)*s))
@@ -627,6 +667,7 @@ func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples
 		Score: sum / float64(n), Speed: speed, View: q.views[view].name, Samples: n,
 		Local: r.local(&q.views[view], start, speed, a, b),
 		view:  &q.views[view], start: start, a: a, b: b, fitSpeed: speed,
+		partial: a > first || b < last,
 	}
 }
 
@@ -877,19 +918,13 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	}
 	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates)
 	typical := median(res.Curve)
-	var t tally
+	var ms []refined
 	for _, c := range top.sorted() {
 		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
-		r.decide(&m, typical, opts.Threshold)
-		if Accepted(m, opts.Threshold) {
-			// Only what is reported: steadying costs up to a few
-			// thousand similarities outside the refinement's band.
-			r.steady(&m, func(i, j int) float32 { return r.sim(m.view, i, j) })
-		}
-		t.add(m, opts.Threshold)
+		ms = append(ms, refined{m, r.prescore(&m, typical)})
 	}
-	t.into(&res)
+	r.settle(ms, opts.Threshold).into(&res)
 	return res, nil
 }
 

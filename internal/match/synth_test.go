@@ -201,12 +201,13 @@ func TestCoarseStageRecall(t *testing.T) {
 // impliedStart is the video time of the clip's first sample.
 func impliedStart(m Match) float64 { return m.VideoStart - m.ClipStart*m.Speed }
 
-// TestSteady: an alignment fitted at a wrong speed reports the speed that
-// fits its stretch as well and is nearer 1 (nearly still footage copied at
-// speed 1), but not where the fitted speed is the copy's own (moving
-// footage at 0.8x).
+// TestSteady: a stretch that is only part of its clip, fitted at a wrong
+// speed, reports the speed that fits it as well and is nearer 1 (nearly
+// still footage copied at speed 1); not where the fitted speed is the
+// copy's own (moving footage at 0.8x), nor where the stretch is the whole
+// clip (the speed was fitted to it).
 func TestSteady(t *testing.T) {
-	const dim, fps, n, clipN, from = 64, 5.0, 600, 75, 200
+	const dim, fps, n, clipN, from, foreign = 64, 5.0, 600, 75, 200, 25
 	rng := rand.New(rand.NewPCG(3, 7))
 	still := stillVideo(rng, n, dim)
 	moving := synthVideo(rng, n, dim)
@@ -215,13 +216,19 @@ func TestSteady(t *testing.T) {
 		j := from + int(math.Round(float64(i)*0.8))
 		slowed = append(slowed, noisyCopy(rng, moving, dim, j, 1, 0.02)...)
 	}
+	stillCopy := noisyCopy(rng, still, dim, from, clipN, 0.02)
+	// The clip's first samples from elsewhere.
+	partly := func(clip []float32) []float32 {
+		return append(synthVideo(rng, foreign, dim), clip[foreign*dim:]...)
+	}
 	for _, tc := range []struct {
 		name           string
 		video, clip    []float32
 		fitted, report float64
 	}{
-		{"still at 1x fitted at 0.9x", still, noisyCopy(rng, still, dim, from, clipN, 0.02), 0.9, 1},
-		{"moving at 0.8x", moving, slowed, 0.8, 0.8},
+		{"part of a still clip at 1x fitted at 0.9x", still, partly(stillCopy), 0.9, 1},
+		{"part of a moving clip at 0.8x", moving, partly(slowed), 0.8, 0.8},
+		{"a whole still clip fitted at 0.9x", still, stillCopy, 0.9, 0.9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ref, err := NewReference(tc.video, times(n, fps), dim, fps)
@@ -238,7 +245,8 @@ func TestSteady(t *testing.T) {
 			start := from + int(math.Round(float64(mid)*tc.report)) - int(math.Round(float64(mid)*tc.fitted))
 			sim := func(i, j int) float32 { return ref.sim(&q.views[0], i, j) }
 			m := ref.extract(q, 0, start, tc.fitted, 10, sim)
-			ref.steady(&m, sim)
+			// As Locate scores and settles it, reporting everything.
+			m = ref.settle([]refined{{m, ref.prescore(&m, 0)}}, -1).found[0]
 			got := m.VideoStart - m.ClipStart*m.Speed
 			if math.Abs(m.Speed-tc.report) > 1e-9 || math.Abs(got-from/fps) > 0.3 {
 				t.Errorf("speed %.3f, implied start %.2f s; want %.3f and %.2f s", m.Speed, got, tc.report, from/fps)
