@@ -117,10 +117,12 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 				return answer{Err: err.Error()}
 			}
 			if cr := centreRefs[ref.Name]; cr != nil {
+				// Named as in the main search, so that they also get
+				// their self-centred variants.
 				var whole []match.View
 				for _, v := range cv.Views {
 					if v.Name == "full" || v.Name == "flip" {
-						whole = append(whole, match.View{Name: v.Name + "@centre", Features: v.Features})
+						whole = append(whole, v)
 					}
 				}
 				cq, err := cr.NewQuery(cv.Times, whole)
@@ -131,7 +133,10 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 				if err != nil {
 					return answer{Err: err.Error()}
 				}
-				got.Matches = append(got.Matches, more.Matches...)
+				for _, mt := range more.Matches {
+					mt.View += "@centre"
+					got.Matches = append(got.Matches, mt)
+				}
 			}
 			if dump != nil {
 				dump.Encode(map[string]any{"clip": c.Name, "transform": c.Transform, "src": c.Ref, "ref": ref.Name,
@@ -175,6 +180,9 @@ func centreReference(printPath, dataDir string, ref reference, frac float64, poo
 		if err := fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) }); err != nil {
 			return nil, err
 		}
+	}
+	if len(cv.Views) != 1 || len(cv.Times) == 0 || len(cv.Views[0].Features)%len(cv.Times) != 0 {
+		return nil, fmt.Errorf("%s: not a centre view cache (delete it)", cache)
 	}
 	return match.NewReference(cv.Views[0].Features, cv.Times, len(cv.Views[0].Features)/len(cv.Times), embed.DefaultFPS)
 }

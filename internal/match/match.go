@@ -57,10 +57,15 @@ var DefaultSpeeds = []float64{0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.2
 
 // Match is one occurrence of (a stretch of) the clip in the video.
 type Match struct {
-	VideoStart, VideoEnd float64 // seconds of video time
-	ClipStart, ClipEnd   float64 // seconds of clip time
-	// Score combines Similarity, Local and Consistency (see prescore); it
-	// ranks alignments and decides what counts as a match.
+	// VideoStart and VideoEnd are seconds of video time, ClipStart and
+	// ClipEnd of clip time. With Speed they are what is reported: for a
+	// stretch that is only part of the clip, the speed nearest 1 that fits
+	// it about as well (see steady), while the measures below are of the
+	// fitted alignment.
+	VideoStart, VideoEnd float64
+	ClipStart, ClipEnd   float64
+	// Score combines Similarity, Local and Consistency (see prescore and
+	// settle); it ranks alignments and decides what counts as a match.
 	Score float64
 	// Similarity is the mean cosine of the matched samples, centred by the
 	// video's mean.
@@ -72,13 +77,17 @@ type Match struct {
 	Samples    int     // clip samples in the matched stretch
 	// Consistency is the share of matched samples whose best video sample
 	// nearby is the aligned one (see consistency); 0 where the score could
-	// not reach the threshold without it.
+	// not reach the threshold without it, or where a better match covers
+	// the same stretch (Matches then leave the alignment out).
 	Consistency float64
 	view        *queryView
 	start, a, b int
 	fitSpeed    float64 // the speed scored; Speed may report a steadier one (see steady)
 	partial     bool    // the stretch leaves out clip samples the alignment covers
-	brief       bool    // scored on Similarity alone (see prescore)
+	// fitStart and fitEnd are the video times of the fitted alignment,
+	// which distinct compares: steady may move VideoStart and VideoEnd.
+	fitStart, fitEnd float64
+	brief            bool // scored on Similarity alone (see prescore)
 	// Local is the mean cosine of the matched samples after subtracting
 	// each side's own mean over the stretch: blind to what the whole clip
 	// shares (a tint, a caption, grey), it measures whether the clip
@@ -118,6 +127,12 @@ const (
 
 // Locate finds the clip q in the reference r.
 func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, error) {
+	return r.locate(ctx, q, opts, true)
+}
+
+// locate is Locate; prune skips the consistency of candidates distinct
+// will drop (see settle), which only a test turns off.
+func (r *Reference) locate(ctx context.Context, q *Query, opts Options, prune bool) (Result, error) {
 	opts = withDefaults(opts)
 	coarse, err := coarseScores(ctx, r, q, opts.Workers)
 	if err != nil {
@@ -142,7 +157,7 @@ func Locate(ctx context.Context, r *Reference, q *Query, opts Options) (Result, 
 		}
 		ms = append(ms, refined{m, r.prescore(&m, typical)})
 	}
-	r.settle(ms, opts.Threshold).into(&res)
+	r.settle(ms, opts.Threshold, prune).into(&res)
 	return res, nil
 }
 
@@ -152,18 +167,18 @@ type refined struct {
 	upper float64 // the score with a perfect consistency (see prescore)
 }
 
-// settle completes the scores, best first, so that a candidate repeating a
-// better match (the same stretch through another view, speed or start),
-// which distinct drops, is seen to be one before its consistency is
+// settle completes the scores, best first, so that with prune a candidate
+// repeating a better match (the same stretch through another view, speed or
+// start), which distinct drops, is seen to be one before its consistency is
 // computed.
-func (r *Reference) settle(ms []refined, threshold float64) *tally {
+func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 	slices.SortStableFunc(ms, func(a, b refined) int { return cmp.Compare(b.upper, a.upper) })
 	t := &tally{}
 	for _, x := range ms {
 		m := x.m
 		m.Score = x.upper
 		if !m.brief {
-			if (threshold < 0 || x.upper >= threshold) && !t.outdone(m, x.upper) {
+			if (threshold < 0 || x.upper >= threshold) && !(prune && t.outdone(m, x.upper)) {
 				m.Consistency = r.consistency(m.view, m.start, m.fitSpeed, m.a, m.b)
 			}
 			m.Score -= (1 - m.Consistency) / 3
@@ -194,16 +209,31 @@ func (t *tally) add(m Match, threshold float64) {
 	}
 }
 
-// outdone reports whether an accepted match already covers m's stretch
-// with a score m cannot beat: distinct would drop m.
+// outdone reports whether m, whose score is at most upper, is sure to be
+// dropped by distinct: a match distinct keeps covers the same stretch with
+// a score m cannot beat. Every candidate still to come scores at most
+// upper, and loses a tie to one found before it, so the found matches
+// scoring at least upper are kept or dropped already.
 func (t *tally) outdone(m Match, upper float64) bool {
+	var settled []Match
 	for _, k := range t.found {
-		if k.Score >= upper && overlap(m.VideoStart, m.VideoEnd, k.VideoStart, k.VideoEnd) > 0.5 &&
-			overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5 {
+		if k.Score >= upper {
+			settled = append(settled, k)
+		}
+	}
+	for _, k := range distinct(settled) {
+		if repeats(m, k) {
 			return true
 		}
 	}
 	return false
+}
+
+// repeats reports whether m covers the same stretch of video and of clip
+// as k, by their fitted alignments.
+func repeats(m, k Match) bool {
+	return overlap(m.fitStart, m.fitEnd, k.fitStart, k.fitEnd) > 0.5 &&
+		overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5
 }
 
 func (t *tally) into(res *Result) {
@@ -504,7 +534,6 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, slowest, faste
 	// Speeds within a coarse step either side, nearest the candidate's
 	// first: on a tie the earlier wins, and a short clip cannot tell
 	// nearby speeds apart.
-	const speedStep = 0.025
 	speeds := []float64{c.speed}
 	for k := 1; k <= 2; k++ {
 		for _, s := range []float64{c.speed - float64(k)*speedStep, c.speed + float64(k)*speedStep} {
@@ -563,9 +592,15 @@ func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
 	}
 	mid := (m.a + m.b) / 2
 	pivot := m.start + int(math.Round(float64(mid)*m.fitSpeed))
-	const speedStep = 0.025
-	for s := m.fitSpeed; math.Abs(s-1) > speedStep/2; {
-		s += math.Copysign(speedStep, 1-s)
+	// Steps of speedStep toward 1 from the fitted speed, the last one
+	// exactly 1.
+	toward := math.Copysign(speedStep, 1-m.fitSpeed)
+	for k := 1; math.Abs(m.fitSpeed-1) > 1e-9; k++ {
+		s := m.fitSpeed + float64(k)*toward
+		last := math.Abs(s-1) < speedStep/2 || (s-1)*(m.fitSpeed-1) < 0
+		if last {
+			s = 1
+		}
 		best, bestStart := math.Inf(-1), 0
 		for d := -1; d <= 1; d++ {
 			start := pivot - int(math.Round(float64(mid)*s)) + d
@@ -581,12 +616,14 @@ func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
 				best, bestStart = mean, start
 			}
 		}
-		if best < m.Similarity-steadyTolerance {
-			continue
+		if !math.IsInf(best, -1) && best >= m.Similarity-steadyTolerance {
+			ja := bestStart + int(math.Round(float64(m.a)*s))
+			jb := bestStart + int(math.Round(float64(m.b)*s))
+			m.VideoStart, m.VideoEnd, m.Speed = r.times[ja], r.times[jb]+1/r.fps, s
 		}
-		ja := bestStart + int(math.Round(float64(m.a)*s))
-		jb := bestStart + int(math.Round(float64(m.b)*s))
-		m.VideoStart, m.VideoEnd, m.Speed = r.times[ja], r.times[jb]+1/r.fps, s
+		if last {
+			break
+		}
 	}
 }
 
@@ -620,6 +657,9 @@ func (r *Reference) band(q *Query, view, lo, hi int, slow, fast float64) func(i,
 		return x
 	}
 }
+
+// speedStep is the refinement's step between speeds, and steady's.
+const speedStep = 0.025
 
 // stretchFloor is the per-sample similarity above which a sample counts
 // toward a matched stretch: half the default threshold, so that a stretch
@@ -667,7 +707,7 @@ func (r *Reference) extract(q *Query, view, start int, speed float64, minSamples
 		Score: sum / float64(n), Speed: speed, View: q.views[view].name, Samples: n,
 		Local: r.local(&q.views[view], start, speed, a, b),
 		view:  &q.views[view], start: start, a: a, b: b, fitSpeed: speed,
-		partial: a > first || b < last,
+		partial: a > first || b < last, fitStart: r.times[ja], fitEnd: r.times[jb] + step,
 	}
 }
 
@@ -833,8 +873,7 @@ func distinct(ms []Match) []Match {
 	for _, m := range ms {
 		dup := false
 		for _, k := range out {
-			if overlap(m.VideoStart, m.VideoEnd, k.VideoStart, k.VideoEnd) > 0.5 &&
-				overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5 {
+			if repeats(m, k) {
 				dup = true
 				break
 			}
@@ -924,7 +963,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
 		ms = append(ms, refined{m, r.prescore(&m, typical)})
 	}
-	r.settle(ms, opts.Threshold).into(&res)
+	r.settle(ms, opts.Threshold, true).into(&res)
 	return res, nil
 }
 
