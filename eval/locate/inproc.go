@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,14 +164,8 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 // height), embedded once and cached beside its print.
 func centreReference(printPath, dataDir string, ref reference, frac float64, pool *embed.Pool) (*match.Reference, error) {
 	cache := filepath.Join(filepath.Dir(printPath), fmt.Sprintf("%s.centre%g.gob", ref.Name, frac))
-	var cv cachedViews
-	if f, err := os.Open(cache); err == nil {
-		err = gob.NewDecoder(f).Decode(&cv)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", cache, err)
-		}
-	} else {
+	cv, err := readViews(cache)
+	if errors.Is(err, fs.ErrNotExist) {
 		margin := (1 - frac) / 2
 		times, views, err := embed.Views(context.Background(), filepath.Join(dataDir, ref.File), pool, embed.Options{},
 			[]embed.ViewSpec{{Name: "centre", X: margin, Y: margin, W: frac, H: frac}})
@@ -177,9 +173,11 @@ func centreReference(printPath, dataDir string, ref reference, frac float64, poo
 			return nil, fmt.Errorf("embed %s: %w", ref.File, err)
 		}
 		cv = cachedViews{Times: times, Views: []match.View{{Name: "centre", Features: views[0].Features}}}
-		if err := fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) }); err != nil {
+		if err := writeViews(cache, cv); err != nil {
 			return nil, err
 		}
+	} else if err != nil {
+		return nil, err
 	}
 	if len(cv.Views) != 1 || len(cv.Times) == 0 || len(cv.Views[0].Features)%len(cv.Times) != 0 {
 		return nil, fmt.Errorf("%s: not a centre view cache (delete it)", cache)
@@ -210,13 +208,9 @@ type viewCache struct {
 // embedding the query views the cache lacks (all of them without a cache,
 // or when the clip is newer).
 func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Options) (cachedViews, error) {
-	var cv cachedViews
-	if f, err := os.Open(cache); err == nil {
-		err = gob.NewDecoder(f).Decode(&cv)
-		f.Close()
-		if err != nil || !newer(cache, video) {
-			cv = cachedViews{}
-		}
+	cv, err := readViews(cache)
+	if err != nil || !newer(cache, video) {
+		cv = cachedViews{}
 	}
 	if len(cv.Specs) == 0 {
 		for _, v := range cv.Views {
@@ -256,7 +250,26 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 	for _, s := range missing {
 		cv.Specs = append(cv.Specs, s.Name)
 	}
-	return queried(cv), fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
+	return queried(cv), writeViews(cache, cv)
+}
+
+// readViews reads a cache file of views.
+func readViews(cache string) (cachedViews, error) {
+	var cv cachedViews
+	f, err := os.Open(cache)
+	if err != nil {
+		return cv, err
+	}
+	defer f.Close()
+	if err := gob.NewDecoder(f).Decode(&cv); err != nil {
+		return cachedViews{}, fmt.Errorf("read %s: %w", cache, err)
+	}
+	return cv, nil
+}
+
+// writeViews writes a cache file of views atomically.
+func writeViews(cache string, cv cachedViews) error {
+	return fsutil.WriteAtomic(cache, func(w io.Writer) error { return gob.NewEncoder(w).Encode(cv) })
 }
 
 // queried keeps the views this build queries with: a cache may hold views

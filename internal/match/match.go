@@ -186,7 +186,7 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 		if Accepted(m, threshold) {
 			// Only what is reported: steadying costs up to a few
 			// thousand similarities outside the refinement's band.
-			r.steady(&m, func(i, j int) float32 { return r.sim(m.view, i, j) })
+			r.steady(&m)
 		}
 		t.add(m, threshold)
 	}
@@ -586,7 +586,7 @@ const steadyTolerance = 0.01
 // speed fits about as well as the right one; either way a wrong speed moves
 // the start the match implies for the clip. The score stays that of the
 // fitted alignment, so this changes what is reported, not what is found.
-func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
+func (r *Reference) steady(m *Match) {
 	if !m.partial {
 		return // the speed was fitted to the stretch itself
 	}
@@ -601,7 +601,7 @@ func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
 		if last {
 			s = 1
 		}
-		best, bestStart := math.Inf(-1), 0
+		best, bestA, bestB := math.Inf(-1), 0, 0
 		for d := -1; d <= 1; d++ {
 			start := pivot - int(math.Round(float64(mid)*s)) + d
 			ja, jb := start+int(math.Round(float64(m.a)*s)), start+int(math.Round(float64(m.b)*s))
@@ -610,16 +610,14 @@ func (r *Reference) steady(m *Match, sim func(i, j int) float32) {
 			}
 			var sum float64
 			for i := m.a; i <= m.b; i++ {
-				sum += float64(sim(i, start+int(math.Round(float64(i)*s))))
+				sum += float64(r.sim(m.view, i, start+int(math.Round(float64(i)*s))))
 			}
 			if mean := sum / float64(m.b-m.a+1); mean > best {
-				best, bestStart = mean, start
+				best, bestA, bestB = mean, ja, jb
 			}
 		}
 		if !math.IsInf(best, -1) && best >= m.Similarity-steadyTolerance {
-			ja := bestStart + int(math.Round(float64(m.a)*s))
-			jb := bestStart + int(math.Round(float64(m.b)*s))
-			m.VideoStart, m.VideoEnd, m.Speed = r.times[ja], r.times[jb]+1/r.fps, s
+			m.VideoStart, m.VideoEnd, m.Speed = r.times[bestA], r.times[bestB]+1/r.fps, s
 		}
 		if last {
 			break

@@ -243,8 +243,7 @@ func TestSteady(t *testing.T) {
 			// at the wrong speed would.
 			mid := (clipN - 1) / 2
 			start := from + int(math.Round(float64(mid)*tc.report)) - int(math.Round(float64(mid)*tc.fitted))
-			sim := func(i, j int) float32 { return ref.sim(&q.views[0], i, j) }
-			m := ref.extract(q, 0, start, tc.fitted, 10, sim)
+			m := ref.extract(q, 0, start, tc.fitted, 10, func(i, j int) float32 { return ref.sim(&q.views[0], i, j) })
 			// As Locate scores and settles it, reporting everything.
 			fitted := m
 			m = ref.settle([]refined{{m, ref.prescore(&m, 0)}}, -1, true).found[0]
