@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,6 +92,9 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		ok, any bool
 		got     string
 		seconds float64
+		// falseHit is the first result in the library without the image's
+		// video, "" when nothing is found there (rightly).
+		falseHit, falseRef string
 	}
 	var rows []row
 	for i, im := range ims {
@@ -115,6 +119,19 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 				r.got = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
 			}
 			r.any = r.any || right
+		}
+		without, err := e.libraryWithout(im.Ref)
+		if err != nil {
+			return "", err
+		}
+		neg, err := search.Search(context.Background(), without, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+		if err != nil {
+			return "", err
+		}
+		if len(neg.Matches) > 0 {
+			f := neg.Matches[0]
+			r.falseRef = f.Video.Path
+			r.falseHit = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
 		}
 		rows = append(rows, r)
 		logf("image %3d/%d %-24s truth %6.2f s  %s", i+1, len(ims), im.Name, im.Time, r.got)
@@ -165,6 +182,27 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		fmt.Fprintf(&b, "| %s | %s |\n", k, pct(bySetting[k]))
 	}
 	sort.Float64s(secs)
+	var rejected, hardN, hardRejected int
+	var falseHits []string
+	for _, r := range rows {
+		hard := slices.ContainsFunc(hardPairs, func(p [2]string) bool { return p[0] == r.im.Ref })
+		if hard {
+			hardN++
+		}
+		if r.falseHit == "" {
+			rejected++
+			hardRejected += b2i(hard)
+			continue
+		}
+		falseHits = append(falseHits, fmt.Sprintf("- %s (%s at %.2f s): %s", r.im.Name, r.im.Ref, r.im.Time, r.falseHit))
+	}
+	rate := func(k, n int) string { return fmt.Sprintf("%.1f%% (%d/%d)", 100*float64(k)/float64(max(n, 1)), k, n) }
+	fmt.Fprintf(&b, "\nNegatives: each image searched in the library without its video; any result is a false positive. "+
+		"Rejected: %s; of the images of a video whose other take stays in the library (cap12, cap13: the same person in the same room), %s; of the others, %s.\n",
+		rate(rejected, len(rows)), rate(hardRejected, hardN), rate(rejected-hardRejected, len(rows)-hardN))
+	if len(falseHits) > 0 {
+		fmt.Fprintf(&b, "\nFalse positives:\n\n%s\n", strings.Join(falseHits, "\n"))
+	}
 	fmt.Fprintf(&b, "\nSearch time per image (views given): p50 %.0f ms.\n\nMissed:\n\n", 1000*secs[len(secs)/2])
 	for _, r := range rows {
 		if !r.ok {

@@ -37,6 +37,11 @@ type Options struct {
 	Workers int
 	// Candidates bounds the coarse alignments scored exactly (default 40).
 	Candidates int
+	// BriefSimilarity is the similarity at which a clip shorter than
+	// DefaultMinDuration, such as a single image, scores DefaultThreshold
+	// (default DefaultBriefSimilarity). It depends on the mean the video is
+	// centred by: search centres an image by its library's mean.
+	BriefSimilarity float64
 }
 
 // DefaultOptions are the settings the README's evaluation measured.
@@ -49,6 +54,9 @@ func DefaultOptions() Options {
 const (
 	DefaultThreshold   = 0.37
 	DefaultMinDuration = 2.0
+	// DefaultBriefSimilarity is where the evaluation's still images were
+	// told from unrelated frames, each side centred by the video's mean.
+	DefaultBriefSimilarity = 0.6
 )
 
 // DefaultSpeeds covers the 0.8x to 1.25x speed changes of re-uploads in
@@ -155,7 +163,7 @@ func (r *Reference) locate(ctx context.Context, q *Query, opts Options, prune bo
 		if !ok {
 			continue
 		}
-		ms = append(ms, refined{m, r.prescore(&m, typical)})
+		ms = append(ms, refined{m, r.prescore(&m, typical, opts.BriefSimilarity)})
 	}
 	r.settle(ms, opts.Threshold, prune).into(&res)
 	return res, nil
@@ -272,23 +280,20 @@ const (
 	speedCost      = 0.5
 	lengthGain     = 1.0 / 30
 	MinConsistency = 0.3
-	// briefOffset puts the threshold of a clip shorter than
-	// DefaultMinDuration at a similarity of 0.6, where the evaluation's
-	// still images were told from unrelated frames.
-	briefOffset = 0.6 - DefaultThreshold
 )
 
 // prescore sets the measures but consistency, the costly one, and returns
 // the score a perfect consistency would give: the bound that tells whether
-// computing it can matter. A brief clip's score is final.
-func (r *Reference) prescore(m *Match, typical float64) float64 {
+// computing it can matter. A brief clip's score is final: its similarity,
+// shifted so that briefSimilarity scores DefaultThreshold.
+func (r *Reference) prescore(m *Match, typical, briefSimilarity float64) float64 {
 	m.Similarity = m.Score
 	m.Prominence = m.Similarity - typical
 	if float64(m.Samples) < DefaultMinDuration*r.fps {
 		// A clip of a frame or two: Local and Consistency need motion
 		// to measure, so the score rests on Similarity alone.
 		m.brief = true
-		return m.Similarity - briefOffset
+		return m.Similarity - (briefSimilarity - DefaultThreshold)
 	}
 	base := -speedCost*math.Abs(m.fitSpeed-1) + lengthGain*math.Log(float64(m.Samples)/r.fps/DefaultMinDuration)
 	return (m.Similarity+m.Local+1)/3 + base
@@ -320,6 +325,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Candidates <= 0 {
 		o.Candidates = maxCandidates
+	}
+	if o.BriefSimilarity <= 0 {
+		o.BriefSimilarity = DefaultBriefSimilarity
 	}
 	return o
 }
@@ -959,7 +967,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	for _, c := range top.sorted() {
 		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
-		ms = append(ms, refined{m, r.prescore(&m, typical)})
+		ms = append(ms, refined{m, r.prescore(&m, typical, opts.BriefSimilarity)})
 	}
 	r.settle(ms, opts.Threshold, true).into(&res)
 	return res, nil

@@ -168,6 +168,28 @@ func TestLocateOneFrameClip(t *testing.T) {
 	}
 }
 
+// A one-frame clip scores its similarity shifted so that BriefSimilarity
+// meets the threshold.
+func TestBriefSimilarity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 18))
+	video := synthVideo(rng, 2000, testDim)
+	clip := noisyCopy(rng, video, testDim, 1500, 1, 0.02)
+	res := locate(t, video, []View{{Name: "full", Features: clip}}, 1, Options{Threshold: -1})
+	if len(res.Matches) == 0 {
+		t.Fatal("nothing aligned")
+	}
+	sim := res.Matches[0].Similarity
+	for _, tc := range []struct {
+		bar  float64
+		want bool
+	}{{sim - 0.01, true}, {sim + 0.01, false}} {
+		res := locate(t, video, []View{{Name: "full", Features: clip}}, 1, Options{Threshold: DefaultThreshold, BriefSimilarity: tc.bar})
+		if got := len(res.Matches) > 0; got != tc.want {
+			t.Errorf("similarity %.3f, bar %.3f: found %v, want %v", sim, tc.bar, got, tc.want)
+		}
+	}
+}
+
 func TestLocateCancelled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	video := synthVideo(rng, 2000, testDim)

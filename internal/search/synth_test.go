@@ -206,6 +206,45 @@ func TestSearchImageQuery(t *testing.T) {
 	}
 }
 
+// A still image of nearly still footage: centred by its video's own mean,
+// little but the image's noise is left and it is not found; centred by the
+// library's mean it is.
+func TestSearchImageOfStillFootage(t *testing.T) {
+	const dim, n = 64, 500
+	lib := newSynthLib(t, 5, dim, []int{2000, 2000})
+	codec, err := library.NewCodec(lib.meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	scene := synth.Video(rng, lib.base, 1, dim)
+	noise := func(scale float64) []float32 {
+		out := make([]float32, dim)
+		for d := range out {
+			out[d] = scene[d] + float32(scale*rng.NormFloat64())
+		}
+		return out
+	}
+	var still []float32
+	for range n {
+		still = append(still, noise(0.05)...)
+	}
+	p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: still}
+	v := library.Video{ID: 3, Path: "still.mp4", DurationS: n / 5}
+	lib.entries = append(lib.entries, library.NewEntry(codec, v, p))
+	b := lib.backend(t)
+	for i := range 5 {
+		img := noise(0.1)
+		res, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: img}}}, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Matches) == 0 || res.Matches[0].Video.ID != v.ID {
+			t.Errorf("image %d of the still video: got %+v (best %.3f in video %d)", i, res.Matches, res.Best.Score, res.Best.Video.ID)
+		}
+	}
+}
+
 func TestSearchCancelled(t *testing.T) {
 	lib := newSynthLib(t, 3, 64, []int{2000})
 	b := lib.backend(t)
