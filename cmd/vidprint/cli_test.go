@@ -88,7 +88,7 @@ func TestEmbedRealFootage(t *testing.T) {
 	dur := info["duration_s"].(float64)
 	frames := info["frames"].(float64)
 	if math.Abs(frames-dur*5) > 1.5 || info["dim"].(float64) != 1024 || info["fps"].(float64) != 5 ||
-		info["model"] != "mobilenetv3-small-qvac" {
+		info["model"] != "mobilenetv3-small-qvac" || info["regions"].(float64) != 4 {
 		t.Fatalf("info = %v", info)
 	}
 	p, err := vprint.ReadFile(filepath.Join(dir, "mm.vprint"))

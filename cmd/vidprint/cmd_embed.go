@@ -26,6 +26,7 @@ type embedOptions struct {
 	batch         int
 	partial       bool
 	fast          bool
+	regions       bool
 	workers       int
 	decodeThreads int
 }
@@ -53,6 +54,7 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	f.IntVar(&o.batch, "batch", 1, "frames per inference batch")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
 	f.BoolVar(&o.fast, "fast", false, "skip deblocking and the frames no other frame refers to: faster decoding, a less faithful print (see the README)")
+	f.BoolVar(&o.regions, "regions", true, "also embed the four quarters of every frame, which locate needs to find cropped copies and still footage; four more inferences a frame (--regions=false skips them)")
 	var exact bool
 	f.BoolVar(&exact, "exact", false, "decode every pixel (the default now)")
 	_ = f.MarkDeprecated("exact", "decoding is exact by default")
@@ -157,6 +159,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		start := time.Now()
 		frames, err := embedOne(ctx, video, outs[i], pool, embed.Options{
 			FPS: o.fps, Fast: o.fast, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
+			Regions: o.regions,
 		})
 		bar.Clear()
 		if ctx.Err() != nil {
@@ -174,8 +177,12 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			continue
 		}
 		res := pool.Model()
-		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d frames x %d (%s/%s) in %.1f s\n",
-			video, outs[i], frames, res.Output.Dim, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
+		regions := ""
+		if o.regions {
+			regions = fmt.Sprintf(" and %d quarters", len(embed.Quarters))
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d frames x %d%s (%s/%s) in %.1f s\n",
+			video, outs[i], frames, res.Output.Dim, regions, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
 	}
 	if failed > 0 {
 		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed (see above); the exit code is the first failure's", failed, len(videos)))
@@ -186,7 +193,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 // embedOne streams one video's print to out; nothing is left there unless
 // the whole print is written.
 func embedOne(ctx context.Context, video, out string, pool *embed.Pool, opts embed.Options) (int, error) {
-	w, err := vprint.Create(out, embed.Header(pool.Model(), opts.FPS))
+	w, err := vprint.Create(out, embed.Header(pool.Model(), opts))
 	if err != nil {
 		return 0, withCode(exitOutput, err)
 	}

@@ -16,6 +16,7 @@ type printInfo struct {
 	File        string     `json:"file"`
 	Frames      int        `json:"frames"`
 	Dim         int        `json:"dim"`
+	Regions     int        `json:"regions"`
 	FPS         float64    `json:"fps"`
 	Model       string     `json:"model"`
 	ModelSHA256 string     `json:"model_sha256"`
@@ -38,7 +39,7 @@ type sourceInfo struct {
 
 func describePrint(file string, p *vprint.Print) printInfo {
 	info := printInfo{
-		File: file, Frames: p.Frames(), Dim: p.Dim, FPS: p.FPS,
+		File: file, Frames: p.Frames(), Dim: p.Dim, Regions: p.Regions, FPS: p.FPS,
 		Model: p.Model.ID, ModelSHA256: p.Model.SHA256, Output: p.Model.Output,
 		DurationS: p.Source.DurationS,
 		Source: sourceInfo{Name: p.Source.Name, Size: p.Source.Size, SHA256: p.Source.SHA256,
@@ -89,6 +90,7 @@ func newInfoCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "file\t%s\n", in.File)
 				fmt.Fprintf(tw, "frames\t%d (%.3f s to %.3f s)\n", in.Frames, in.FirstS, in.LastS)
 				fmt.Fprintf(tw, "dim\t%d\n", in.Dim)
+				fmt.Fprintf(tw, "regions\t%d\n", in.Regions)
 				fmt.Fprintf(tw, "fps\t%g\n", in.FPS)
 				fmt.Fprintf(tw, "model\t%s, output %s (sha256 %s)\n", in.Model, in.Output, in.ModelSHA256)
 				fmt.Fprintf(tw, "duration\t%.3f s\n", in.DurationS)

@@ -97,7 +97,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	}
 	refs := make([]*vprint.Print, len(videos))
 	for i, v := range videos {
-		p, err := loadPrint(ctx, g, v, o.noCache)
+		p, err := loadPrint(ctx, g, v, o.noCache, true)
 		if err != nil {
 			return err
 		}
@@ -127,6 +127,13 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		r, err := match.NewReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS)
 		if err != nil {
 			return fmt.Errorf("locate: %s: %w", videos[i], err)
+		}
+		// The clip's region view is its quarters: only a print of the
+		// same regions can be searched with it.
+		if ref.Regions == len(embed.Quarters) {
+			if err := r.AddRegions(ref.RegionFeatures, ref.Regions, nil); err != nil {
+				return fmt.Errorf("locate: %s: %w", videos[i], err)
+			}
 		}
 		q, err := r.NewQuery(clip.print.Timestamps, clip.views)
 		if err != nil {
@@ -185,7 +192,9 @@ func (c clipViews) viewPrint(r match.Result) *vprint.Print {
 	}
 	name := strings.TrimSuffix(m.View, "/own") // the same features, centred otherwise
 	for _, v := range c.views {
-		if v.Name == name {
+		// Region features are several rows a sample: the picture draws
+		// the whole frame instead.
+		if v.Name == name && !v.Regions {
 			p := *c.print
 			p.Features = v.Features
 			return &p
@@ -204,7 +213,11 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 		if !g.quiet {
 			fmt.Fprintf(os.Stderr, "vidprint: %s is a print: searching its whole frame only (give the video to also find mirrored and picture-in-picture copies)\n", path)
 		}
-		return clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}, nil
+		cv := clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}
+		if p.Regions == len(embed.Quarters) {
+			cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: p.RegionFeatures, Regions: true})
+		}
+		return cv, nil
 	}
 	name, output := o.model, ""
 	if name == "" {
@@ -235,12 +248,15 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 		return clipViews{}, err
 	}
 	res := pool.Model()
-	p := embed.Header(res, ref.FPS)
+	p := embed.Header(res, embed.Options{FPS: ref.FPS})
 	p.Timestamps, p.Features = times, views[0].Features
 	p.Source.Name = filepath.Base(path)
 	cv := clipViews{print: p}
 	for _, v := range views {
 		cv.views = append(cv.views, match.View{Name: v.Name, Features: v.Features})
+	}
+	if regions, ok := embed.RegionView(views, len(times)); ok {
+		cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: regions, Regions: true})
 	}
 	return cv, nil
 }

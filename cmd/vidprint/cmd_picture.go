@@ -46,7 +46,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 			if err := checkOutput(out, args[0]); err != nil {
 				return err
 			}
-			p, err := loadPrint(cmd.Context(), g, args[0], noCache)
+			p, err := loadPrint(cmd.Context(), g, args[0], noCache, false)
 			if err != nil {
 				return err
 			}

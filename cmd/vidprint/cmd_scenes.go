@@ -52,7 +52,7 @@ as frames.`,
 			if o.Scenes < 0 || !(o.Sensitivity > 0) {
 				return usageError("scenes: -n must not be negative and --sensitivity must be positive")
 			}
-			p, err := loadPrint(cmd.Context(), g, args[0], noCache)
+			p, err := loadPrint(cmd.Context(), g, args[0], noCache, false)
 			if err != nil {
 				return err
 			}

@@ -40,7 +40,7 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 			if err := fsutil.CheckWritableDir(outDir); err != nil {
 				return withCode(exitOutput, err)
 			}
-			p, err := loadPrint(cmd.Context(), g, video, noCache)
+			p, err := loadPrint(cmd.Context(), g, video, noCache, false)
 			if err != nil {
 				return err
 			}

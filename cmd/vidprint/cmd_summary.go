@@ -53,7 +53,7 @@ each atomically; an interrupted run leaves the ones already finished.`,
 				return withCode(exitOutput, err)
 			}
 			ctx := cmd.Context()
-			p, err := loadPrint(ctx, g, video, noCache)
+			p, err := loadPrint(ctx, g, video, noCache, false)
 			if err != nil {
 				return err
 			}

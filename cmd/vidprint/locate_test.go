@@ -114,6 +114,33 @@ func TestLocateRealFootage(t *testing.T) {
 	}
 }
 
+// TestLocateCroppedStillFootage: a cropped copy of nearly still footage
+// (a tree in the wind) is found through the video print's quarters, and
+// not without them.
+func TestLocateCroppedStillFootage(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	tree := testutil.Footage(t, "tree.avi")
+	cut(t, dir, "cropped.mp4", tree, 5, 10, "crop=iw*0.9:ih*0.9:16:0")
+	if r := run(t, dir, "embed", "--quiet", tree, "-o", "tree.vprint"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := run(t, dir, "embed", "--quiet", "--regions=false", tree, "-o", "plain.vprint"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	out, r := runLocateJSON(t, dir, "cropped.mp4", "tree.vprint")
+	if r.code != 0 || len(out.Matches) == 0 {
+		t.Fatalf("cropped copy: %d %+v %s", r.code, out, r.stderr)
+	}
+	m := out.Matches[0]
+	if start := m.VideoStart - m.ClipStart*m.Speed; math.Abs(start-5) > 0.5 || !strings.HasPrefix(m.View, "regions") {
+		t.Errorf("cropped copy: %+v, want a start at 5 s through the regions", m)
+	}
+	if out, r := runLocateJSON(t, dir, "cropped.mp4", "plain.vprint"); r.code != 1 || out.Found {
+		t.Errorf("without regions: %d %+v (found: the test no longer shows what regions add)", r.code, out)
+	}
+}
+
 func TestLocateEdgeCases(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()

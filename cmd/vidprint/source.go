@@ -33,10 +33,11 @@ func cachePath(video string) string {
 	return strings.TrimSuffix(b, filepath.Ext(b)) + ".vprint"
 }
 
-// loadPrint reads a print, or embeds a video with the default model. The
-// video's print is kept beside the work (as embed names it) unless noCache,
-// and a kept print of the same file and model is reused.
-func loadPrint(ctx context.Context, g *globals, path string, noCache bool) (*vprint.Print, error) {
+// loadPrint reads a print, or embeds a video with the default model, with
+// region features when regions. The video's print is kept beside the work
+// (as embed names it) unless noCache, and a kept print of the same file
+// and model (with regions, when asked for) is reused.
+func loadPrint(ctx context.Context, g *globals, path string, noCache, regions bool) (*vprint.Print, error) {
 	if err := decode.CheckFile(path); err != nil {
 		return nil, err
 	}
@@ -45,12 +46,14 @@ func loadPrint(ctx context.Context, g *globals, path string, noCache bool) (*vpr
 	}
 	cache := cachePath(path)
 	if !noCache {
-		if p, ok := cachedPrint(g, cache, path); ok {
+		p, ok := cachedPrint(g, cache, path)
+		if ok && (p.Regions > 0 || !regions) {
 			return p, nil
 		}
 		// Never replace a file that is not this video's print: it may be a
-		// print the user made of another video or with another model.
-		if _, err := os.Stat(cache); err == nil {
+		// print the user made of another video or with another model. This
+		// video's print without regions is made again with them.
+		if _, err := os.Stat(cache); err == nil && !ok {
 			if !g.quiet {
 				fmt.Fprintf(os.Stderr, "vidprint: %s exists and is not the print of %s; not keeping this one\n", cache, path)
 			}
@@ -65,7 +68,7 @@ func loadPrint(ctx context.Context, g *globals, path string, noCache bool) (*vpr
 	bar := g.bar("frames")
 	bar.Start(filepath.Base(path))
 	defer bar.Clear()
-	opts := embed.Options{Progress: bar.Update}
+	opts := embed.Options{Progress: bar.Update, Regions: regions}
 	if noCache {
 		p, err := embed.ToPrint(ctx, path, pool, opts)
 		if err != nil && !strings.Contains(err.Error(), path) {

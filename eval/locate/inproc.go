@@ -77,6 +77,12 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		if err != nil {
 			return m, nil, err
 		}
+		// As vidprint locate does; a codec's projection has no regions.
+		if p.Regions == len(embed.Quarters) && cd == nil {
+			if err := r.AddRegions(p.RegionFeatures, p.Regions, nil); err != nil {
+				return m, nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
 		refs[name] = r
 	}
 	centreRefs := map[string]*match.Reference{}
@@ -106,6 +112,9 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 				views[i] = match.View{Name: v.Name, Features: cd.Query(v.Features)}
 			}
 			cv.Views = views
+		}
+		if cd == nil {
+			cv.Views = withRegionView(cv)
 		}
 		a := answer{Hits: map[string]hit{}}
 		for _, ref := range references {
@@ -158,6 +167,20 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		return a
 	}
 	return m, pool.Close, nil
+}
+
+// withRegionView adds the clip's region view, made of its quarter views, as
+// vidprint locate does.
+func withRegionView(cv cachedViews) []match.View {
+	views := make([]embed.ViewFeatures, len(cv.Views))
+	for i, v := range cv.Views {
+		views[i] = embed.ViewFeatures{Name: v.Name, Features: v.Features}
+	}
+	regions, ok := embed.RegionView(views, len(cv.Times))
+	if !ok {
+		return cv.Views
+	}
+	return append(slices.Clip(cv.Views), match.View{Name: match.RegionsView, Features: regions, Regions: true})
 }
 
 // centreReference is a reference's centre crop (frac of its width and

@@ -51,7 +51,7 @@ func setupLibrary(refPrints map[string]string, codecName string) (*libraryEval, 
 	if err != nil {
 		return nil, nil, err
 	}
-	head := embed.Header(res, embed.DefaultFPS)
+	head := embed.Header(res, embed.Options{})
 	meta, err := library.NewMeta(library.Meta{Model: head.Model, Dim: head.Dim, FPS: head.FPS}, codecName)
 	if err != nil {
 		return nil, nil, err

@@ -28,6 +28,12 @@ type Options struct {
 	Fast         bool // skip unreferenced frames too (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
 	AllowStill   bool // a single image is a one-sample video (decode.Options)
+	// Regions also embeds the four quarters of every frame (Quarters), each
+	// at the model's full input size: the print's region features, which
+	// find cropped copies and still footage (see match.Reference.AddRegions).
+	// It costs four more inferences a frame, and frames are decoded at
+	// twice the model's size.
+	Regions bool
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
 	Progress func(done, total int)
@@ -36,8 +42,20 @@ type Options struct {
 // DefaultFPS is the sampling rate of a print.
 const DefaultFPS = 5
 
+// Quarters are the regions of a print: the four quarters of the frame, in
+// the order of their rows (top-left, top-right, bottom-left, bottom-right).
+// A clip's QueryViews include the same rectangles.
+var Quarters = [...]ViewSpec{
+	{Name: "window-00", X: 0, Y: 0, W: 0.5, H: 0.5},
+	{Name: "window-02", X: 0.5, Y: 0, W: 0.5, H: 0.5},
+	{Name: "window-20", X: 0, Y: 0.5, W: 0.5, H: 0.5},
+	{Name: "window-22", X: 0.5, Y: 0.5, W: 0.5, H: 0.5},
+}
+
 type frame struct {
-	tensor []float32 // preprocessed, ready for the model
+	// tensor is preprocessed, ready for the model: the whole frame, then
+	// with regions each quarter.
+	tensor []float32
 	ts     float64
 }
 
@@ -59,8 +77,25 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 		opts.FPS = DefaultFPS
 	}
 	res := pool.Model()
-	dopts := decode.Options{FPS: opts.FPS, Width: res.Spec.Pre.Width, Height: res.Spec.Pre.Height,
+	width, height := res.Spec.Pre.Width, res.Spec.Pre.Height
+	var samplers []*sampler
+	regions := 0
+	if opts.Regions {
+		// Decoded at twice the size, a quarter keeps the model's full
+		// resolution and the whole frame is the mean of 2x2 blocks, as
+		// for a clip's views.
+		regions = len(Quarters)
+		samplers = append(samplers, newSampler(ViewSpec{W: 1, H: 1}, viewScale*width, viewScale*height, width, height))
+		for _, q := range Quarters {
+			samplers = append(samplers, newSampler(q, viewScale*width, viewScale*height, width, height))
+		}
+		width, height = viewScale*width, viewScale*height
+	}
+	dopts := decode.Options{FPS: opts.FPS, Width: width, Height: height,
 		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial}
+	// Each frame is 1+regions model inputs, and gives a row of as many
+	// vectors.
+	inputs := 1 + regions
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -88,9 +123,10 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	// goroutine preprocesses each frame, so that this work runs beside
 	// inference instead of before it.
 	pre := model.NewPreprocessor(res.Spec.Pre)
+	tensorLen := pre.TensorLen()
 	free := make(chan []float32, (pool.Size()+2)*batch+2)
 	for i := 0; i < cap(free); i++ {
-		free <- make([]float32, pre.TensorLen())
+		free <- make([]float32, inputs*tensorLen)
 	}
 	frames := make(chan frame, cap(free))
 	probed := make(chan decode.Info, 1)
@@ -102,6 +138,10 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	go func() {
 		defer close(frames)
 		raw := make([]byte, dopts.FrameBytes())
+		var small []byte
+		if samplers != nil {
+			small = make([]byte, pre.FrameBytes())
+		}
 		for {
 			ts, err := reader.Next(raw)
 			if err == io.EOF {
@@ -119,7 +159,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 				decodeErr <- ctx.Err()
 				return
 			}
-			if err := pre.Frame(tensor, raw); err != nil {
+			if err := preprocess(pre, samplers, tensor, raw, small); err != nil {
 				decodeErr <- err
 				return
 			}
@@ -131,6 +171,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	var info decode.Info
 	gotInfo := false
 	dim := res.Output.Dim
+	rowLen := inputs * dim
 	rows, lastTS := 0, 0.0
 	// Feature buffers go back and forth between the collector and workers.
 	spare := make(chan []float32, 2*pool.Size()+2)
@@ -139,7 +180,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 		case b := <-spare:
 			return b[:n]
 		default:
-			return make([]float32, n, batch*dim)
+			return make([]float32, n, batch*rowLen)
 		}
 	}
 
@@ -183,8 +224,8 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 					}
 					input = joined
 				}
-				j.features = features(len(j.frames) * dim)
-				j.err = e.EmbedTensor(ctx, input, len(j.frames), j.features)
+				j.features = features(len(j.frames) * rowLen)
+				j.err = embedAll(ctx, e, input, len(j.frames)*inputs, j.features)
 				done <- j
 			}
 		}()
@@ -269,7 +310,12 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 			next++
 			for i, f := range k.frames {
 				if embedErr == nil {
-					if err := sink.Append(f.ts, k.features[i*dim:(i+1)*dim]); err != nil {
+					row := k.features[i*rowLen : (i+1)*rowLen]
+					var regionRow []float32
+					if regions > 0 {
+						regionRow = row[dim:]
+					}
+					if err := sink.Append(f.ts, row[:dim], regionRow); err != nil {
 						embedErr = err
 						cancel()
 					}
@@ -312,35 +358,75 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	return src, nil
 }
 
-// Sink takes a print's rows in order; *vprint.Writer streams them to disk.
-type Sink interface {
-	Append(ts float64, features []float32) error
+// preprocess lays out a decoded frame's model inputs in tensor: the frame
+// itself, or with samplers each sampled rectangle in turn (small is their
+// scratch frame).
+func preprocess(pre *model.Preprocessor, samplers []*sampler, tensor []float32, raw, small []byte) error {
+	if samplers == nil {
+		return pre.Frame(tensor, raw)
+	}
+	n := pre.TensorLen()
+	for v, s := range samplers {
+		s.sample(small, raw)
+		if err := pre.Frame(tensor[v*n:(v+1)*n], small); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Header is a print with no rows yet: what a pool's model writes at fps.
-func Header(res model.Resolved, fps float64) *vprint.Print {
+// embedAll embeds count inputs laid out one after another in input,
+// in batches the session takes.
+func embedAll(ctx context.Context, e model.Embedder, input []float32, count int, out []float32) error {
+	per := len(input) / count
+	dim := len(out) / count
+	step := max(1, e.MaxBatch())
+	for at := 0; at < count; at += step {
+		n := min(step, count-at)
+		if err := e.EmbedTensor(ctx, input[at*per:(at+n)*per], n, out[at*dim:(at+n)*dim]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sink takes a print's rows in order; *vprint.Writer streams them to disk.
+// regions is nil unless Options.Regions.
+type Sink interface {
+	Append(ts float64, features, regions []float32) error
+}
+
+// Header is a print with no rows yet: what a pool's model writes with
+// opts (its FPS, or DefaultFPS, and its Regions).
+func Header(res model.Resolved, opts Options) *vprint.Print {
+	fps := opts.FPS
 	if fps == 0 {
 		fps = DefaultFPS
 	}
-	return &vprint.Print{
+	p := &vprint.Print{
 		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
 		Dim:   res.Output.Dim,
 		FPS:   fps,
 	}
+	if opts.Regions {
+		p.Regions = len(Quarters)
+	}
+	return p
 }
 
 // memory collects rows into a Print.
 type memory struct{ p *vprint.Print }
 
-func (m memory) Append(ts float64, features []float32) error {
+func (m memory) Append(ts float64, features, regions []float32) error {
 	m.p.Timestamps = append(m.p.Timestamps, ts)
 	m.p.Features = append(m.p.Features, features...)
+	m.p.RegionFeatures = append(m.p.RegionFeatures, regions...)
 	return nil
 }
 
 // ToPrint embeds a video into a print in memory.
 func ToPrint(ctx context.Context, path string, pool *Pool, opts Options) (*vprint.Print, error) {
-	p := Header(pool.Model(), opts.FPS)
+	p := Header(pool.Model(), opts)
 	src, err := Video(ctx, path, pool, opts, memory{p})
 	if err != nil {
 		return nil, err

@@ -191,7 +191,7 @@ func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
 
 type failingSink struct{ after int }
 
-func (f *failingSink) Append(float64, []float32) error {
+func (f *failingSink) Append(float64, []float32, []float32) error {
 	if f.after--; f.after < 0 {
 		return errors.New("disk full")
 	}
@@ -223,5 +223,61 @@ func TestSessionThatFailsToLoad(t *testing.T) {
 	defer pool.Close()
 	if _, err := ToPrint(context.Background(), video, pool, Options{}); err == nil || err.Error() != "no such model" {
 		t.Fatalf("got %v, want the load error", err)
+	}
+}
+
+// TestRegions embeds a video whose quarters are red, lime, blue and white
+// with a model that returns mean colours: each region row must be its
+// quarter's colour and the whole frame their mean, with batches split to
+// what the session takes.
+func TestRegions(t *testing.T) {
+	video := testutil.FFmpegGen(t, t.TempDir(), "quarters.mp4",
+		"-f", "lavfi", "-i", "color=red:size=32x32:rate=25",
+		"-f", "lavfi", "-i", "color=lime:size=32x32:rate=25",
+		"-f", "lavfi", "-i", "color=blue:size=32x32:rate=25",
+		"-f", "lavfi", "-i", "color=white:size=32x32:rate=25",
+		"-filter_complex", "[0][1][2][3]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0", "-t", "2",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+	fake := &fakeModel{batch: 3}
+	p, err := ToPrint(context.Background(), video, Ready(fake), Options{Regions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Regions != 4 || p.Frames() != 10 || len(p.RegionFeatures) != p.Frames()*4*3 {
+		t.Fatalf("%d regions, %d frames, %d region features", p.Regions, p.Frames(), len(p.RegionFeatures))
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := [4][3]float32{{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 255}}
+	near := func(got []float32, want [3]float32) bool {
+		for c := range 3 {
+			if d := got[c] - want[c]; d > 12 || d < -12 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range p.Frames() {
+		row := p.RegionRow(i)
+		for q, colour := range want {
+			if !near(row[q*3:(q+1)*3], colour) {
+				t.Fatalf("row %d quarter %d: %v, want about %v", i, q, row[q*3:(q+1)*3], colour)
+			}
+		}
+		if mean := [3]float32{127.5, 127.5, 127.5}; !near(p.Row(i), mean) {
+			t.Fatalf("row %d whole frame: %v, want about %v", i, p.Row(i), mean)
+		}
+	}
+	if n := fake.maxSeen.Load(); n > 3 {
+		t.Errorf("a batch of %d inputs, the session takes 3", n)
+	}
+
+	plain, err := ToPrint(context.Background(), video, Ready(&fakeModel{batch: 3}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Regions != 0 || plain.RegionFeatures != nil || plain.Frames() != p.Frames() {
+		t.Errorf("without Options.Regions: %d regions, %d region features", plain.Regions, len(plain.RegionFeatures))
 	}
 }

@@ -340,3 +340,29 @@ func (s *sampler) sample(dst, src []byte) {
 		}
 	}
 }
+
+// RegionView puts the rows of a clip's quarter views (Quarters, which
+// QueryViews include) side by side, frame by frame, as a print's region
+// features are laid out, so that a clip of frames samples can be searched
+// in a print's regions. It reports false when views lacks a quarter.
+func RegionView(views []ViewFeatures, frames int) ([]float32, bool) {
+	quarters := make([][]float32, len(Quarters))
+	for i, q := range Quarters {
+		for _, v := range views {
+			if v.Name == q.Name {
+				quarters[i] = v.Features
+			}
+		}
+		if frames < 1 || quarters[i] == nil || len(quarters[i]) != len(quarters[0]) || len(quarters[i])%frames != 0 {
+			return nil, false
+		}
+	}
+	dim := len(quarters[0]) / frames
+	out := make([]float32, 0, len(quarters)*frames*dim)
+	for f := range frames {
+		for _, q := range quarters {
+			out = append(out, q[f*dim:(f+1)*dim]...)
+		}
+	}
+	return out, true
+}

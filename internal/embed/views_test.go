@@ -3,6 +3,7 @@ package embed
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/vidprint/vidprint/internal/testutil"
@@ -59,5 +60,36 @@ func TestViewsInset(t *testing.T) {
 	t.Logf("inset view %.2f levels from the inset video, closest fixed view %.2f", diff(inset), best)
 	if d := diff(inset); d > 6 || d > best/3 {
 		t.Errorf("the inset view differs from the inset video by %.1f levels; the closest fixed view by %.1f", d, best)
+	}
+}
+
+func TestRegionView(t *testing.T) {
+	views := []ViewFeatures{{Name: "full", Features: []float32{9, 9, 9, 9}}}
+	if _, ok := RegionView(views, 2); ok {
+		t.Fatal("a region view without quarters")
+	}
+	// Two frames of dim 2; quarter q of frame f holds 10q+f.
+	for q, spec := range Quarters {
+		views = append(views, ViewFeatures{Name: spec.Name, Features: []float32{
+			float32(10 * q), float32(10 * q), float32(10*q + 1), float32(10*q + 1)}})
+	}
+	got, ok := RegionView(views, 2)
+	want := []float32{0, 0, 10, 10, 20, 20, 30, 30, 1, 1, 11, 11, 21, 21, 31, 31}
+	if !ok || !slices.Equal(got, want) {
+		t.Fatalf("RegionView = %v, %v; want %v", got, ok, want)
+	}
+	views[2].Features = views[2].Features[:2]
+	if _, ok := RegionView(views, 2); ok {
+		t.Error("quarters of different lengths accepted")
+	}
+}
+
+// A clip's region view is made of its query views: each quarter must be
+// one of them, rectangle for rectangle.
+func TestQuartersAreQueryViews(t *testing.T) {
+	for _, q := range Quarters {
+		if !slices.Contains(QueryViews(), q) {
+			t.Errorf("quarter %+v is not a query view", q)
+		}
 	}
 }

@@ -31,7 +31,36 @@ type Reference struct {
 	nCoarse  int
 	sketcher *sketcher
 	mu       sync.Mutex // guards norm
+	// regions, when set, are features of parts of each frame (see
+	// AddRegions), searched as a second reference.
+	regions *Reference
 }
+
+// AddRegions gives the reference region features: for every sample, the
+// features of a few parts of its frame (such as its four quarters),
+// concatenated, count*dim values a sample, row-major like the features.
+// They keep what whole-frame features lose in a cropped copy or in still
+// footage, where a small motion changes one part of the frame; Locate
+// searches them with the clip's region views (View.Regions). A segment
+// reference's regions are centred by regionMean, the whole video's mean
+// region row; nil centres them by their own mean.
+func (r *Reference) AddRegions(features []float32, count int, regionMean []float32) error {
+	if count < 1 {
+		return fmt.Errorf("reference regions: count %d", count)
+	}
+	if regionMean != nil && len(regionMean) != count*r.dim {
+		return fmt.Errorf("reference regions: mean of %d values for %d regions of %d", len(regionMean), count, r.dim)
+	}
+	rr, err := newReference(features, r.times, count*r.dim, r.fps, regionMean)
+	if err != nil {
+		return fmt.Errorf("regions: %w", err)
+	}
+	r.regions = rr
+	return nil
+}
+
+// Regions reports whether the reference has region features.
+func (r *Reference) Regions() bool { return r.regions != nil }
 
 // NewReference prepares a reference from row-major features (n rows of dim)
 // sampled at fps, with one timestamp per row. The features are centred by
@@ -157,6 +186,9 @@ type Query struct {
 	n     int
 	times []float64
 	views []queryView
+	// regions are the clip's region views, prepared against the
+	// reference's regions; nil when either side has none.
+	regions *Query
 }
 
 type queryView struct {
@@ -175,6 +207,10 @@ type queryView struct {
 type View struct {
 	Name     string
 	Features []float32
+	// Regions marks region features (see Reference.AddRegions), matched
+	// against the reference's regions; a reference without them ignores
+	// the view.
+	Regions bool
 }
 
 // NewQuery prepares a clip's views for matching against ref: it centres them
@@ -185,7 +221,12 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 		return nil, fmt.Errorf("query: no views")
 	}
 	q := &Query{n: len(times), times: times}
+	var regionViews []View
 	for _, v := range views {
+		if v.Regions {
+			regionViews = append(regionViews, View{Name: v.Name, Features: v.Features})
+			continue
+		}
 		if err := checkRows(v.Features, times, r.dim); err != nil {
 			return nil, fmt.Errorf("query view %s: %w", v.Name, err)
 		}
@@ -196,12 +237,30 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 			q.views = append(q.views, r.queryView(v.Name+"/own", v.Features, RowMean(v.Features, r.dim)))
 		}
 	}
+	if len(q.views) == 0 {
+		return nil, fmt.Errorf("query: no whole-frame or window views")
+	}
+	if r.regions != nil && len(regionViews) > 0 {
+		rq, err := r.regions.NewQuery(times, regionViews)
+		if err != nil {
+			return nil, fmt.Errorf("query regions: %w", err)
+		}
+		q.regions = rq
+	}
 	return q, nil
 }
 
 // selfCentred tells which views also get a self-centred companion: the
 // whole-frame ones, where global changes to a copy show most.
-func selfCentred(view string) bool { return view == "full" || view == "flip" }
+func selfCentred(view string) bool {
+	return view == "full" || view == "flip" || view == RegionsView || view == RegionsFlipView
+}
+
+// Names of the region views of the whole frame and of the mirrored frame.
+const (
+	RegionsView     = "regions"
+	RegionsFlipView = "regions-flip"
+)
 
 // RowMean is the mean of the rows of features (rows of dim values).
 func RowMean(features []float32, dim int) []float32 {

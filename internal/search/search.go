@@ -95,6 +95,9 @@ type Results struct {
 // Search finds the videos of the library that contain the clip, and where.
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
+	// A library keeps no region features (see match.Reference.AddRegions)
+	// to search a clip's region views in.
+	q.Views = slices.DeleteFunc(slices.Clone(q.Views), func(v match.View) bool { return v.Regions })
 	if len(q.Times) == 1 {
 		q.Views = wholeFrame(q.Views)
 	}

@@ -30,7 +30,8 @@ const (
 // castagnoli is read-only after init; crc32 caches the table anyway.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Encode writes p to w in format version 1. p must pass Validate, and every
+// Encode writes p to w in format version 1, or 2 when p has regions. p must
+// pass Validate, and every
 // feature must fit in float16: a value with magnitude 65520 or more (which
 // float16 would round to infinity) is rejected with ErrRange rather than
 // clamped, because it means the model output is not what the print was
@@ -43,6 +44,12 @@ func Encode(w io.Writer, p *Print) error {
 		if v >= float16Overflow || v <= -float16Overflow {
 			return fmt.Errorf("%w: feature %d of row %d is %v, float16 holds ±%d",
 				ErrRange, i%p.Dim, i/p.Dim, v, MaxFloat16)
+		}
+	}
+	for i, v := range p.RegionFeatures {
+		if v >= float16Overflow || v <= -float16Overflow {
+			return fmt.Errorf("%w: region feature %d of row %d is %v, float16 holds ±%d",
+				ErrRange, i%(p.Regions*p.Dim), i/(p.Regions*p.Dim), v, MaxFloat16)
 		}
 	}
 
@@ -70,12 +77,17 @@ func Encode(w io.Writer, p *Print) error {
 			return err
 		}
 	}
-	for fs := p.Features; len(fs) > 0; {
-		chunk := fs[:min(len(fs), chunkLen/2)]
-		fs = fs[len(chunk):]
-		putHalves(buf, chunk)
-		if err := write(buf[:2*len(chunk)], "features"); err != nil {
-			return err
+	for _, block := range [...]struct {
+		fs   []float32
+		what string
+	}{{p.Features, "features"}, {p.RegionFeatures, "region features"}} {
+		for fs := block.fs; len(fs) > 0; {
+			chunk := fs[:min(len(fs), chunkLen/2)]
+			fs = fs[len(chunk):]
+			putHalves(buf, chunk)
+			if err := write(buf[:2*len(chunk)], block.what); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc)); err != nil {
@@ -89,13 +101,14 @@ func Encode(w io.Writer, p *Print) error {
 func encodeHead(p *Print) []byte {
 	head := make([]byte, prefixLen, prefixLen+512)
 	copy(head, Magic)
-	binary.LittleEndian.PutUint16(head[8:], Version)
+	binary.LittleEndian.PutUint16(head[8:], uint16(p.version()))
 	head = appendHeader(head, p)
 	binary.LittleEndian.PutUint32(head[10:], uint32(len(head)-prefixLen))
 	return binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
 }
 
-// appendHeader appends the version 1 header fields; see docs/print-format.md.
+// appendHeader appends the header fields of p's version; see
+// docs/print-format.md.
 func appendHeader(b []byte, p *Print) []byte {
 	le := binary.LittleEndian
 	str := func(b []byte, s string) []byte { return append(le.AppendUint16(b, uint16(len(s))), s...) }
@@ -116,6 +129,9 @@ func appendHeader(b []byte, p *Print) []byte {
 	b = le.AppendUint32(b, uint32(p.Source.Width))
 	b = le.AppendUint32(b, uint32(p.Source.Height))
 	b = le.AppendUint64(b, uint64(created))
+	if p.version() >= 2 {
+		b = le.AppendUint32(b, uint32(p.Regions))
+	}
 	return b
 }
 
@@ -200,8 +216,9 @@ func decode(r io.Reader, size int64) (*Print, error) {
 	if err := d.read(prefix[len(Magic):len(Magic)+2], "version"); err != nil {
 		return nil, err
 	}
-	if v := le.Uint16(prefix[len(Magic):]); v != Version {
-		return nil, &VersionError{Version: int(v)}
+	version := int(le.Uint16(prefix[len(Magic):]))
+	if version < 1 || version > Version {
+		return nil, &VersionError{Version: version}
 	}
 	if err := d.read(prefix[len(Magic)+2:], "header length"); err != nil {
 		return nil, err
@@ -222,7 +239,7 @@ func decode(r io.Reader, size int64) (*Print, error) {
 	if got := crc32.Checksum(body, castagnoli); got != sum {
 		return nil, fmt.Errorf("%w: header crc32c %08x, stored %08x", ErrChecksum, got, sum)
 	}
-	p, frames, err := parseHeader(body[prefixLen:])
+	p, frames, err := parseHeader(body[prefixLen:], version)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrCorrupt, err)
 	}
@@ -234,21 +251,28 @@ func decode(r io.Reader, size int64) (*Print, error) {
 	if frames < 1 || frames > MaxFrames {
 		return nil, fmt.Errorf("%w: frame count %d is outside 1..%d", ErrCorrupt, frames, MaxFrames)
 	}
+	if p.Regions < 0 || p.Regions > MaxRegions {
+		return nil, fmt.Errorf("%w: regions %d is outside 0..%d", ErrCorrupt, p.Regions, MaxRegions)
+	}
 	nFrames := int64(frames)
 	nFeat := nFrames * int64(p.Dim)
-	if nFeat > math.MaxInt {
-		return nil, fmt.Errorf("%w: %d features do not fit in memory on this platform", ErrCorrupt, nFeat)
+	nRegion := nFeat * int64(p.Regions)
+	if nFeat+nRegion > math.MaxInt {
+		return nil, fmt.Errorf("%w: %d features do not fit in memory on this platform", ErrCorrupt, nFeat+nRegion)
 	}
-	if err := d.need(nFrames*8+nFeat*2+4, "data"); err != nil {
+	if err := d.need(nFrames*8+(nFeat+nRegion)*2+4, "data"); err != nil {
 		return nil, err
 	}
 
-	capTS, capFeat := int(nFrames), int(nFeat)
+	capTS, capFeat, capRegion := int(nFrames), int(nFeat), int(nRegion)
 	if d.left < 0 {
-		capTS, capFeat = min(capTS, unknownSizeCap), min(capFeat, unknownSizeCap)
+		capTS, capFeat, capRegion = min(capTS, unknownSizeCap), min(capFeat, unknownSizeCap), min(capRegion, unknownSizeCap)
 	}
 	p.Timestamps = make([]float64, 0, capTS)
 	p.Features = make([]float32, 0, capFeat)
+	if nRegion > 0 {
+		p.RegionFeatures = make([]float32, 0, capRegion)
+	}
 	buf := make([]byte, chunkLen)
 	var crc uint32
 	for todo := nFrames * 8; todo > 0; {
@@ -262,16 +286,22 @@ func decode(r io.Reader, size int64) (*Print, error) {
 			p.Timestamps = append(p.Timestamps, math.Float64frombits(le.Uint64(chunk[i:])))
 		}
 	}
-	for todo := nFeat * 2; todo > 0; {
-		chunk := buf[:min(todo, chunkLen)]
-		if err := d.read(chunk, "features"); err != nil {
-			return nil, err
+	for _, block := range [...]struct {
+		dst  *[]float32
+		n    int64
+		what string
+	}{{&p.Features, nFeat, "features"}, {&p.RegionFeatures, nRegion, "region features"}} {
+		for todo := block.n * 2; todo > 0; {
+			chunk := buf[:min(todo, chunkLen)]
+			if err := d.read(chunk, block.what); err != nil {
+				return nil, err
+			}
+			crc = crc32.Update(crc, castagnoli, chunk)
+			todo -= int64(len(chunk))
+			at := len(*block.dst)
+			*block.dst = slices.Grow(*block.dst, len(chunk)/2)[:at+len(chunk)/2]
+			getHalves((*block.dst)[at:], chunk)
 		}
-		crc = crc32.Update(crc, castagnoli, chunk)
-		todo -= int64(len(chunk))
-		at := len(p.Features)
-		p.Features = slices.Grow(p.Features, len(chunk)/2)[:at+len(chunk)/2]
-		getHalves(p.Features[at:], chunk)
 	}
 	if err := d.read(buf[:4], "data checksum"); err != nil {
 		return nil, err
@@ -291,9 +321,9 @@ func decode(r io.Reader, size int64) (*Print, error) {
 	return p, nil
 }
 
-// parseHeader reads the version 1 header fields. Bytes after them are
+// parseHeader reads the header fields of a version. Bytes after them are
 // ignored: that is where compatible additions go (see docs/print-format.md).
-func parseHeader(b []byte) (p *Print, frames uint64, err error) {
+func parseHeader(b []byte, version int) (p *Print, frames uint64, err error) {
 	c := cursor{b: b}
 	p = &Print{}
 	p.Model.ID = c.str("model id")
@@ -310,6 +340,9 @@ func parseHeader(b []byte) (p *Print, frames uint64, err error) {
 	p.Source.Height = int(c.u32("source height"))
 	if ns := int64(c.u64("created-at")); ns != 0 {
 		p.CreatedAt = time.Unix(0, ns).UTC()
+	}
+	if version >= 2 {
+		p.Regions = int(int32(c.u32("regions")))
 	}
 	return p, frames, c.err
 }

@@ -18,39 +18,60 @@ import (
 // float16 to an unlinked spool file beside the target; Commit writes the
 // print to a temporary file and renames it into place, as WriteFile does.
 type Writer struct {
-	path    string
-	p       Print // header fields and timestamps; Features stay empty
-	spool   *os.File
-	buf     *bufio.Writer
-	half    []byte
+	path string
+	p    Print // header fields and timestamps; Features stay empty
+	rows *spool
+	// regions spools the region features the same way, when the print has
+	// them: the file holds them after all the features.
+	regions *spool
 	lastTS  float64
 	err     error
 	settled bool
 }
 
-// Create starts a print at path for rows of head.Dim features of
-// head.Model sampled at head.FPS. head's rows and source are ignored; the
-// source is given to Commit. The directory must be writable now.
-func Create(path string, head *Print) (*Writer, error) {
-	w := &Writer{path: path}
-	w.p = Print{Model: head.Model, Dim: head.Dim, FPS: head.FPS}
-	if err := w.p.checkHeader(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	spool, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rows-*")
+// spool is an unlinked temporary file that rows are buffered to.
+type spool struct {
+	f    *os.File
+	buf  *bufio.Writer
+	half []byte
+}
+
+func newSpool(path string, rowLen int) (*spool, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".rows-*")
 	if err != nil {
 		return nil, writeError{fmt.Errorf("write print %s: %w", path, err)}
 	}
 	// Unlinked at once: the spool cannot outlive the process, whatever happens.
-	os.Remove(spool.Name())
-	w.spool = spool
-	w.buf = bufio.NewWriterSize(spool, chunkLen)
-	w.half = make([]byte, 2*head.Dim)
+	os.Remove(f.Name())
+	return &spool{f: f, buf: bufio.NewWriterSize(f, chunkLen), half: make([]byte, 2*rowLen)}, nil
+}
+
+// Create starts a print at path for rows of head.Dim features, and
+// head.Regions region rows of head.Dim each, of head.Model sampled at
+// head.FPS. head's rows and source are ignored; the source is given to
+// Commit. The directory must be writable now.
+func Create(path string, head *Print) (*Writer, error) {
+	w := &Writer{path: path}
+	w.p = Print{Model: head.Model, Dim: head.Dim, FPS: head.FPS, Regions: head.Regions}
+	if err := w.p.checkHeader(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var err error
+	if w.rows, err = newSpool(path, head.Dim); err != nil {
+		return nil, err
+	}
+	if head.Regions > 0 {
+		if w.regions, err = newSpool(path, head.Regions*head.Dim); err != nil {
+			w.rows.f.Close()
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
-// Append adds one row.
-func (w *Writer) Append(ts float64, features []float32) error {
+// Append adds one row: its features and, when the print has regions, its
+// region features (Regions*Dim values; nil otherwise).
+func (w *Writer) Append(ts float64, features, regions []float32) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -61,6 +82,8 @@ func (w *Writer) Append(ts float64, features []float32) error {
 	switch {
 	case len(features) != w.p.Dim:
 		w.err = fmt.Errorf("%w: row %d has %d features, want %d", ErrInvalid, n, len(features), w.p.Dim)
+	case len(regions) != w.p.Regions*w.p.Dim:
+		w.err = fmt.Errorf("%w: row %d has %d region features, want %d", ErrInvalid, n, len(regions), w.p.Regions*w.p.Dim)
 	case math.IsNaN(ts) || math.IsInf(ts, 0):
 		w.err = fmt.Errorf("%w: timestamp of row %d is %v", ErrInvalid, n, ts)
 	case n > 0 && ts < w.lastTS:
@@ -71,18 +94,26 @@ func (w *Writer) Append(ts float64, features []float32) error {
 	if w.err != nil {
 		return w.err
 	}
-	for i, v := range features {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			w.err = fmt.Errorf("%w: feature %d of row %d is %v", ErrInvalid, i, n, v)
-			return w.err
-		}
-		if v >= float16Overflow || v <= -float16Overflow {
-			w.err = fmt.Errorf("%w: feature %d of row %d is %v, float16 holds ±%d", ErrRange, i, n, v, MaxFloat16)
-			return w.err
+	for _, block := range [...]struct {
+		fs   []float32
+		what string
+	}{{features, "feature"}, {regions, "region feature"}} {
+		for i, v := range block.fs {
+			if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+				w.err = fmt.Errorf("%w: %s %d of row %d is %v", ErrInvalid, block.what, i, n, v)
+				return w.err
+			}
+			if v >= float16Overflow || v <= -float16Overflow {
+				w.err = fmt.Errorf("%w: %s %d of row %d is %v, float16 holds ±%d", ErrRange, block.what, i, n, v, MaxFloat16)
+				return w.err
+			}
 		}
 	}
-	putHalves(w.half, features)
-	if _, err := w.buf.Write(w.half); err != nil {
+	err := w.rows.write(features)
+	if err == nil && w.regions != nil {
+		err = w.regions.write(regions)
+	}
+	if err != nil {
 		w.err = writeError{fmt.Errorf("write print %s: %w", w.path, err)}
 		return w.err
 	}
@@ -112,11 +143,14 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 	if err := w.p.checkHeader(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if err := w.buf.Flush(); err != nil {
-		return writeError{fmt.Errorf("write print %s: %w", w.path, err)}
+	spools := []*spool{w.rows}
+	if w.regions != nil {
+		spools = append(spools, w.regions)
 	}
-	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
-		return writeError{fmt.Errorf("write print %s: %w", w.path, err)}
+	for _, sp := range spools {
+		if err := sp.rewind(); err != nil {
+			return writeError{fmt.Errorf("write print %s: %w", w.path, err)}
+		}
 	}
 	err := writeFile(w.path, func(out io.Writer) error {
 		if _, err := out.Write(encodeHead(&w.p)); err != nil {
@@ -133,12 +167,14 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 			bw.Write(b[:])
 		}
 		h := &crcWriter{w: bw, crc: crc}
-		n, err := io.Copy(h, w.spool)
-		if err != nil {
-			return err
-		}
-		if want := int64(len(w.p.Timestamps)) * int64(2*w.p.Dim); n != want {
-			return fmt.Errorf("spooled %d feature bytes, want %d", n, want)
+		for _, sp := range spools {
+			n, err := io.Copy(h, sp.f)
+			if err != nil {
+				return err
+			}
+			if want := int64(len(w.p.Timestamps)) * int64(len(sp.half)); n != want {
+				return fmt.Errorf("spooled %d feature bytes, want %d", n, want)
+			}
 		}
 		if _, err := bw.Write(binary.LittleEndian.AppendUint32(nil, h.crc)); err != nil {
 			return err
@@ -165,7 +201,25 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.settled = true
-	w.spool.Close()
+	w.rows.f.Close()
+	if w.regions != nil {
+		w.regions.f.Close()
+	}
+}
+
+func (s *spool) write(fs []float32) error {
+	putHalves(s.half, fs)
+	_, err := s.buf.Write(s.half)
+	return err
+}
+
+// rewind flushes the spool and goes back to its start for reading.
+func (s *spool) rewind() error {
+	if err := s.buf.Flush(); err != nil {
+		return err
+	}
+	_, err := s.f.Seek(0, io.SeekStart)
+	return err
 }
 
 type crcWriter struct {

@@ -18,7 +18,7 @@ func streamed(t *testing.T, p *Print) []byte {
 		t.Fatal(err)
 	}
 	for i := 0; i < p.Frames(); i++ {
-		if err := w.Append(p.Timestamps[i], p.Row(i)); err != nil {
+		if err := w.Append(p.Timestamps[i], p.Row(i), p.RegionRow(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,43 +37,58 @@ func streamed(t *testing.T, p *Print) []byte {
 
 // The streamed file is byte for byte what Encode writes.
 func TestWriterMatchesEncode(t *testing.T) {
-	for _, shape := range []struct{ frames, dim int }{{1, 1}, {3, 576}, {200, 1024}} {
+	for _, shape := range []struct{ frames, dim, regions int }{{1, 1, 0}, {3, 576, 0}, {200, 1024, 0}, {1, 1, 1}, {200, 1024, 4}} {
 		p := newPrint(shape.frames, shape.dim, 9)
+		if shape.regions > 0 {
+			withRegions(p, shape.regions, 10)
+		}
 		var want bytes.Buffer
 		if err := Encode(&want, p); err != nil {
 			t.Fatal(err)
 		}
 		if got := streamed(t, p); !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("%dx%d: streamed file differs from Encode (%d vs %d bytes)", shape.frames, shape.dim, len(got), want.Len())
+			t.Fatalf("%dx%d, %d regions: streamed file differs from Encode (%d vs %d bytes)", shape.frames, shape.dim, shape.regions, len(got), want.Len())
 		}
 	}
 }
 
 func TestWriterRefusesBadRows(t *testing.T) {
 	p := newPrint(2, 4, 1)
+	withRegion := withRegions(newPrint(2, 4, 1), 1, 2)
+	ok := []float32{1, 2, 3, 4}
 	tests := []struct {
-		name string
-		ts   []float64
-		rows [][]float32
-		want error
+		name    string
+		p       *Print
+		ts      []float64
+		rows    [][]float32
+		regions [][]float32
+		want    error
 	}{
-		{"wrong dim", []float64{0}, [][]float32{{1, 2}}, ErrInvalid},
-		{"NaN time", []float64{math.NaN()}, [][]float32{{1, 2, 3, 4}}, ErrInvalid},
-		{"time goes back", []float64{1, 0.5}, [][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}}, ErrInvalid},
-		{"NaN feature", []float64{0}, [][]float32{{1, float32(math.NaN()), 3, 4}}, ErrInvalid},
-		{"beyond float16", []float64{0}, [][]float32{{1, 70000, 3, 4}}, ErrRange},
+		{"wrong dim", p, []float64{0}, [][]float32{{1, 2}}, nil, ErrInvalid},
+		{"NaN time", p, []float64{math.NaN()}, [][]float32{ok}, nil, ErrInvalid},
+		{"time goes back", p, []float64{1, 0.5}, [][]float32{ok, ok}, nil, ErrInvalid},
+		{"NaN feature", p, []float64{0}, [][]float32{{1, float32(math.NaN()), 3, 4}}, nil, ErrInvalid},
+		{"beyond float16", p, []float64{0}, [][]float32{{1, 70000, 3, 4}}, nil, ErrRange},
+		{"regions without any", p, []float64{0}, [][]float32{ok}, [][]float32{ok}, ErrInvalid},
+		{"no regions", withRegion, []float64{0}, [][]float32{ok}, [][]float32{nil}, ErrInvalid},
+		{"NaN region feature", withRegion, []float64{0}, [][]float32{ok}, [][]float32{{1, 2, float32(math.Inf(1)), 4}}, ErrInvalid},
+		{"region beyond float16", withRegion, []float64{0}, [][]float32{ok}, [][]float32{{1, 2, -70000, 4}}, ErrRange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "x.vprint")
-			w, err := Create(path, p)
+			w, err := Create(path, tt.p)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var appendErr error
 			for i := range tt.ts {
-				if appendErr = w.Append(tt.ts[i], tt.rows[i]); appendErr != nil {
+				var regions []float32
+				if tt.regions != nil {
+					regions = tt.regions[i]
+				}
+				if appendErr = w.Append(tt.ts[i], tt.rows[i], regions); appendErr != nil {
 					break
 				}
 			}
@@ -103,7 +118,7 @@ func TestWriterAbortAndEmpty(t *testing.T) {
 		t.Fatalf("Commit of 0 rows: %v, want ErrInvalid", err)
 	}
 	w, _ = Create(path, p)
-	w.Append(0, p.Row(0))
+	w.Append(0, p.Row(0), nil)
 	w.Abort()
 	w.Abort()
 	if b, _ := os.ReadFile(path); string(b) != "keep me" {

@@ -17,7 +17,10 @@ import (
 
 // Format limits. Readers refuse files beyond them, writers refuse to write them.
 const (
-	Version     = 1          // the only format version this package reads and writes
+	// Version is the newest format version, which this package reads with
+	// version 1. Writers write version 1 unless a print has regions.
+	Version     = 2
+	MaxRegions  = 16         // region rows per frame
 	MaxDim      = 65536      // features per row
 	MaxFrames   = 50_000_000 // rows; about 115 days of video at 5 fps
 	MaxIDLen    = 256        // bytes of Model.ID and Model.Output
@@ -53,8 +56,14 @@ type Print struct {
 	FPS        float64   // sampling rate the rows were taken at
 	Timestamps []float64 // seconds of video time, one per row, finite, non-decreasing
 	Features   []float32 // len(Timestamps)*Dim values, row-major
-	Source     Source
-	CreatedAt  time.Time // optional; stored as Unix nanoseconds, zero means unset
+	// Regions is how many parts of each frame (such as its four quarters)
+	// also have features, Dim each, in RegionFeatures: len(Timestamps)*
+	// Regions*Dim values, frame by frame, the parts of a frame in order.
+	// Zero for a print of whole frames only.
+	Regions        int
+	RegionFeatures []float32
+	Source         Source
+	CreatedAt      time.Time // optional; stored as Unix nanoseconds, zero means unset
 }
 
 // Frames is the number of rows.
@@ -64,6 +73,24 @@ func (p *Print) Frames() int { return len(p.Timestamps) }
 // capped so that an append cannot overwrite row i+1.
 func (p *Print) Row(i int) []float32 {
 	return p.Features[i*p.Dim : (i+1)*p.Dim : (i+1)*p.Dim]
+}
+
+// RegionRow returns the region features of row i (Regions*Dim values),
+// aliasing p.RegionFeatures; nil without regions.
+func (p *Print) RegionRow(i int) []float32 {
+	if p.Regions == 0 {
+		return nil
+	}
+	n := p.Regions * p.Dim
+	return p.RegionFeatures[i*n : (i+1)*n : (i+1)*n]
+}
+
+// version is the oldest format version that holds p.
+func (p *Print) version() int {
+	if p.Regions > 0 {
+		return 2
+	}
+	return 1
 }
 
 // sentinel is an error kind. The kinds that describe a bad file also match
@@ -100,7 +127,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("unsupported print version %d (this vidprint reads %d)", e.Version, Version)
+	return fmt.Sprintf("unsupported print version %d (this vidprint reads 1 to %d)", e.Version, Version)
 }
 
 func (e *VersionError) Is(target error) bool { return target == ErrVersion || target == ErrFormat }
@@ -139,6 +166,9 @@ func (p *Print) checkHeader() error {
 	}
 	if p.Dim < 1 || p.Dim > MaxDim {
 		return fmt.Errorf("dim %d is outside 1..%d", p.Dim, MaxDim)
+	}
+	if p.Regions < 0 || p.Regions > MaxRegions {
+		return fmt.Errorf("regions %d is outside 0..%d", p.Regions, MaxRegions)
 	}
 	if !(p.FPS > 0) || math.IsInf(p.FPS, 0) {
 		return fmt.Errorf("fps %v is not a positive finite number", p.FPS)
@@ -194,6 +224,15 @@ func (p *Print) checkRows() error {
 	for i, v := range p.Features {
 		if math.Float32bits(v)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
 			return fmt.Errorf("feature %d of row %d is %v", i%p.Dim, i/p.Dim, v)
+		}
+	}
+	rowLen := p.Regions * p.Dim
+	if want := int64(n) * int64(rowLen); int64(len(p.RegionFeatures)) != want {
+		return fmt.Errorf("%d region features for %d frames of %d regions of dim %d, want %d", len(p.RegionFeatures), n, p.Regions, p.Dim, want)
+	}
+	for i, v := range p.RegionFeatures {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return fmt.Errorf("region feature %d of row %d is %v", i%rowLen, i/rowLen, v)
 		}
 	}
 	return nil

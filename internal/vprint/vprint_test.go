@@ -55,6 +55,17 @@ func newPrint(frames, dim int, seed uint64) *Print {
 	return p
 }
 
+// withRegions gives p regions region rows a frame.
+func withRegions(p *Print, regions int, seed uint64) *Print {
+	r := rng(seed | 1)
+	p.Regions = regions
+	p.RegionFeatures = make([]float32, p.Frames()*regions*p.Dim)
+	for i := range p.RegionFeatures {
+		p.RegionFeatures[i] = r.float()
+	}
+	return p
+}
+
 func encode(t testing.TB, p *Print) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -81,16 +92,24 @@ func checkSame(t *testing.T, got, want *Print) {
 	if !reflect.DeepEqual(got.Timestamps, want.Timestamps) {
 		t.Fatal("timestamps differ")
 	}
-	if len(got.Features) != len(want.Features) {
-		t.Fatalf("%d features, want %d", len(got.Features), len(want.Features))
+	if got.Regions != want.Regions {
+		t.Fatalf("%d regions, want %d", got.Regions, want.Regions)
 	}
-	for i, w := range want.Features {
-		g := got.Features[i]
-		// Round to nearest: half an ulp, 2^-11 relative for normal halves,
-		// 2^-25 absolute in the subnormal range.
-		bound := math.Max(math.Abs(float64(w))/2048, 1.0/(1<<25))
-		if math.Abs(float64(g-w)) > bound || g != half(w) {
-			t.Fatalf("feature %d = %v, want %v (±%g)", i, g, w, bound)
+	for _, block := range []struct {
+		what      string
+		got, want []float32
+	}{{"feature", got.Features, want.Features}, {"region feature", got.RegionFeatures, want.RegionFeatures}} {
+		if len(block.got) != len(block.want) {
+			t.Fatalf("%d %ss, want %d", len(block.got), block.what, len(block.want))
+		}
+		for i, w := range block.want {
+			g := block.got[i]
+			// Round to nearest: half an ulp, 2^-11 relative for normal halves,
+			// 2^-25 absolute in the subnormal range.
+			bound := math.Max(math.Abs(float64(w))/2048, 1.0/(1<<25))
+			if math.Abs(float64(g-w)) > bound || g != half(w) {
+				t.Fatalf("%s %d = %v, want %v (±%g)", block.what, i, g, w, bound)
+			}
 		}
 	}
 }
@@ -100,21 +119,31 @@ type onlyReader struct{ io.Reader }
 
 func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
-		name        string
-		frames, dim int
+		name                 string
+		frames, dim, regions int
 	}{
-		{"1x1", 1, 1},
-		{"1x1024", 1, 1024},
-		{"100x576", 100, 576},
-		{"37x1280", 37, 1280},
-		{"300x1024", 300, 1024}, // spans several I/O chunks
-		{"5x65536", 5, MaxDim},
+		{"1x1", 1, 1, 0},
+		{"1x1024", 1, 1024, 0},
+		{"100x576", 100, 576, 0},
+		{"37x1280", 37, 1280, 0},
+		{"300x1024", 300, 1024, 0}, // spans several I/O chunks
+		{"5x65536", 5, MaxDim, 0},
+		{"1x1 with a region", 1, 1, 1},
+		{"300x1024 with 4 regions", 300, 1024, 4},
+		{"3x7 with 16 regions", 3, 7, MaxRegions},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPrint(tc.frames, tc.dim, uint64(tc.frames*tc.dim))
+			if tc.regions > 0 {
+				withRegions(p, tc.regions, 7)
+			}
 			data := encode(t, p)
-			if want := 22 + headerLen(p) + 8*tc.frames + 2*tc.frames*tc.dim; len(data) != want {
+			if want := 22 + headerLen(p) + 8*tc.frames + 2*tc.frames*tc.dim*(1+tc.regions); len(data) != want {
 				t.Errorf("encoded %d bytes, want %d", len(data), want)
+			}
+			// Writers write the oldest version that holds the print.
+			if v, want := binary.LittleEndian.Uint16(data[8:]), min(2, 1+tc.regions); int(v) != want {
+				t.Errorf("version %d, want %d", v, want)
 			}
 			for _, r := range []struct {
 				name string
@@ -342,6 +371,13 @@ func TestDecodeErrors(t *testing.T) {
 		binary.LittleEndian.PutUint16(b[8:], v)
 		return b
 	}
+	// withVersion2 claims version 2 with a version 1 header, checksummed.
+	withVersion2 := func() []byte {
+		b := withVersion(2)
+		end := prefixLen + int(binary.LittleEndian.Uint32(b[10:]))
+		binary.LittleEndian.PutUint32(b[end:], crc32.Checksum(b[:end], castagnoli))
+		return b
+	}
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -352,7 +388,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), ErrNotPrint, "not a vidprint print file"},
 		{"text", []byte("hello"), ErrNotPrint, ""},
 		{"magic only", []byte(Magic), ErrTruncated, ""},
-		{"version 2", withVersion(2), ErrVersion, "unsupported print version 2 (this vidprint reads 1)"},
+		{"version 3", withVersion(3), ErrVersion, "unsupported print version 3 (this vidprint reads 1 to 2)"},
+		// Version 2 has one more header field, the regions.
+		{"version 2 header of version 1", withVersion2(), ErrCorrupt, "regions"},
 		{"version 0", withVersion(0), ErrVersion, "unsupported print version 0"},
 		{"trailing", append(bytes.Clone(good), 0), ErrCorrupt, "trailing"},
 		{"huge header", append([]byte(Magic), 1, 0, 0xff, 0xff, 0xff, 0xff), ErrCorrupt, "header length"},
@@ -629,6 +667,7 @@ func fuzzSeeds(f *testing.F) {
 	special.Source, special.CreatedAt = Source{}, time.Time{}
 	f.Add(encode(f, special))
 	f.Add(rawEncode(newPrint(2, 2, 4), []byte{1, 2, 3}))
+	f.Add(encode(f, withRegions(newPrint(3, 2, 5), 4, 6)))
 	f.Add([]byte(Magic))
 }
 
@@ -692,4 +731,41 @@ func kind(err error) error {
 		}
 	}
 	return err
+}
+
+func TestValidateRegions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(p *Print)
+	}{
+		{"negative regions", func(p *Print) { p.Regions = -1 }},
+		{"too many regions", func(p *Print) {
+			withRegions(p, MaxRegions+1, 1)
+		}},
+		{"region features short", func(p *Print) { p.RegionFeatures = p.RegionFeatures[1:] }},
+		{"region features without regions", func(p *Print) { p.Regions = 0 }},
+		{"region feature NaN", func(p *Print) { p.RegionFeatures[7] = float32(math.NaN()) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := withRegions(newPrint(3, 4, 3), 2, 4)
+			if err := p.Validate(); err != nil {
+				t.Fatalf("valid print: %v", err)
+			}
+			tc.mod(p)
+			if err := p.Validate(); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Validate = %v, want ErrInvalid", err)
+			}
+			if err := Encode(io.Discard, p); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Encode = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	p := withRegions(newPrint(2, 3, 3), 2, 4)
+	if got := p.RegionRow(1); len(got) != 6 || &got[0] != &p.RegionFeatures[6] || cap(got) != 6 {
+		t.Errorf("RegionRow(1) = %d values at the wrong place", len(got))
+	}
+	p.RegionFeatures[2] = 70000
+	if err := Encode(io.Discard, p); !errors.Is(err, ErrRange) {
+		t.Errorf("region feature beyond float16: Encode = %v, want ErrRange", err)
+	}
 }
