@@ -72,9 +72,9 @@ bench() {
   done
 }
 
-bench "$h264" default fast
-bench "$cheap" default
-bench "$long" default
+bench "$h264" default regions=false fast
+bench "$cheap" default regions=false
+bench "$long" default regions=false
 
 {
   echo
@@ -97,7 +97,7 @@ bench "$long" default
   go test -run '^$' -bench 'TwoHours' -benchtime 5x -benchmem ./internal/scenes/ ./internal/picture/ | grep -E '^Benchmark'
   echo '```'
   echo
-  echo "Locate: a 15 s clip (75 samples, 11 views) in prints of 0.25 to 2 hours (ns/op per search; NewReference prepares a 2-hour print once), and the baseline in the same run: the exhaustive exact search, whole-frame view and speed 1 only:"
+  echo "Locate: a 15 s clip (75 samples, 11 views) in prints of 0.25 to 2 hours (ns/op per search; NewReference prepares a 2-hour print once), the same with region features on both sides (LocateRegions), and the baseline in the same run: the exhaustive exact search, whole-frame view and speed 1 only:"
   echo
   echo '```'
   go test -run '^$' -bench 'Locate|NewReference|Exhaustive' -benchtime 10x -benchmem ./internal/match/ | grep -E '^Benchmark'

@@ -97,7 +97,8 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	}
 	refs := make([]*vprint.Print, len(videos))
 	for i, v := range videos {
-		p, err := loadPrint(ctx, g, v, o.noCache, true)
+		// A whole-frame search has no quarters to search the regions with.
+		p, err := loadPrint(ctx, g, v, o.noCache, !o.wholeOnly)
 		if err != nil {
 			return err
 		}
@@ -210,12 +211,14 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 		if err != nil {
 			return clipViews{}, err
 		}
-		if !g.quiet {
-			fmt.Fprintf(os.Stderr, "vidprint: %s is a print: searching its whole frame only (give the video to also find mirrored and picture-in-picture copies)\n", path)
-		}
 		cv := clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}
-		if p.Regions == len(embed.Quarters) {
+		what := "its whole frame only"
+		if p.Regions == len(embed.Quarters) && !o.wholeOnly {
 			cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: p.RegionFeatures, Regions: true})
+			what = "its whole frame and quarters only"
+		}
+		if !g.quiet {
+			fmt.Fprintf(os.Stderr, "vidprint: %s is a print: searching %s (give the video to also find mirrored and picture-in-picture copies)\n", path, what)
 		}
 		return cv, nil
 	}

@@ -292,10 +292,15 @@ func (g *generator) ensureRefPrints() (map[string]string, error) {
 // ensureClipPrints embeds the clips whose print is missing or older than the
 // clip, beside them (NAME.vprint), a batch per vidprint run.
 func (g *generator) ensureClipPrints(seed int64, clips []clip) error {
+	stamp := filepath.Join(g.clipsDir(seed), ".prints-version")
+	current := false
+	if b, err := os.ReadFile(stamp); err == nil && string(b) == clipPrintsVersion {
+		current = true
+	}
 	var todo []string
 	for _, c := range clips {
 		video := g.clipPath(seed, c.Name)
-		if !newer(printPath(video), video) {
+		if !current || !newer(printPath(video), video) {
 			todo = append(todo, video)
 		}
 	}
@@ -307,12 +312,18 @@ func (g *generator) ensureClipPrints(seed int64, clips []clip) error {
 		if len(part) == 1 {
 			out = printPath(part[0])
 		}
-		if err := run(g.bin, append(append([]string{"embed", "--quiet"}, part...), "-o", out)...); err != nil {
+		// The baseline reads whole frames only.
+		if err := run(g.bin, append(append([]string{"embed", "--quiet", "--regions=false"}, part...), "-o", out)...); err != nil {
 			return err
 		}
 	}
-	return nil
+	return os.WriteFile(stamp, []byte(clipPrintsVersion), 0o644)
 }
+
+// clipPrintsVersion stamps the clips' prints: bump it when the way
+// `vidprint embed` makes a whole-frame row changes (2: frames decoded at
+// twice the model's size and averaged over 2x2 blocks).
+const clipPrintsVersion = "2"
 
 func printPath(video string) string {
 	return strings.TrimSuffix(video, filepath.Ext(video)) + ".vprint"

@@ -31,8 +31,7 @@ type Options struct {
 	// Regions also embeds the four quarters of every frame (Quarters), each
 	// at the model's full input size: the print's region features, which
 	// find cropped copies and still footage (see match.Reference.AddRegions).
-	// It costs four more inferences a frame, and frames are decoded at
-	// twice the model's size.
+	// It costs four more inferences a frame.
 	Regions bool
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
@@ -77,19 +76,19 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 		opts.FPS = DefaultFPS
 	}
 	res := pool.Model()
-	width, height := res.Spec.Pre.Width, res.Spec.Pre.Height
-	var samplers []*sampler
+	// Frames are decoded at twice the model's size and the whole frame is
+	// the mean of each 2x2 block, as for a clip's views, so that a print's
+	// whole-frame rows are the same with and without regions and match a
+	// clip's; a quarter then keeps the model's full resolution.
+	modelW, modelH := res.Spec.Pre.Width, res.Spec.Pre.Height
+	width, height := viewScale*modelW, viewScale*modelH
+	samplers := []*sampler{newSampler(ViewSpec{W: 1, H: 1}, width, height, modelW, modelH)}
 	regions := 0
 	if opts.Regions {
-		// Decoded at twice the size, a quarter keeps the model's full
-		// resolution and the whole frame is the mean of 2x2 blocks, as
-		// for a clip's views.
 		regions = len(Quarters)
-		samplers = append(samplers, newSampler(ViewSpec{W: 1, H: 1}, viewScale*width, viewScale*height, width, height))
 		for _, q := range Quarters {
-			samplers = append(samplers, newSampler(q, viewScale*width, viewScale*height, width, height))
+			samplers = append(samplers, newSampler(q, width, height, modelW, modelH))
 		}
-		width, height = viewScale*width, viewScale*height
 	}
 	dopts := decode.Options{FPS: opts.FPS, Width: width, Height: height,
 		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial}
@@ -138,10 +137,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	go func() {
 		defer close(frames)
 		raw := make([]byte, dopts.FrameBytes())
-		var small []byte
-		if samplers != nil {
-			small = make([]byte, pre.FrameBytes())
-		}
+		small := make([]byte, pre.FrameBytes())
 		for {
 			ts, err := reader.Next(raw)
 			if err == io.EOF {
@@ -358,13 +354,9 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	return src, nil
 }
 
-// preprocess lays out a decoded frame's model inputs in tensor: the frame
-// itself, or with samplers each sampled rectangle in turn (small is their
-// scratch frame).
+// preprocess lays out a decoded frame's model inputs in tensor: each
+// sampler's rectangle in turn (small is their scratch frame).
 func preprocess(pre *model.Preprocessor, samplers []*sampler, tensor []float32, raw, small []byte) error {
-	if samplers == nil {
-		return pre.Frame(tensor, raw)
-	}
 	n := pre.TensorLen()
 	for v, s := range samplers {
 		s.sample(small, raw)

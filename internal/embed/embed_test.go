@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -279,5 +280,9 @@ func TestRegions(t *testing.T) {
 	}
 	if plain.Regions != 0 || plain.RegionFeatures != nil || plain.Frames() != p.Frames() {
 		t.Errorf("without Options.Regions: %d regions, %d region features", plain.Regions, len(plain.RegionFeatures))
+	}
+	// The whole frame is embedded alike with and without regions.
+	if !slices.Equal(plain.Features, p.Features) {
+		t.Error("whole-frame rows differ with and without regions")
 	}
 }

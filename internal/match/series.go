@@ -253,14 +253,11 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 // selfCentred tells which views also get a self-centred companion: the
 // whole-frame ones, where global changes to a copy show most.
 func selfCentred(view string) bool {
-	return view == "full" || view == "flip" || view == RegionsView || view == RegionsFlipView
+	return view == "full" || view == "flip" || view == RegionsView
 }
 
-// Names of the region views of the whole frame and of the mirrored frame.
-const (
-	RegionsView     = "regions"
-	RegionsFlipView = "regions-flip"
-)
+// RegionsView names a clip's region view: its quarters side by side.
+const RegionsView = "regions"
 
 // RowMean is the mean of the rows of features (rows of dim values).
 func RowMean(features []float32, dim int) []float32 {

@@ -100,6 +100,54 @@ func BenchmarkLocate(b *testing.B) {
 	}
 }
 
+// BenchmarkLocateRegions is BenchmarkLocate with the four quarters' region
+// features on both sides. A clip found confidently by its whole frame
+// skips the region search ("found"); a clip that is not there ("absent")
+// pays for it.
+func BenchmarkLocateRegions(b *testing.B) {
+	const dim, regions, fps = 1024, 4, 5.0
+	for _, hours := range []float64{0.25, 2} {
+		n := int(hours * 3600 * fps)
+		rng := rand.New(rand.NewPCG(1, 2))
+		video := synthVideo(rng, n, dim)
+		quarters := synthVideo(rng, n, regions*dim)
+		clipN := 75
+		from := n / 3
+		found := benchViews(rng, noisyCopy(rng, video, dim, from, clipN, 0.1), clipN, dim, 11)
+		found = append(found, View{Name: RegionsView, Regions: true, Features: noisyCopy(rng, quarters, regions*dim, from, clipN, 0.1)})
+		absent := benchViews(rng, synthVideo(rng, clipN, dim), clipN, dim, 11)
+		absent = append(absent, View{Name: RegionsView, Regions: true, Features: synthVideo(rng, clipN, regions*dim)})
+		ref, err := NewReference(video, times(n, fps), dim, fps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ref.AddRegions(quarters, regions, nil); err != nil {
+			b.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name  string
+			views []View
+		}{{"found", found}, {"absent", absent}} {
+			b.Run(fmt.Sprintf("video=%gh/%s", hours, tc.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					q, err := ref.NewQuery(times(clipN, fps), tc.views)
+					if err != nil {
+						b.Fatal(err)
+					}
+					res, err := Locate(context.Background(), ref, q, DefaultOptions())
+					if err != nil {
+						b.Fatal(err)
+					}
+					if tc.name == "found" && (len(res.Matches) == 0 || math.Abs(res.Matches[0].VideoStart-float64(from)/fps) > 0.01) {
+						b.Fatalf("wrong result %+v", res.Matches)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkNewReference prepares a 2-hour print: centring, pooling and
 // sketching, the work a cached reference would save.
 func BenchmarkNewReference(b *testing.B) {

@@ -34,7 +34,11 @@ func TestDocNumbers(t *testing.T) {
 	if size := 22 + headerLen(p) + 8*benchFrames + 2*benchFrames*benchDim; size != 74_016_246 {
 		t.Errorf("two-hour print is %d bytes, doc says 74,016,246", size)
 	}
-	for _, s := range []string{"74,016,246", "(this vidprint reads 1 to 2)", "at most 65536", "1..65536", "1..50,000,000"} {
+	q := withRegions(newPrint(1, 1, 1), 4, 1)
+	if size := 22 + headerLen(q) + 8*benchFrames + 2*benchFrames*benchDim*5; size != 368_928_250 {
+		t.Errorf("two-hour print with regions is %d bytes, doc says 368,928,250", size)
+	}
+	for _, s := range []string{"74,016,246", "368,928,250", "(this vidprint reads 1 to 2)", "at most 65536", "1..65536", "1..50,000,000"} {
 		if !bytes.Contains(doc, []byte(s)) {
 			t.Errorf("doc does not say %q", s)
 		}
