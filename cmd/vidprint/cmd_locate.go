@@ -131,7 +131,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		}
 		// The clip's region view is its quarters: only a print of the
 		// same regions can be searched with it.
-		if ref.Regions == len(embed.Quarters) {
+		if embed.HasQuarters(ref) {
 			if err := r.AddRegions(ref.RegionFeatures, ref.Regions, nil); err != nil {
 				return fmt.Errorf("locate: %s: %w", videos[i], err)
 			}
@@ -213,7 +213,7 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 		}
 		cv := clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}
 		what := "its whole frame only"
-		if p.Regions == len(embed.Quarters) && !o.wholeOnly {
+		if embed.HasQuarters(p) && !o.wholeOnly {
 			cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: p.RegionFeatures, Regions: true})
 			what = "its whole frame and quarters only"
 		}

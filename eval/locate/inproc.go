@@ -78,7 +78,7 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 			return m, nil, err
 		}
 		// As vidprint locate does; a codec's projection has no regions.
-		if p.Regions == len(embed.Quarters) && cd == nil {
+		if embed.HasQuarters(p) && cd == nil {
 			if err := r.AddRegions(p.RegionFeatures, p.Regions, nil); err != nil {
 				return m, nil, fmt.Errorf("%s: %w", path, err)
 			}

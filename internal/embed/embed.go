@@ -51,6 +51,10 @@ var Quarters = [...]ViewSpec{
 	{Name: "window-22", X: 0.5, Y: 0.5, W: 0.5, H: 0.5},
 }
 
+// HasQuarters reports whether p's region features are Quarters, the only
+// regions a clip's region view (RegionView) can be searched in.
+func HasQuarters(p *vprint.Print) bool { return p.Regions == len(Quarters) }
+
 type frame struct {
 	// tensor is preprocessed, ready for the model: the whole frame, then
 	// with regions each quarter.
