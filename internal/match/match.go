@@ -17,8 +17,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Options tune Locate. Zero fields other than Threshold mean the defaults.
@@ -207,21 +207,49 @@ func (r *Reference) locateViews(ctx context.Context, q *Query, opts Options, pru
 
 	typical := median(curve)
 	minSamples := r.minSamples(q, opts.MinDuration)
-	r.mu.Lock() // refine fills the reference's norm cache
-	defer r.mu.Unlock()
-	var ms []refined
-	for _, c := range cands {
-		if err := ctx.Err(); err != nil {
-			return Result{}, err
-		}
-		m, ok := r.refine(q, c, minSamples, slices.Min(opts.Speeds), slices.Max(opts.Speeds))
-		if !ok {
-			continue
-		}
-		ms = append(ms, refined{m, r.prescore(&m, typical, opts.BriefSimilarity)})
+	ms, err := r.refineAll(ctx, q, cands, minSamples, opts, typical)
+	if err != nil {
+		return Result{}, err
 	}
 	r.settle(ms, opts.Threshold, prune).into(&res)
 	return res, nil
+}
+
+// refineAll refines the candidates on opts.Workers goroutines, the exact
+// stage's cost, and returns those that align, in the candidates' order.
+func (r *Reference) refineAll(ctx context.Context, q *Query, cands []candidate, minSamples int, opts Options, typical float64) ([]refined, error) {
+	slowest, fastest := slices.Min(opts.Speeds), slices.Max(opts.Speeds)
+	out := make([]refined, len(cands))
+	ok := make([]bool, len(cands))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(opts.Workers, len(cands)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(cands) || ctx.Err() != nil {
+					return
+				}
+				m, aligned := r.refine(q, cands[k], minSamples, slowest, fastest)
+				if aligned {
+					out[k], ok[k] = refined{m, r.prescore(&m, typical, opts.BriefSimilarity)}, true
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ms := out[:0]
+	for k, x := range out {
+		if ok[k] {
+			ms = append(ms, x)
+		}
+	}
+	return ms, nil
 }
 
 // refined is an exactly scored alignment before its consistency.
@@ -452,11 +480,6 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 	// An alignment must overlap this many windows, unless the clip or the
 	// video is shorter: a one-window overlap at the edge is mostly noise.
 	minOverlap := min(qw, nw, 3)
-	curve := make([]float64, nw)
-	for i := range curve {
-		curve[i] = math.Inf(-1)
-	}
-	top := &topCandidates{limit: 16 * limit}
 	// Speeds nearest 1 first: a short clip cannot tell nearby speeds
 	// apart, and then the plainest explanation wins.
 	speeds = slices.Clone(speeds)
@@ -478,42 +501,68 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 			plans = append(plans, speedOffsets{s, offsets})
 		}
 	}
-	var scores []float64
-	for v := range q.views {
-		cs := coarse[v]
-		for _, plan := range plans {
-			s, offsets := plan.speed, plan.offsets
-			last := offsets[qw-1]
-			lo := -last
-			scores = scores[:0]
-			for start := lo; start < nw; start++ {
-				var sum float32
-				n := 0
-				if start >= 0 && start+last < nw { // the whole clip inside
-					for m, off := range offsets {
-						sum += cs[m*nw+start+off]
-					}
-					n = qw
-				} else {
-					for m, off := range offsets {
-						if w := start + off; w >= 0 && w < nw {
-							sum += cs[m*nw+w]
-							n++
+	// Views are slid on parallel workers, each with its own curve and
+	// best candidates, merged below.
+	workers := min(runtime.GOMAXPROCS(0), len(q.views))
+	curves := make([][]float64, workers)
+	tops := make([]*topCandidates, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			curve := make([]float64, nw)
+			for i := range curve {
+				curve[i] = math.Inf(-1)
+			}
+			top := &topCandidates{limit: 16 * limit}
+			var scores []float64
+			for v := int(next.Add(1)) - 1; v < len(q.views); v = int(next.Add(1)) - 1 {
+				cs := coarse[v]
+				for _, plan := range plans {
+					s, offsets := plan.speed, plan.offsets
+					last := offsets[qw-1]
+					lo := -last
+					scores = scores[:0]
+					for start := lo; start < nw; start++ {
+						var sum float32
+						n := 0
+						if start >= 0 && start+last < nw { // the whole clip inside
+							for m, off := range offsets {
+								sum += cs[m*nw+start+off]
+							}
+							n = qw
+						} else {
+							for m, off := range offsets {
+								if w := start + off; w >= 0 && w < nw {
+									sum += cs[m*nw+w]
+									n++
+								}
+							}
+						}
+						sc := math.Inf(-1)
+						if n >= minOverlap {
+							sc = float64(sum) / float64(n)
+						}
+						scores = append(scores, sc)
+						if start >= 0 && sc > curve[start] {
+							curve[start] = sc
 						}
 					}
-				}
-				sc := math.Inf(-1)
-				if n >= minOverlap {
-					sc = float64(sum) / float64(n)
-				}
-				scores = append(scores, sc)
-				if start >= 0 && sc > curve[start] {
-					curve[start] = sc
+					localPeaks(scores, func(i int, sc float64) {
+						top.add(candidate{view: v, speed: s, start: lo + i, score: sc})
+					})
 				}
 			}
-			localPeaks(scores, func(i int, sc float64) {
-				top.add(candidate{view: v, speed: s, start: lo + i, score: sc})
-			})
+			curves[k], tops[k] = curve, top
+		}()
+	}
+	wg.Wait()
+	curve := curves[0]
+	for _, c := range curves[1:] {
+		for i, x := range c {
+			curve[i] = max(curve[i], x)
 		}
 	}
 	for i, c := range curve {
@@ -521,7 +570,14 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 			curve[i] = 0
 		}
 	}
-	all := top.sorted()
+	// The merged best, in an order that does not depend on which worker
+	// slid which view.
+	var all []candidate
+	for _, t := range tops {
+		all = append(all, t.heap...)
+	}
+	slices.SortFunc(all, compareCandidates)
+	all = all[:min(len(all), 16*limit)]
 	var kept []candidate
 	for _, c := range all {
 		near := 0
@@ -586,8 +642,21 @@ func (t *topCandidates) add(c candidate) {
 // sorted returns the kept candidates, best first.
 func (t *topCandidates) sorted() []candidate {
 	out := slices.Clone(t.heap)
-	sort.Slice(out, func(i, j int) bool { return out[i].score > out[j].score })
+	slices.SortFunc(out, compareCandidates)
 	return out
+}
+
+// compareCandidates orders candidates best first; ties go to the earlier
+// view, the speed nearer 1, then the earlier start, so that the order is
+// the same however the candidates were gathered.
+func compareCandidates(a, b candidate) int {
+	return cmp.Or(
+		cmp.Compare(b.score, a.score),
+		cmp.Compare(a.view, b.view),
+		cmp.Compare(math.Abs(a.speed-1), math.Abs(b.speed-1)),
+		cmp.Compare(a.speed, b.speed),
+		cmp.Compare(a.start, b.start),
+	)
 }
 
 // refine scores a coarse candidate exactly: every start sample within a
@@ -971,8 +1040,6 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	opts = withDefaults(opts)
 	minSamples := r.minSamples(q, opts.MinDuration)
 	res := Result{CurveStep: Window / r.fps}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	top := &topCandidates{limit: 4 * maxCandidates}
 	sims := make([][]float32, len(q.views))
 	var scores []float64

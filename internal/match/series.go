@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Window is the number of samples (1 s at 5 fps) pooled into one row of the
@@ -24,13 +25,15 @@ type Reference struct {
 	// saves a pass over a long print.
 	raw  []float32
 	mean []float32
-	norm []float32 // |row - mean|, or -1 until first needed
+	// norm holds |row - mean| as float32 bits, or noNorm until first
+	// needed. Candidates are refined in parallel and may fill it at once;
+	// atomics make that safe, and every writer stores the same value.
+	norm []atomic.Uint32
 	// coarse holds one sketched, centred, unit-length row per Window
 	// samples.
 	coarse   []float32
 	nCoarse  int
 	sketcher *sketcher
-	mu       sync.Mutex // guards norm
 	// regions, when set, are features of parts of each frame (see
 	// AddRegions), searched as a second reference.
 	regions *Reference
@@ -151,17 +154,21 @@ func newReference(features []float32, times []float64, dim int, fps float64, mea
 		}
 		normalize(row, ss)
 	}
-	r.norm = make([]float32, n)
+	r.norm = make([]atomic.Uint32, n)
 	for i := range r.norm {
-		r.norm[i] = -1
+		r.norm[i].Store(noNorm)
 	}
 	return r, nil
 }
 
-// rowNorm is |row j - mean|, computed once.
+// noNorm marks a norm not yet computed: math.Float32bits(-1), which no
+// norm has.
+const noNorm uint32 = 0xbf800000
+
+// rowNorm is |row j - mean|, computed once. It is safe for concurrent use.
 func (r *Reference) rowNorm(j int) float32 {
-	if v := r.norm[j]; v >= 0 {
-		return v
+	if b := r.norm[j].Load(); b != noNorm {
+		return math.Float32frombits(b)
 	}
 	var ss float64
 	for d, v := range r.raw[j*r.dim : (j+1)*r.dim] {
@@ -169,7 +176,7 @@ func (r *Reference) rowNorm(j int) float32 {
 		ss += c * c
 	}
 	v := float32(math.Sqrt(ss))
-	r.norm[j] = v
+	r.norm[j].Store(math.Float32bits(v))
 	return v
 }
 
@@ -222,6 +229,14 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 	}
 	q := &Query{n: len(times), times: times}
 	var regionViews []View
+	// What each query view is centred by; the views are prepared in
+	// parallel below.
+	type job struct {
+		name     string
+		features []float32
+		mean     []float32 // nil: the clip's own
+	}
+	var jobs []job
 	for _, v := range views {
 		if v.Regions {
 			regionViews = append(regionViews, View{Name: v.Name, Features: v.Features})
@@ -230,16 +245,33 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 		if err := checkRows(v.Features, times, r.dim); err != nil {
 			return nil, fmt.Errorf("query view %s: %w", v.Name, err)
 		}
-		q.views = append(q.views, r.queryView(v.Name, v.Features, r.mean))
+		jobs = append(jobs, job{v.Name, v.Features, r.mean})
 		if selfCentred(v.Name) && q.n >= 2*Window {
 			// The same view centred by the clip's own mean: a change that
 			// the whole clip shares (grey, a tint, a caption) then cancels.
-			q.views = append(q.views, r.queryView(v.Name+"/own", v.Features, RowMean(v.Features, r.dim)))
+			jobs = append(jobs, job{v.Name + "/own", v.Features, nil})
 		}
 	}
-	if len(q.views) == 0 {
+	if len(jobs) == 0 {
 		return nil, fmt.Errorf("query: no whole-frame or window views")
 	}
+	q.views = make([]queryView, len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < len(jobs); k = int(next.Add(1)) - 1 {
+				j := jobs[k]
+				if j.mean == nil {
+					j.mean = RowMean(j.features, r.dim)
+				}
+				q.views[k] = r.queryView(j.name, j.features, j.mean)
+			}
+		}()
+	}
+	wg.Wait()
 	if r.regions != nil && len(regionViews) > 0 {
 		rq, err := r.regions.NewQuery(times, regionViews)
 		if err != nil {
