@@ -73,7 +73,7 @@ skipped with a warning; the others are indexed and the exit code is 3.`,
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")
-	f.StringVar(&o.codec, "codec", library.DefaultCodec, "how a new library stores prints: "+library.CodecProjected+" (264 bytes a frame) or "+library.CodecHalf+" (exact, 2 KB a frame); see the README")
+	f.StringVar(&o.codec, "codec", library.DefaultCodec, "how a new library stores prints: "+library.CodecProjected+" (264 bytes a frame, and 168 for the four quarters' region features) or "+library.CodecHalf+" (exact, 2 KB a frame, no regions); see the README")
 	return cmd
 }
 
@@ -364,6 +364,7 @@ type statsJSON struct {
 	Dim          int     `json:"dim"`
 	FPS          float64 `json:"fps"`
 	Codec        string  `json:"codec"`
+	RegionCodec  string  `json:"region_codec"` // empty: no region features
 	Generation   int64   `json:"generation"`
 }
 
@@ -393,9 +394,13 @@ func newIndexStatsCmd(libDir func(*cobra.Command) (string, error)) *cobra.Comman
 			if st.Hours > 0 {
 				perHour = fmt.Sprintf("%.1f MB", st.BytesPerHour/1e6)
 			}
-			fmt.Fprintf(out, "library     %s\nvideos      %d\nhours       %.2f\nframes      %d\non disk     %.1f MB\nper hour    %s\nmodel       %s/%s (sha256 %s)\ndim, fps    %d, %g\ncodec       %s\ngeneration  %d\n",
+			regions := st.RegionCodec
+			if regions == "" {
+				regions = "none"
+			}
+			fmt.Fprintf(out, "library     %s\nvideos      %d\nhours       %.2f\nframes      %d\non disk     %.1f MB\nper hour    %s\nmodel       %s/%s (sha256 %s)\ndim, fps    %d, %g\ncodec       %s\nregions     %s\ngeneration  %d\n",
 				st.Library, st.Videos, st.Hours, st.Frames, float64(st.Bytes)/1e6, perHour,
-				st.Model, st.Output, st.ModelSHA256, st.Dim, st.FPS, st.Codec, st.Generation)
+				st.Model, st.Output, st.ModelSHA256, st.Dim, st.FPS, st.Codec, regions, st.Generation)
 			return nil
 		},
 	}
@@ -417,7 +422,7 @@ func libraryStats(ctx context.Context, s library.Store, dir string) (statsJSON, 
 		return statsJSON{}, err
 	}
 	st := statsJSON{Library: dir, Videos: len(videos), Model: m.Model.ID, ModelSHA256: m.Model.SHA256,
-		Output: m.Model.Output, Dim: m.Dim, FPS: m.FPS, Codec: m.Codec, Generation: gen}
+		Output: m.Model.Output, Dim: m.Dim, FPS: m.FPS, Codec: m.Codec, RegionCodec: m.RegionCodec, Generation: gen}
 	for _, v := range videos {
 		st.Hours += v.DurationS / 3600
 		st.Frames += int64(v.Frames)

@@ -132,7 +132,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		// The clip's region view is its quarters: only a print of the
 		// same regions can be searched with it.
 		if embed.HasQuarters(ref) {
-			if err := r.AddRegions(ref.RegionFeatures, ref.Regions, nil); err != nil {
+			if err := r.AddRegions(ref.RegionFeatures, ref.Regions*ref.Dim, nil); err != nil {
 				return fmt.Errorf("locate: %s: %w", videos[i], err)
 			}
 		}

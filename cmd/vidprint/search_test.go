@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/testutil"
 )
 
@@ -80,6 +81,23 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 	}
 	if r.code != 0 || !slices.Contains(in, "tree.avi") || !slices.Contains(in, "joined.mp4") {
 		t.Errorf("clip of tree: found in %v, want tree.avi and joined.mp4 (%d %s)", in, r.code, r.stderr)
+	}
+
+	// A cropped copy of nearly still footage, which the library's region
+	// features help to place (internal/search.TestSearchRegions shows
+	// where they are needed).
+	cut(t, dir, "tree-cropped.mp4", tree, 18, 10, "crop=iw*0.9:ih*0.9:16:0")
+	out, r = runSearchJSON(t, dir, "--library", "lib", "tree-cropped.mp4")
+	if r.code != 0 || len(out.Matches) == 0 {
+		t.Fatalf("cropped tree clip: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if m := out.Matches[0]; m.Video != path("tree.avi") || math.Abs(m.VideoStart-m.ClipStart*m.Speed-18) > 0.5 {
+		t.Errorf("cropped tree clip: best match %+v, want tree.avi at 18 s", m)
+	}
+	r = run(t, dir, "index", "stats", "--library", "lib", "--json")
+	var stats statsJSON
+	if err := json.Unmarshal([]byte(r.stdout), &stats); r.code != 0 || err != nil || stats.RegionCodec != library.RegionCodecProjected {
+		t.Errorf("index stats: %d, %v, region codec %q, want %s", r.code, err, stats.RegionCodec, library.RegionCodecProjected)
 	}
 
 	// Not in the library: exit 1, said plainly.

@@ -42,6 +42,7 @@ type config struct {
 	out        string
 	dim        int
 	codec      string
+	regions    bool
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "out/bench-library.md", "the report")
 	flag.IntVar(&c.dim, "dim", 1024, "features per row of the synthetic model")
 	flag.StringVar(&c.codec, "codec", library.DefaultCodec, "the library codec")
+	flag.BoolVar(&c.regions, "regions", true, "store region features (synthetic quarters) too, where the codec keeps them, and give each query a region view")
 	flag.Parse()
 	for _, h := range strings.Split(hours, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
@@ -139,6 +141,13 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	regionCodec, err := library.NewRegionCodec(meta)
+	if err != nil {
+		return r, err
+	}
+	if !c.regions {
+		regionCodec = nil
+	}
 	st, err := library.Create(ctx, dir, meta)
 	if err != nil {
 		return r, err
@@ -170,7 +179,12 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 				p := &vprint.Print{Dim: c.dim, FPS: 5, Timestamps: synth.Times(lens[i], 5), Features: f}
 				v := library.Video{Path: fmt.Sprintf("synthetic/video-%04d.mp4", i+1), SHA256: fmt.Sprintf("%064x", i+1),
 					DurationS: float64(lens[i]) / 5, Width: 640, Height: 360, AddedAt: time.Now().UTC()}
-				made[i] <- library.NewEntry(codec, v, p)
+				e := library.NewEntry(codec, v, p)
+				if regionCodec != nil {
+					p.Regions, p.RegionFeatures = 4, synth.Quarters(f, c.dim)
+					e.Regions = library.NewRegions(regionCodec, p)
+				}
+				made[i] <- e
 			}
 		}()
 	}
@@ -228,6 +242,9 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 		start := qrng.IntN(lens[i] - need)
 		clip := synth.Clip(qrng, video(i), c.dim, start, clipN, speed, 0.1)
 		views := synth.Views(qrng, base, clip, clipN, c.dim, 11)
+		if regionCodec != nil {
+			views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: synth.Quarters(clip, c.dim)})
+		}
 		queries = append(queries, query{ids[i], float64(start) / 5, search.Query{Times: synth.Times(clipN, 5), Views: views}})
 	}
 	opts := search.DefaultOptions()
@@ -311,8 +328,12 @@ func dirSize(dir string) (int64, error) {
 func render(c config, rows []result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Library search at scale (synthetic prints)\n\n")
-	fmt.Fprintf(&b, "%s, %s/%s, %d cores (GOMAXPROCS %d), codec %s, %d features per row, 15 s clips with 11 views, %d searches per size.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.codec, c.dim, c.queries)
+	regions := "none"
+	if c.regions {
+		regions = "synthetic quarters, the codec's region codec"
+	}
+	fmt.Fprintf(&b, "%s, %s/%s, %d cores (GOMAXPROCS %d), codec %s, regions: %s, %d features per row, 15 s clips with 11 views (and a region view with regions), %d searches per size.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.codec, regions, c.dim, c.queries)
 	b.WriteString("| library | videos | on disk per hour | index file | add (all videos) | index build | index load | memory: index loaded | after searches | search p50 | p95 | mean | exhaustive alignment, same queries | recall vs exhaustive | right video and start |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {

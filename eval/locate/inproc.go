@@ -49,11 +49,19 @@ type cachedViews struct {
 // the clip's whole-frame views: a measure of what reference-side views
 // would add for cropped copies, embedded from dataDir and cached beside
 // the reference prints.
-func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd *codec.Codec, refCentre float64, dataDir string) (method, func(), error) {
+//
+// With a region codec as well (rcd, -inproc-region-codec), the references'
+// regions are stored by it quarter by quarter and the clip's region view
+// projected by it, as a library would keep regions.
+func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, opts match.Options, dump *json.Encoder, cd, rcd *codec.Codec, refCentre float64, dataDir string) (method, func(), error) {
 	m := method{Name: "vidprint (in-process)", Key: "inproc", applies: always[clip], searches: always[string]}
 	if cd != nil {
 		m.Name = fmt.Sprintf("in-process, %s (%d B/frame)", cd.Name, cd.BytesPerRow())
 		m.Key = "inproc-" + cd.Name
+	}
+	if cd != nil && rcd != nil {
+		m.Name += fmt.Sprintf(", regions %s (4 x %d B/frame)", rcd.Name, rcd.BytesPerRow())
+		m.Key += "+" + rcd.Name
 	}
 	res, err := defaultModel()
 	if err != nil {
@@ -77,9 +85,14 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		if err != nil {
 			return m, nil, err
 		}
-		// As vidprint locate does; a codec's projection has no regions.
-		if embed.HasQuarters(p) && cd == nil {
-			if err := r.AddRegions(p.RegionFeatures, p.Regions, nil); err != nil {
+		// As vidprint locate does; a codec's projection has regions only
+		// with a region codec.
+		if embed.HasQuarters(p) && (cd == nil || rcd != nil) {
+			regions, width := p.RegionFeatures, p.Regions*p.Dim
+			if rcd != nil {
+				regions, width = rcd.Stored(regions), p.Regions*rcd.K
+			}
+			if err := r.AddRegions(regions, width, nil); err != nil {
 				return m, nil, fmt.Errorf("%s: %w", path, err)
 			}
 		}
@@ -106,15 +119,19 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		if err != nil {
 			return answer{Err: err.Error()}
 		}
+		if cd == nil || rcd != nil {
+			cv.Views = withRegionView(cv)
+		}
 		if cd != nil {
 			views := make([]match.View, len(cv.Views))
 			for i, v := range cv.Views {
-				views[i] = match.View{Name: v.Name, Features: cd.Query(v.Features)}
+				c := cd
+				if v.Regions {
+					c = rcd
+				}
+				views[i] = match.View{Name: v.Name, Features: c.Query(v.Features), Regions: v.Regions}
 			}
 			cv.Views = views
-		}
-		if cd == nil {
-			cv.Views = withRegionView(cv)
 		}
 		a := answer{Hits: map[string]hit{}}
 		for _, ref := range references {

@@ -46,7 +46,7 @@ type libraryRow struct {
 
 // setupLibrary loads the default model (for clip views not cached yet) and
 // builds the library of the references with the codec.
-func setupLibrary(refPrints map[string]string, codecName string) (*libraryEval, *embed.Pool, error) {
+func setupLibrary(refPrints map[string]string, codecName string, regions bool) (*libraryEval, *embed.Pool, error) {
 	res, err := defaultModel()
 	if err != nil {
 		return nil, nil, err
@@ -55,6 +55,9 @@ func setupLibrary(refPrints map[string]string, codecName string) (*libraryEval, 
 	meta, err := library.NewMeta(library.Meta{Model: head.Model, Dim: head.Dim, FPS: head.FPS}, codecName)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !regions {
+		meta.RegionCodec = ""
 	}
 	lib, err := newLibraryEval(refPrints, meta)
 	if err != nil {
@@ -70,6 +73,10 @@ func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEva
 	if err != nil {
 		return nil, err
 	}
+	regionCodec, err := library.NewRegionCodec(meta)
+	if err != nil {
+		return nil, err
+	}
 	e := &libraryEval{meta: meta, without: map[string]*search.Local{}, opts: search.DefaultOptions()}
 	for i, ref := range references {
 		p, err := vprint.ReadFile(refPrints[ref.Name])
@@ -80,7 +87,9 @@ func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEva
 			return nil, fmt.Errorf("%s: %d-d at %g fps, the library takes %d-d at %g fps", refPrints[ref.Name], p.Dim, p.FPS, meta.Dim, meta.FPS)
 		}
 		v := library.Video{ID: int64(i + 1), Path: ref.Name, DurationS: p.Source.DurationS}
-		e.entries = append(e.entries, library.NewEntry(codec, v, p))
+		en := library.NewEntry(codec, v, p)
+		en.Regions = library.NewRegions(regionCodec, p)
+		e.entries = append(e.entries, en)
 	}
 	if e.full, err = search.NewMemory(context.Background(), meta, e.entries); err != nil {
 		return nil, err
@@ -118,7 +127,8 @@ func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) m
 		if err != nil {
 			return answer{Err: err.Error()}
 		}
-		q := search.Query{Times: cv.Times, Views: cv.Views}
+		// As vidprint search does: the region view too.
+		q := search.Query{Times: cv.Times, Views: withRegionView(cv)}
 		t0 := time.Now()
 		res, err := search.Search(context.Background(), e.full, q, e.opts)
 		if err != nil {
@@ -170,12 +180,16 @@ func (e *libraryEval) markdown() string {
 	}
 	var b strings.Builder
 	codec, _ := library.NewCodec(e.meta)
+	regions := "no region features"
+	if rc, _ := library.NewRegionCodec(e.meta); rc != nil {
+		regions = fmt.Sprintf("region features %s, %d bytes a frame", rc.Name(), rc.RowBytes())
+	}
 	fmt.Fprintf(&b, "\n## Library search\n\n")
-	fmt.Fprintf(&b, "Every clip searched with `search.Search` (what `vidprint search` runs) in a library of all %d references, stored with the codec a new library gets (%s, %d bytes a frame), on the clip's cached views. "+
+	fmt.Fprintf(&b, "Every clip searched with `search.Search` (what `vidprint search` runs) in a library of all %d references, stored with the codec a new library gets (%s, %d bytes a frame; %s), on the clip's cached views. "+
 		"Top-1: the first result is the clip's source, with the start within ±%.1f s (for pip and inset clips the host may come first). "+
 		"Negatives: the same clip searched in the library without its source (and host); any result is a false positive. "+
 		"A negative here is one per clip (254), where locate's table above counts one per clip and other reference (1,996): the same false matches weigh about eight times more.\n\n",
-		len(references), codec.Name(), codec.RowBytes(), tol)
+		len(references), codec.Name(), codec.RowBytes(), regions, tol)
 	type tally struct{ n, top1, top1Host, anywhere, negOK int }
 	by := map[string]*tally{}
 	all := &tally{}

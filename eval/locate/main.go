@@ -35,25 +35,28 @@ func main() {
 
 func evaluate() error {
 	var (
-		seed        = flag.Int64("seed", 1, "random seed of the clip set (tune on another seed than the one reported)")
-		perPair     = flag.Int("clips", 2, "clips per reference and transformation")
-		only        = flag.String("only", "", "comma-separated transformations to evaluate (default all)")
-		bin         = flag.String("bin", "bin/vidprint", "the vidprint binary")
-		out         = flag.String("out", "out/eval-locate.md", "where to write the report")
-		keep        = flag.Bool("keep", false, "write out/eval-locate/cases.jsonl: each clip's truth and every method's raw result")
-		locateFlags = flag.String("locate-flags", "", `extra flags for vidprint locate, e.g. "--threshold -1"`)
-		clipPrint   = flag.Bool("clip-print", false, "give locate the clip's print instead of its video: faster, but only the whole-frame view is searched")
-		list        = flag.Bool("list", false, "list the clips and exit")
-		inproc      = flag.Bool("inproc", false, "for tuning: also run this build's matcher in-process on cached clip views, dumping every candidate to out/eval-locate/inproc.jsonl")
-		only1       = flag.Bool("inproc-only", false, "with -inproc, skip the binary and the baselines")
-		codecs      = flag.String("inproc-codec", "", "developer option, with -inproc: comma-separated codec files (eval/codec); each adds an in-process run on the references encoded and decoded by it and the clip's views projected by it")
-		libMode     = flag.Bool("library", false, "also search every clip in a library of all the references (in process, on cached clip views), and in one without its source, for top-1 and negatives")
-		libCodec    = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
-		images      = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
-		imagesOnly  = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
-		reembedList = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to embed.FindInset")
-		refCentre   = flag.Float64("ref-centre", 0, "developer option, with -inproc: also search each reference through a centre crop of this fraction of its frame (e.g. 0.9), with the clip's whole-frame views")
-		libRefs     = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")
+		seed         = flag.Int64("seed", 1, "random seed of the clip set (tune on another seed than the one reported)")
+		perPair      = flag.Int("clips", 2, "clips per reference and transformation")
+		only         = flag.String("only", "", "comma-separated transformations to evaluate (default all)")
+		bin          = flag.String("bin", "bin/vidprint", "the vidprint binary")
+		out          = flag.String("out", "out/eval-locate.md", "where to write the report")
+		keep         = flag.Bool("keep", false, "write out/eval-locate/cases.jsonl: each clip's truth and every method's raw result")
+		locateFlags  = flag.String("locate-flags", "", `extra flags for vidprint locate, e.g. "--threshold -1"`)
+		clipPrint    = flag.Bool("clip-print", false, "give locate the clip's print instead of its video: faster, but only the whole-frame view is searched")
+		list         = flag.Bool("list", false, "list the clips and exit")
+		inproc       = flag.Bool("inproc", false, "for tuning: also run this build's matcher in-process on cached clip views, dumping every candidate to out/eval-locate/inproc.jsonl")
+		only1        = flag.Bool("inproc-only", false, "with -inproc, skip the binary and the baselines")
+		codecs       = flag.String("inproc-codec", "", "developer option, with -inproc: comma-separated codec files (eval/codec); each adds an in-process run on the references encoded and decoded by it and the clip's views projected by it")
+		libMode      = flag.Bool("library", false, "also search every clip in a library of all the references (in process, on cached clip views), and in one without its source, for top-1 and negatives")
+		libNoRegions = flag.Bool("library-no-regions", false, "with -library, for comparison: a library that keeps no region features")
+		libOnly      = flag.Bool("library-only", false, "with -library, for tuning: skip locate, the baselines and -inproc")
+		libCodec     = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
+		images       = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
+		imagesOnly   = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
+		reembedList  = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to embed.FindInset")
+		regionCodecs = flag.String("inproc-region-codec", "", "developer option, with -inproc-codec: comma-separated codec files, each adding a run per -inproc-codec with the references' regions stored and the clip's region view projected, quarter by quarter, by it")
+		refCentre    = flag.Float64("ref-centre", 0, "developer option, with -inproc: also search each reference through a centre crop of this fraction of its frame (e.g. 0.9), with the clip's whole-frame views")
+		libRefs      = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")
 	)
 	flag.Parse()
 	vc := &viewCache{refresh: map[string]bool{}}
@@ -128,7 +131,7 @@ func evaluate() error {
 		}
 		defer f.Close()
 		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
-		m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil, *refCentre, gen.data)
+		m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), json.NewEncoder(f), nil, nil, *refCentre, gen.data)
 		if err != nil {
 			return err
 		}
@@ -142,12 +145,24 @@ func evaluate() error {
 			if err != nil {
 				return err
 			}
-			m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), nil, cd, 0, gen.data)
+			m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), nil, cd, nil, 0, gen.data)
 			if err != nil {
 				return err
 			}
 			defer done()
 			methods = append(methods, m)
+			for _, rpath := range strings.FieldsFunc(*regionCodecs, func(r rune) bool { return r == ',' }) {
+				rcd, err := codec.Load(rpath)
+				if err != nil {
+					return err
+				}
+				m, done, err := inprocMethod(vc, viewsDir, refPrints, match.DefaultOptions(), nil, cd, rcd, 0, gen.data)
+				if err != nil {
+					return err
+				}
+				defer done()
+				methods = append(methods, m)
+			}
 		}
 	}
 	var lib *libraryEval
@@ -163,13 +178,16 @@ func evaluate() error {
 				libPrints[ref.Name] = filepath.Join(*libRefs, ref.Name+".vprint")
 			}
 		}
-		if lib, libPool, err = setupLibrary(libPrints, *libCodec); err != nil {
+		if lib, libPool, err = setupLibrary(libPrints, *libCodec, !*libNoRegions); err != nil {
 			return err
 		}
 		defer libPool.Close()
 		viewsDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), viewsName)
 		if err := os.MkdirAll(viewsDir, 0o755); err != nil {
 			return err
+		}
+		if *libOnly {
+			methods = nil
 		}
 		methods = append(methods, lib.method(vc, viewsDir, libPool))
 	} else if *images > 0 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/x448/float16"
 
+	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -45,6 +46,31 @@ func NewCodec(m Meta) (Codec, error) {
 	return nil, fmt.Errorf("unknown codec %q", m.Codec)
 }
 
+// NewRegionCodec builds the codec of a library's region features, or nil
+// when it keeps none. Its rows are the four quarters of a frame side by
+// side: 4*Meta.Dim features in.
+func NewRegionCodec(m Meta) (Codec, error) {
+	switch m.RegionCodec {
+	case "":
+		return nil, nil
+	case RegionCodecProjected:
+		if m.Codec != CodecProjected {
+			return nil, fmt.Errorf("region codec %s needs codec %s, not %s", m.RegionCodec, CodecProjected, m.Codec)
+		}
+		return newRegionProjected(m)
+	}
+	return nil, fmt.Errorf("unknown region codec %q", m.RegionCodec)
+}
+
+// regionCodecFor is the region codec a new library of codec gets: regions
+// only where they are compact.
+func regionCodecFor(codec string) string {
+	if codec == CodecProjected {
+		return RegionCodecProjected
+	}
+	return ""
+}
+
 type half struct{ dim int }
 
 func (h half) Name() string  { return CodecHalf }
@@ -70,15 +96,24 @@ func (h half) Decode(dst []float32, code []byte) {
 // NewEntry encodes a print's rows with c. The mean is taken over the
 // decoded rows, so the search centres exactly what it reads.
 func NewEntry(c Codec, v Video, p *vprint.Print) Entry {
-	n, rb := p.Frames(), c.RowBytes()
+	n := p.Frames()
+	codes, mean := encodeRows(c, n, p.Row)
+	v.Frames = n
+	return Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean}
+}
+
+// encodeRows encodes n rows with c, and returns the mean of the decoded
+// rows.
+func encodeRows(c Codec, n int, row func(i int) []float32) ([]byte, []float32) {
+	rb := c.RowBytes()
 	codes := make([]byte, n*rb)
 	sum := make([]float64, c.Dim())
-	row := make([]float32, c.Dim())
+	decoded := make([]float32, c.Dim())
 	for i := range n {
 		code := codes[i*rb : (i+1)*rb]
-		c.Encode(code, p.Row(i))
-		c.Decode(row, code)
-		for d, x := range row {
+		c.Encode(code, row(i))
+		c.Decode(decoded, code)
+		for d, x := range decoded {
 			sum[d] += float64(x)
 		}
 	}
@@ -86,8 +121,17 @@ func NewEntry(c Codec, v Video, p *vprint.Print) Entry {
 	for d := range mean {
 		mean[d] = float32(sum[d] / float64(max(n, 1)))
 	}
-	v.Frames = n
-	return Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean}
+	return codes, mean
+}
+
+// NewRegions encodes a print's quarters with the region codec rc; a nil
+// codec or a print without quarters gives none.
+func NewRegions(rc Codec, p *vprint.Print) Regions {
+	if rc == nil || !embed.HasQuarters(p) {
+		return Regions{}
+	}
+	codes, mean := encodeRows(rc, p.Frames(), p.RegionRow)
+	return Regions{RegionCodes: codes, RegionMean: mean}
 }
 
 // DecodeRows decodes rows [lo, hi) of codes into dst, which holds

@@ -167,14 +167,20 @@ func Ingest(ctx context.Context, s Store, pool *embed.Pool, paths []string, o In
 	if err != nil {
 		return nil, err
 	}
+	regionCodec, err := NewRegionCodec(meta)
+	if err != nil {
+		return nil, err
+	}
 	if o.Workers <= 0 {
 		o.Workers = max(1, runtime.NumCPU()/2)
 	}
 	o.Embed.FPS = meta.FPS
+	// The quarters are embedded only for a library that keeps them.
+	o.Embed.Regions = regionCodec != nil
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	in := &ingester{store: s, pool: pool, meta: meta, codec: codec, opts: o,
+	in := &ingester{store: s, pool: pool, meta: meta, codec: codec, regionCodec: regionCodec, opts: o,
 		results: make([]*Result, len(paths)), track: newTracker(o.Bar, paths)}
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -216,14 +222,16 @@ feed:
 }
 
 type ingester struct {
-	store   Store
-	pool    *embed.Pool
-	meta    Meta
-	codec   Codec
-	opts    IngestOptions
-	track   *tracker
-	mu      sync.Mutex // results
-	results []*Result
+	store Store
+	pool  *embed.Pool
+	meta  Meta
+	codec Codec
+	// regionCodec stores the quarters; nil when the library keeps none.
+	regionCodec Codec
+	opts        IngestOptions
+	track       *tracker
+	mu          sync.Mutex // results
+	results     []*Result
 }
 
 func (in *ingester) finish(i int, r Result) {
@@ -299,6 +307,7 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 	src := p.Source
 	e := NewEntry(in.codec, Video{Path: abs, SHA256: src.SHA256, Size: src.Size, DurationS: src.DurationS,
 		Width: src.Width, Height: src.Height, AddedAt: time.Now()}, p)
+	e.Regions = NewRegions(in.regionCodec, p)
 	v, err = in.store.Add(ctx, e)
 	switch {
 	case errors.Is(err, ErrExists): // another process added it meanwhile

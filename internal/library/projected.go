@@ -31,7 +31,7 @@ const DefaultCodec = CodecProjected
 // with the named codec and its parameters.
 func NewMeta(model Meta, codec string) (Meta, error) {
 	m := model
-	m.Codec, m.CodecData = codec, nil
+	m.Codec, m.CodecData, m.RegionCodec = codec, nil, regionCodecFor(codec)
 	switch codec {
 	case CodecHalf:
 	case CodecProjected:
@@ -165,6 +165,14 @@ func (p *projected) Encode(dst []byte, row []float32) {
 	var buf [projectedDim]float32
 	v := buf[:p.k]
 	p.Project(v, row)
+	quantize(dst, v)
+}
+
+func (p *projected) Decode(dst []float32, code []byte) { dequantize(dst[:p.k], code) }
+
+// quantize stores v as one byte a value between its minimum and maximum,
+// then the minimum and the step: len(v)+8 bytes.
+func quantize(dst []byte, v []float32) {
 	lo, hi := v[0], v[0]
 	for _, x := range v {
 		lo, hi = min(lo, x), max(hi, x)
@@ -177,14 +185,68 @@ func (p *projected) Encode(dst []byte, row []float32) {
 		}
 		dst[i] = byte(min(255, max(0, q)))
 	}
-	binary.LittleEndian.PutUint32(dst[p.k:], math.Float32bits(lo))
-	binary.LittleEndian.PutUint32(dst[p.k+4:], math.Float32bits(step))
+	binary.LittleEndian.PutUint32(dst[len(v):], math.Float32bits(lo))
+	binary.LittleEndian.PutUint32(dst[len(v)+4:], math.Float32bits(step))
 }
 
-func (p *projected) Decode(dst []float32, code []byte) {
-	lo := math.Float32frombits(binary.LittleEndian.Uint32(code[p.k:]))
-	step := math.Float32frombits(binary.LittleEndian.Uint32(code[p.k+4:]))
-	for i := range dst[:p.k] {
+// dequantize reads len(dst) values stored by quantize.
+func dequantize(dst []float32, code []byte) {
+	n := len(dst)
+	lo := math.Float32frombits(binary.LittleEndian.Uint32(code[n:]))
+	step := math.Float32frombits(binary.LittleEndian.Uint32(code[n+4:]))
+	for i := range dst {
 		dst[i] = lo + step*float32(code[i])
 	}
 }
+
+// RegionCodecProjected stores a frame's four quarters (embed.Quarters) for
+// a library of CodecProjected: each quarter projected on the first
+// regionDim rows of the library's basis, the four quantized together as
+// CodecProjected quantizes a row. The region search compares whole rows of
+// quarters, whose cosine a projection keeps about as well as the
+// whole-frame codec keeps a frame's (the error of a random projection
+// depends on the dimensions kept, not on those it starts from), for
+// 4*regionDim+8 bytes a frame.
+const RegionCodecProjected = "rp4x40-i8"
+
+const (
+	regionCount = 4
+	regionDim   = 40
+)
+
+// regionProjected is RegionCodecProjected: in values a quarter, regions
+// quarters a row, each projected by the k rows of quarter.
+type regionProjected struct {
+	quarter *projected
+	regions int
+}
+
+func newRegionProjected(m Meta) (Codec, error) {
+	c, err := newProjected(m)
+	if err != nil {
+		return nil, err
+	}
+	p := c.(*projected)
+	return &regionProjected{quarter: &projected{in: p.in, k: regionDim, basis: p.basis[:regionDim*p.in]}, regions: regionCount}, nil
+}
+
+func (r *regionProjected) Name() string  { return RegionCodecProjected }
+func (r *regionProjected) Dim() int      { return r.regions * r.quarter.k }
+func (r *regionProjected) RowBytes() int { return r.Dim() + 8 }
+
+func (r *regionProjected) Project(dst, row []float32) {
+	r.quarter.ProjectRows(dst[:r.Dim()], row[:r.regions*r.quarter.in])
+}
+
+// ProjectRows projects each quarter of each row: the rows are so many
+// quarters in a row, and their projections lie in the same order.
+func (r *regionProjected) ProjectRows(dst, rows []float32) { r.quarter.ProjectRows(dst, rows) }
+
+func (r *regionProjected) Encode(dst []byte, row []float32) {
+	var buf [regionCount * regionDim]float32
+	v := buf[:r.Dim()]
+	r.Project(v, row)
+	quantize(dst, v)
+}
+
+func (r *regionProjected) Decode(dst []float32, code []byte) { dequantize(dst[:r.Dim()], code) }

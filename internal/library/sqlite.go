@@ -22,8 +22,10 @@ import (
 // write-ahead log beside it (DBName-wal, DBName-shm).
 const DBName = "library.db"
 
-// SchemaVersion is the only database layout this package reads and writes.
-const SchemaVersion = 2
+// SchemaVersion is the database layout this package writes. A library of
+// version 2 (before region features) is upgraded when it is opened; its
+// videos keep no regions.
+const SchemaVersion = 3
 
 // ChunkRows is how many rows of a print one database row holds: a minute
 // at 5 fps, 79 KB of rp256-i8 codes. A search verifying a candidate reads
@@ -35,7 +37,7 @@ const ChunkRows = 300
 // before the failed transaction.
 var ErrStorage = errors.New("library storage failed")
 
-// schema is the version-1 layout. Videos keep AUTOINCREMENT ids so that an
+// schema is the version-3 layout. Videos keep AUTOINCREMENT ids so that an
 // id is never reused after a Remove: a stale index file can then never
 // point at the wrong video. Prints sit in their own table so that listing
 // videos never reads feature blobs.
@@ -50,7 +52,8 @@ CREATE TABLE meta (
 	fps            REAL NOT NULL,
 	codec          TEXT NOT NULL,
 	codec_data     BLOB NOT NULL,
-	generation     INTEGER NOT NULL DEFAULT 0
+	generation     INTEGER NOT NULL DEFAULT 0,
+	region_codec   TEXT NOT NULL DEFAULT '' -- empty: no region features
 );
 CREATE TABLE videos (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -65,22 +68,34 @@ CREATE TABLE videos (
 );
 CREATE TABLE prints (
 	video_id   INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
-	mean       BLOB NOT NULL  -- float32 little-endian, codec Dim values
+	mean       BLOB NOT NULL, -- float32 little-endian, codec Dim values
+	region_mean BLOB          -- the same for the region codec; NULL: no regions
 );
 CREATE TABLE chunks (
 	video_id   INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
 	chunk      INTEGER NOT NULL, -- rows [chunk*ChunkRows, (chunk+1)*ChunkRows)
 	timestamps BLOB NOT NULL,    -- float64 little-endian, one per row
 	codes      BLOB NOT NULL,    -- the rows, codec RowBytes each
+	region_codes BLOB,           -- the region rows, region codec RowBytes each
 	PRIMARY KEY (video_id, chunk)
 );
 `
 
+// upgrade2 takes a library of version 2 to 3: region features. Its
+// videos keep none; those added from now on get them where the codec
+// allows (regionCodecFor).
+const upgrade2 = `
+ALTER TABLE meta ADD COLUMN region_codec TEXT NOT NULL DEFAULT '';
+ALTER TABLE prints ADD COLUMN region_mean BLOB;
+ALTER TABLE chunks ADD COLUMN region_codes BLOB;
+`
+
 type sqliteStore struct {
-	db    *sql.DB
-	dir   string
-	meta  Meta
-	codec Codec
+	db          *sql.DB
+	dir         string
+	meta        Meta
+	codec       Codec
+	regionCodec Codec // nil: the library keeps no regions
 }
 
 // Create makes a library in dir (creating dir if need be) bound to m. A
@@ -90,6 +105,9 @@ type sqliteStore struct {
 // library is refused with ErrNotLibrary.
 func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 	if _, err := NewCodec(m); err != nil {
+		return nil, fmt.Errorf("library %s: %w", dir, err)
+	}
+	if _, err := NewRegionCodec(m); err != nil {
 		return nil, fmt.Errorf("library %s: %w", dir, err)
 	}
 	if m.Model.ID == "" || !(m.FPS > 0) {
@@ -126,8 +144,8 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO meta (id, schema_version, model_id, model_sha256, model_output,
-			dim, fps, codec, codec_data) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			SchemaVersion, m.Model.ID, m.Model.SHA256, m.Model.Output, m.Dim, m.FPS, m.Codec, nonNil(m.CodecData))
+			dim, fps, codec, codec_data, region_codec) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			SchemaVersion, m.Model.ID, m.Model.SHA256, m.Model.Output, m.Dim, m.FPS, m.Codec, nonNil(m.CodecData), m.RegionCodec)
 		return err
 	})
 	if err == nil {
@@ -208,25 +226,55 @@ func (s *sqliteStore) load(ctx context.Context) error {
 	if n == 0 {
 		return fmt.Errorf("%s: %w (%s holds no library tables)", s.dir, ErrNotLibrary, DBName)
 	}
-	var m Meta
 	var version int
-	err := s.db.QueryRowContext(ctx, `SELECT schema_version, model_id, model_sha256, model_output, dim, fps, codec, codec_data
-		FROM meta WHERE id = 1`).Scan(&version, &m.Model.ID, &m.Model.SHA256, &m.Model.Output, &m.Dim, &m.FPS, &m.Codec, &m.CodecData)
-	if errors.Is(err, sql.ErrNoRows) {
+	if err := s.db.QueryRowContext(ctx, `SELECT schema_version FROM meta WHERE id = 1`).Scan(&version); errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w (its meta row is missing)", s.dir, ErrNotLibrary)
-	}
-	if err != nil {
+	} else if err != nil {
 		return wrapErr(s.dir, "read meta", err)
 	}
-	if version != SchemaVersion {
-		return fmt.Errorf("library %s: schema version %d, this vidprint reads %d", s.dir, version, SchemaVersion)
+	if err := s.upgrade(ctx, version); err != nil {
+		return err
+	}
+	var m Meta
+	err := s.db.QueryRowContext(ctx, `SELECT model_id, model_sha256, model_output, dim, fps, codec, codec_data, region_codec
+		FROM meta WHERE id = 1`).Scan(&m.Model.ID, &m.Model.SHA256, &m.Model.Output, &m.Dim, &m.FPS, &m.Codec, &m.CodecData, &m.RegionCodec)
+	if err != nil {
+		return wrapErr(s.dir, "read meta", err)
 	}
 	c, err := NewCodec(m)
 	if err != nil {
 		return fmt.Errorf("library %s: %w", s.dir, err)
 	}
-	s.meta, s.codec = m, c
+	rc, err := NewRegionCodec(m)
+	if err != nil {
+		return fmt.Errorf("library %s: %w", s.dir, err)
+	}
+	s.meta, s.codec, s.regionCodec = m, c, rc
 	return nil
+}
+
+// upgrade brings a library of an earlier schema version to SchemaVersion,
+// in one transaction; another process may have done it first.
+func (s *sqliteStore) upgrade(ctx context.Context, version int) error {
+	switch version {
+	case SchemaVersion:
+		return nil
+	case 2:
+	default:
+		return fmt.Errorf("library %s: schema version %d, this vidprint reads %d", s.dir, version, SchemaVersion)
+	}
+	return s.write(ctx, "upgrade to schema version 3", func(tx *sql.Tx) error {
+		var v int
+		var codec string
+		if err := tx.QueryRowContext(ctx, `SELECT schema_version, codec FROM meta WHERE id = 1`).Scan(&v, &codec); err != nil || v != 2 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, upgrade2); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 3, region_codec = ?`, regionCodecFor(codec))
+		return err
+	})
 }
 
 // wrapErr names the library and marks storage failures with ErrStorage
@@ -312,14 +360,24 @@ func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, mean) VALUES (?, ?)`, v.ID, encodeFloat32s(e.Mean)); err != nil {
+		var regionMean []byte // NULL without regions
+		if e.RegionCodes != nil {
+			regionMean = encodeFloat32s(e.RegionMean)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, mean, region_mean) VALUES (?, ?, ?)`,
+			v.ID, encodeFloat32s(e.Mean), regionMean); err != nil {
 			return err
 		}
 		rb := s.codec.RowBytes()
 		for c := 0; c*ChunkRows < v.Frames; c++ {
 			lo, hi := c*ChunkRows, min(v.Frames, (c+1)*ChunkRows)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (video_id, chunk, timestamps, codes) VALUES (?, ?, ?, ?)`,
-				v.ID, c, encodeFloat64s(e.Timestamps[lo:hi]), e.Codes[lo*rb:hi*rb]); err != nil {
+			var regions []byte
+			if e.RegionCodes != nil {
+				rrb := s.regionCodec.RowBytes()
+				regions = e.RegionCodes[lo*rrb : hi*rrb]
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (video_id, chunk, timestamps, codes, region_codes) VALUES (?, ?, ?, ?, ?)`,
+				v.ID, c, encodeFloat64s(e.Timestamps[lo:hi]), e.Codes[lo*rb:hi*rb], regions); err != nil {
 				return err
 			}
 		}
@@ -345,6 +403,14 @@ func (s *sqliteStore) checkEntry(e Entry) error {
 		return fmt.Errorf("codes hold %d bytes, want %d frames of %d", len(e.Codes), n, s.codec.RowBytes())
 	case len(e.Mean) != s.codec.Dim():
 		return fmt.Errorf("mean holds %d values, want %d", len(e.Mean), s.codec.Dim())
+	case e.RegionCodes == nil && e.RegionMean != nil:
+		return fmt.Errorf("a region mean without region codes")
+	case e.RegionCodes != nil && s.regionCodec == nil:
+		return fmt.Errorf("region codes, but the library keeps no regions")
+	case e.RegionCodes != nil && len(e.RegionCodes) != n*s.regionCodec.RowBytes():
+		return fmt.Errorf("region codes hold %d bytes, want %d frames of %d", len(e.RegionCodes), n, s.regionCodec.RowBytes())
+	case e.RegionCodes != nil && len(e.RegionMean) != s.regionCodec.Dim():
+		return fmt.Errorf("region mean holds %d values, want %d", len(e.RegionMean), s.regionCodec.Dim())
 	}
 	for i, t := range e.Timestamps {
 		if math.IsNaN(t) || math.IsInf(t, 0) || (i > 0 && t < e.Timestamps[i-1]) {
@@ -387,7 +453,7 @@ func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
 
 func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
 	r, err := s.rows(ctx, id, 0, -1)
-	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
+	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean, Regions: r.Regions}, err
 }
 
 func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
@@ -400,9 +466,9 @@ func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int) (RowRange,
 // rows reads rows [lo, hi) of a print, hi capped at its frames (or all of
 // them for hi < 0), from the chunks that hold them.
 func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
-	var mean []byte
-	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean
-		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, id), &mean)
+	var mean, regionMean []byte
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, p.region_mean
+		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, id), &mean, &regionMean)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
 	}
@@ -417,24 +483,24 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int) (RowRange,
 	}
 	lo = min(lo, hi)
 	first, last := lo/ChunkRows, (max(hi, lo+1)-1)/ChunkRows
-	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes FROM chunks
+	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, region_codes FROM chunks
 		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, id, first, last)
 	if err != nil {
 		return RowRange{}, wrapErr(s.dir, "read", err)
 	}
 	defer rows.Close()
-	var ts, codes []byte
+	var ts, codes, regionCodes []byte
 	want := first
 	for rows.Next() {
 		var c int
-		var t, k []byte
-		if err := rows.Scan(&c, &t, &k); err != nil {
+		var t, k, r []byte
+		if err := rows.Scan(&c, &t, &k, &r); err != nil {
 			return RowRange{}, wrapErr(s.dir, "read", err)
 		}
 		if c != want {
 			break // a missing chunk: the lengths below tell
 		}
-		ts, codes = append(ts, t...), append(codes, k...)
+		ts, codes, regionCodes = append(ts, t...), append(codes, k...), append(regionCodes, r...)
 		want++
 	}
 	if err := rows.Err(); err != nil {
@@ -446,12 +512,34 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int) (RowRange,
 		start, end = 0, 0
 	}
 	e, err := decodeEntry(s.codec, Video{Frames: end - start}, ts, codes, mean)
+	if err == nil && regionMean != nil {
+		e.Regions, err = decodeRegions(s.regionCodec, end-start, regionCodes, regionMean)
+	}
 	if err != nil {
 		return RowRange{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
 	}
 	rb := s.codec.RowBytes()
-	return RowRange{Video: v, Lo: lo, Timestamps: e.Timestamps[lo-start : hi-start],
-		Codes: e.Codes[(lo-start)*rb : (hi-start)*rb], Mean: e.Mean}, nil
+	r := RowRange{Video: v, Lo: lo, Timestamps: e.Timestamps[lo-start : hi-start],
+		Codes: e.Codes[(lo-start)*rb : (hi-start)*rb], Mean: e.Mean}
+	if e.RegionCodes != nil {
+		rrb := s.regionCodec.RowBytes()
+		r.Regions = Regions{RegionCodes: e.RegionCodes[(lo-start)*rrb : (hi-start)*rrb], RegionMean: e.RegionMean}
+	}
+	return r, nil
+}
+
+// decodeRegions checks a print's region blobs as decodeEntry checks its
+// rows.
+func decodeRegions(c Codec, n int, codes, mean []byte) (Regions, error) {
+	switch {
+	case c == nil:
+		return Regions{}, fmt.Errorf("damaged print: region features in a library that keeps none")
+	case len(codes) != n*c.RowBytes():
+		return Regions{}, fmt.Errorf("damaged print: %d region code bytes for %d frames of %d", len(codes), n, c.RowBytes())
+	case len(mean) != 4*c.Dim():
+		return Regions{}, fmt.Errorf("damaged print: %d region mean bytes for %d features", len(mean), c.Dim())
+	}
+	return Regions{RegionCodes: codes, RegionMean: decodeFloat32s(mean)}, nil
 }
 
 // decodeEntry checks the blobs of a print's rows against their count and
@@ -511,7 +599,7 @@ func decodeFloat32s(b []byte) []float32 {
 
 func sameMeta(a, b Meta) bool {
 	return a.Model == b.Model && a.Dim == b.Dim && a.FPS == b.FPS && a.Codec == b.Codec &&
-		string(a.CodecData) == string(b.CodecData)
+		string(a.CodecData) == string(b.CodecData) && a.RegionCodec == b.RegionCodec
 }
 
 // DescribeMeta names a library's model in messages, e.g.

@@ -23,6 +23,10 @@ type Meta struct {
 	// CodecData is the codec's own parameters (e.g. a projection), opaque
 	// to the store.
 	CodecData []byte
+	// RegionCodec names how the four quarters of each frame (region
+	// features, see embed.Quarters) are stored; empty when the library
+	// keeps none. See NewRegionCodec.
+	RegionCodec string
 }
 
 // Video is one indexed video.
@@ -46,6 +50,16 @@ type Entry struct {
 	Timestamps []float64
 	Codes      []byte
 	Mean       []float32
+	Regions
+}
+
+// Regions are a print's region features in the library's region codec:
+// one row of RowBytes a frame, and the decoded rows' mean. Both are nil
+// for a video stored without them (a print made without regions, or a
+// library that keeps none).
+type Regions struct {
+	RegionCodes []byte
+	RegionMean  []float32
 }
 
 // RowRange is rows [Lo, Lo+len(Timestamps)) of a video's print.
@@ -55,6 +69,7 @@ type RowRange struct {
 	Timestamps []float64
 	Codes      []byte
 	Mean       []float32
+	Regions
 }
 
 // Errors a Store reports; callers test them with errors.Is.

@@ -10,7 +10,8 @@ import (
 
 // stillFrame is whole-frame features of still footage: the same frame
 // with a little independent noise, so that no stretch of it can be told
-// from another.
+// from another. It is synth.Still, which this package's tests cannot
+// import (synth imports match).
 func stillFrame(rng *rand.Rand, n, dim int) []float32 {
 	base := make([]float64, dim)
 	for d := range base {
@@ -54,7 +55,7 @@ func TestRegions(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.refRegions {
-				if err := ref.AddRegions(moving, regions, nil); err != nil {
+				if err := ref.AddRegions(moving, regions*dim, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -100,18 +101,19 @@ func TestAddRegionsChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := ref.AddRegions(make([]float32, 10*8), 0, nil); err == nil {
-		t.Error("0 regions accepted")
+		t.Error("width 0 accepted")
 	}
-	if err := ref.AddRegions(make([]float32, 10*8-1), 2, nil); err == nil {
+	if err := ref.AddRegions(make([]float32, 10*8-1), 8, nil); err == nil {
 		t.Error("short region features accepted")
 	}
-	if err := ref.AddRegions(make([]float32, 10*8), 2, make([]float32, 4)); err == nil {
+	if err := ref.AddRegions(make([]float32, 10*8), 8, make([]float32, 4)); err == nil {
 		t.Error("a region mean of the wrong length accepted")
 	}
 	if ref.Regions() {
 		t.Error("failed AddRegions left regions")
 	}
-	if err := ref.AddRegions(make([]float32, 10*8), 2, nil); err != nil || !ref.Regions() {
+	// Region rows need not be a multiple of the whole frame's.
+	if err := ref.AddRegions(make([]float32, 10*6), 6, nil); err != nil || !ref.Regions() {
 		t.Errorf("AddRegions: %v", err)
 	}
 }

@@ -41,20 +41,22 @@ type Reference struct {
 
 // AddRegions gives the reference region features: for every sample, the
 // features of a few parts of its frame (such as its four quarters),
-// concatenated, count*dim values a sample, row-major like the features.
-// They keep what whole-frame features lose in a cropped copy or in still
-// footage, where a small motion changes one part of the frame; Locate
-// searches them with the clip's region views (View.Regions). A segment
-// reference's regions are centred by regionMean, the whole video's mean
-// region row; nil centres them by their own mean.
-func (r *Reference) AddRegions(features []float32, count int, regionMean []float32) error {
-	if count < 1 {
-		return fmt.Errorf("reference regions: count %d", count)
+// concatenated, width values a sample, row-major like the features. Their
+// width need not be a multiple of the whole frame's: a library stores them
+// projected to fewer dimensions than its whole-frame rows. They keep what
+// whole-frame features lose in a cropped copy or in still footage, where a
+// small motion changes one part of the frame; Locate searches them with the
+// clip's region views (View.Regions), which must have the same width. A
+// segment reference's regions are centred by regionMean, the whole video's
+// mean region row; nil centres them by their own mean.
+func (r *Reference) AddRegions(features []float32, width int, regionMean []float32) error {
+	if width < 1 {
+		return fmt.Errorf("reference regions: width %d", width)
 	}
-	if regionMean != nil && len(regionMean) != count*r.dim {
-		return fmt.Errorf("reference regions: mean of %d values for %d regions of %d", len(regionMean), count, r.dim)
+	if regionMean != nil && len(regionMean) != width {
+		return fmt.Errorf("reference regions: mean of %d values for rows of %d", len(regionMean), width)
 	}
-	rr, err := newReference(features, r.times, count*r.dim, r.fps, regionMean)
+	rr, err := newReference(features, r.times, width, r.fps, regionMean)
 	if err != nil {
 		return fmt.Errorf("regions: %w", err)
 	}

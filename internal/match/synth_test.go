@@ -121,7 +121,7 @@ func BenchmarkLocateRegions(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := ref.AddRegions(quarters, regions, nil); err != nil {
+		if err := ref.AddRegions(quarters, regions*dim, nil); err != nil {
 			b.Fatal(err)
 		}
 		for _, tc := range []struct {

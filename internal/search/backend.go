@@ -28,6 +28,12 @@ type Segment struct {
 	Rows  []float32 // len(Times) rows of Dim values
 	Dim   int
 	Mean  []float32 // the whole video's mean row
+	// Regions are the rows' region features (len(Times) rows of
+	// RegionDim), decoded by the region codec, and RegionMean the whole
+	// video's mean region row; nil for a video stored without them.
+	Regions    []float32
+	RegionDim  int
+	RegionMean []float32
 }
 
 // Backend holds a library's index vectors (see WindowVectors) and prints.
@@ -35,6 +41,9 @@ type Backend interface {
 	Meta() library.Meta
 	// Codec maps a query's rows into the space stored rows decode to.
 	Codec() library.Codec
+	// RegionCodec does the same for region features; nil when the library
+	// keeps none.
+	RegionCodec() library.Codec
 	// Mean is the library-wide mean row that index vectors are centred by.
 	Mean() []float32
 	// Sketch is the projection from decoded rows to index vectors.

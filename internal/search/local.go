@@ -14,13 +14,14 @@ import (
 // window vectors in memory, and prints read from the store when a
 // candidate needs verifying (or all held in memory, for NewMemory).
 type Local struct {
-	meta   library.Meta
-	codec  library.Codec
-	sketch *Sketch
-	index  *windowIndex
-	videos map[int64]library.Video
-	ids    []int64
-	store  library.Store // nil when every entry is in entries from the start
+	meta        library.Meta
+	codec       library.Codec
+	regionCodec library.Codec // nil: no regions
+	sketch      *Sketch
+	index       *windowIndex
+	videos      map[int64]library.Video
+	ids         []int64
+	store       library.Store // nil when every entry is in entries from the start
 
 	mu      sync.Mutex
 	entries map[int64]library.Entry
@@ -47,6 +48,10 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 	if err != nil {
 		return nil, err
 	}
+	regionCodec, err := library.NewRegionCodec(meta)
+	if err != nil {
+		return nil, err
+	}
 	gen, err := st.Generation(ctx)
 	if err != nil {
 		return nil, err
@@ -55,7 +60,7 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 	if err != nil {
 		return nil, err
 	}
-	l := &Local{meta: meta, codec: codec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, store: st, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
+	l := &Local{meta: meta, codec: codec, regionCodec: regionCodec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, store: st, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
 	for _, v := range videos {
 		l.videos[v.ID] = v
 		l.ids = append(l.ids, v.ID)
@@ -109,7 +114,11 @@ func NewMemory(ctx context.Context, meta library.Meta, entries []library.Entry) 
 	if err != nil {
 		return nil, err
 	}
-	l := &Local{meta: meta, codec: codec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
+	regionCodec, err := library.NewRegionCodec(meta)
+	if err != nil {
+		return nil, err
+	}
+	l := &Local{meta: meta, codec: codec, regionCodec: regionCodec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
 	for _, e := range entries {
 		l.videos[e.ID] = e.Video
 		l.ids = append(l.ids, e.ID)
@@ -261,9 +270,12 @@ func buildWindowIndex(ctx context.Context, codec library.Codec, sketch *Sketch, 
 
 func (l *Local) Meta() library.Meta   { return l.meta }
 func (l *Local) Codec() library.Codec { return l.codec }
-func (l *Local) Mean() []float32      { return l.index.mean }
-func (l *Local) Sketch() *Sketch      { return l.sketch }
-func (l *Local) IDs() []int64         { return append([]int64(nil), l.ids...) }
+
+// RegionCodec is nil when the library keeps no regions.
+func (l *Local) RegionCodec() library.Codec { return l.regionCodec }
+func (l *Local) Mean() []float32            { return l.index.mean }
+func (l *Local) Sketch() *Sketch            { return l.sketch }
+func (l *Local) IDs() []int64               { return append([]int64(nil), l.ids...) }
 
 func (l *Local) Video(id int64) (library.Video, bool) {
 	v, ok := l.videos[id]
@@ -331,6 +343,10 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int) (Segment, err
 		if lo < hi {
 			rb := l.codec.RowBytes()
 			r = library.RowRange{Video: e.Video, Lo: lo, Timestamps: e.Timestamps[lo:hi], Codes: e.Codes[lo*rb : hi*rb], Mean: e.Mean}
+			if e.RegionCodes != nil && l.regionCodec != nil {
+				rrb := l.regionCodec.RowBytes()
+				r.Regions = library.Regions{RegionCodes: e.RegionCodes[lo*rrb : hi*rrb], RegionMean: e.RegionMean}
+			}
 		}
 	case l.store != nil:
 		var err error
@@ -347,5 +363,12 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int) (Segment, err
 	dim := l.codec.Dim()
 	rows := make([]float32, n*dim)
 	library.DecodeRows(l.codec, rows, r.Codes, 0, n)
-	return Segment{Video: r.Video, Lo: r.Lo, Times: r.Timestamps, Rows: rows, Dim: dim, Mean: r.Mean}, nil
+	seg := Segment{Video: r.Video, Lo: r.Lo, Times: r.Timestamps, Rows: rows, Dim: dim, Mean: r.Mean}
+	if r.RegionCodes != nil && l.regionCodec != nil {
+		seg.RegionDim = l.regionCodec.Dim()
+		seg.Regions = make([]float32, n*seg.RegionDim)
+		library.DecodeRows(l.regionCodec, seg.Regions, r.RegionCodes, 0, n)
+		seg.RegionMean = r.RegionMean
+	}
+	return seg, nil
 }

@@ -95,9 +95,6 @@ type Results struct {
 // Search finds the videos of the library that contain the clip, and where.
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	// A library keeps no region features (see match.Reference.AddRegions)
-	// to search a clip's region views in.
-	q.Views = slices.DeleteFunc(slices.Clone(q.Views), func(v match.View) bool { return v.Regions })
 	if len(q.Times) == 1 {
 		q.Views = wholeFrame(q.Views)
 	}
@@ -141,14 +138,32 @@ func wholeFrame(views []match.View) []match.View {
 // search's arithmetic (256 x 1024 per row), and a candidate is verified
 // with the views that found it.
 type projector struct {
-	q     Query
+	q     Query // its whole-frame and window views
 	codec library.Codec
 	in    int
 	done  []match.View // Features nil until projected
+	// region is the clip's region view (match.View.Regions), searched in
+	// videos stored with regions; nil without one, or in a library that
+	// keeps none. regionCodec projects it, once, when first needed.
+	region      *match.View
+	regionCodec library.Codec
+	projected   *match.View
 }
 
 func newProjector(b Backend, q Query) (*projector, error) {
 	n, in := len(q.Times), b.Meta().Dim
+	var region *match.View
+	rc := b.RegionCodec()
+	whole := slices.DeleteFunc(slices.Clone(q.Views), func(v match.View) bool {
+		if v.Regions && rc != nil && region == nil {
+			region = &v
+		}
+		return v.Regions
+	})
+	q.Views = whole
+	if region != nil && len(region.Features) != n*4*in {
+		return nil, fmt.Errorf("search: region view %s has %d values for %d samples of four quarters of %d features", region.Name, len(region.Features), n, in)
+	}
 	if n == 0 || len(q.Views) == 0 {
 		return nil, errors.New("search: an empty query")
 	}
@@ -160,7 +175,7 @@ func newProjector(b Backend, q Query) (*projector, error) {
 			return nil, fmt.Errorf("search: view %s has %d values for %d samples of %d features", v.Name, len(v.Features), n, in)
 		}
 	}
-	p := &projector{q: q, codec: b.Codec(), in: in, done: make([]match.View, len(q.Views))}
+	p := &projector{q: q, codec: b.Codec(), in: in, done: make([]match.View, len(q.Views)), region: region, regionCodec: rc}
 	for i, v := range q.Views {
 		p.done[i].Name = v.Name
 	}
@@ -201,6 +216,20 @@ func (p *projector) views(ctx context.Context, set uint64) ([]match.View, error)
 }
 
 func (p *projector) all() uint64 { return 1<<len(p.done) - 1 }
+
+// regionView is the clip's region view projected by the region codec, or
+// nil without one.
+func (p *projector) regionView() *match.View {
+	if p.region == nil {
+		return nil
+	}
+	if p.projected == nil {
+		out := make([]float32, len(p.q.Times)*p.regionCodec.Dim())
+		p.regionCodec.ProjectRows(out, p.region.Features)
+		p.projected = &match.View{Name: p.region.Name, Features: out, Regions: true}
+	}
+	return p.projected
+}
 
 // pooled projects a view's windows of match.Window samples, pooled first:
 // projection is linear, so this is the pooling of the projected rows at a
@@ -389,6 +418,13 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 		if image {
 			seg.Mean = b.Mean()
 		}
+		// The regions, when both sides have them: match.Locate searches
+		// them only without a confident whole-frame match.
+		if rv := p.regionView(); rv != nil && seg.Regions != nil {
+			views = append(slices.Clip(views), *rv)
+		} else {
+			seg.Regions = nil
+		}
 		r, err := locateIn(ctx, seg, b.Meta().FPS, p.q.Times, views, mo)
 		if err != nil {
 			return Results{}, err
@@ -427,6 +463,11 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 	ref, err := match.NewSegmentReference(seg.Rows, seg.Times, seg.Dim, fps, seg.Mean)
 	if err != nil {
 		return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
+	}
+	if seg.Regions != nil {
+		if err := ref.AddRegions(seg.Regions, seg.RegionDim, seg.RegionMean); err != nil {
+			return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
+		}
 	}
 	q, err := ref.NewQuery(times, views)
 	if err != nil {

@@ -70,6 +70,39 @@ func Views(rng *rand.Rand, base []float64, clip []float32, n, dim, views int) []
 	return vs
 }
 
+// Still is whole-frame features of still footage: one frame with a little
+// independent noise, so that no stretch can be told from another.
+func Still(rng *rand.Rand, n, dim int) []float32 {
+	base := make([]float64, dim)
+	for d := range base {
+		base[d] = 1 + rng.Float64()
+	}
+	out := make([]float32, n*dim)
+	for i := range out {
+		out[i] = float32(base[i%dim] + 0.02*rng.NormFloat64())
+	}
+	return out
+}
+
+// Quarters are region features for rows of features (n rows of dim): four
+// per row, each the row with its features rotated by a quarter turn more,
+// so that they differ from one another and follow the row. They cost the
+// same to store and search as real quarters.
+func Quarters(features []float32, dim int) []float32 {
+	n := len(features) / dim
+	out := make([]float32, 4*n*dim)
+	for i := range n {
+		row := features[i*dim : (i+1)*dim]
+		for q := range 4 {
+			dst := out[(4*i+q)*dim : (4*i+q+1)*dim]
+			shift := q * dim / 4
+			copy(dst, row[shift:])
+			copy(dst[dim-shift:], row[:shift])
+		}
+	}
+	return out
+}
+
 // Times are n sample times at fps.
 func Times(n int, fps float64) []float64 {
 	t := make([]float64, n)

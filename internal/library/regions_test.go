@@ -1,0 +1,239 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// TestRegionCodec checks the region codec: each quarter projected by the
+// first rows of the library's basis, four quarters quantized together,
+// and only for the projected codec.
+func TestRegionCodec(t *testing.T) {
+	const dim = 1024
+	base := Meta{Model: vprint.Model{ID: "m"}, Dim: dim, FPS: 5}
+	m, err := NewMeta(base, CodecProjected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RegionCodec != RegionCodecProjected {
+		t.Fatalf("a %s library's region codec is %q", CodecProjected, m.RegionCodec)
+	}
+	rc, err := NewRegionCodec(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Name() != RegionCodecProjected || rc.Dim() != 4*regionDim || rc.RowBytes() != 4*regionDim+8 {
+		t.Fatalf("%s: dim %d, %d bytes", rc.Name(), rc.Dim(), rc.RowBytes())
+	}
+	c, _ := NewCodec(m)
+	rng := rand.New(rand.NewPCG(3, 4))
+	rows := make([]float32, 3*4*dim) // three frames of four quarters
+	for i := range rows {
+		rows[i] = float32(math.Max(0, rng.NormFloat64()+0.3))
+	}
+	all := make([]float32, 3*rc.Dim())
+	rc.ProjectRows(all, rows)
+	for i := range 3 {
+		frame := rows[i*4*dim : (i+1)*4*dim]
+		one := make([]float32, rc.Dim())
+		rc.Project(one, frame)
+		if !slices.Equal(one, all[i*rc.Dim():(i+1)*rc.Dim()]) {
+			t.Errorf("frame %d: Project and ProjectRows differ", i)
+		}
+		// Quarter q is the whole-frame projection's first regionDim values
+		// of that quarter.
+		for q := range 4 {
+			whole := make([]float32, c.Dim())
+			c.Project(whole, frame[q*dim:(q+1)*dim])
+			for k := range regionDim {
+				if d := math.Abs(float64(whole[k] - one[q*regionDim+k])); d > 1e-4 {
+					t.Fatalf("frame %d quarter %d value %d: %g, the basis gives %g", i, q, k, one[q*regionDim+k], whole[k])
+				}
+			}
+		}
+		code := make([]byte, rc.RowBytes())
+		rc.Encode(code, frame)
+		got := make([]float32, rc.Dim())
+		rc.Decode(got, code)
+		var diff, norm float64
+		for k := range got {
+			diff += float64(got[k]-one[k]) * float64(got[k]-one[k])
+			norm += float64(one[k]) * float64(one[k])
+		}
+		if e := math.Sqrt(diff / norm); e > 0.01 {
+			t.Errorf("frame %d: decoded regions are %.4f of their norm from the projection", i, e)
+		}
+	}
+	half, _ := NewMeta(base, CodecHalf)
+	if rc, err := NewRegionCodec(half); half.RegionCodec != "" || rc != nil || err != nil {
+		t.Errorf("an f16 library keeps regions: %q, %v, %v", half.RegionCodec, rc, err)
+	}
+	for _, bad := range []Meta{{Codec: CodecHalf, RegionCodec: RegionCodecProjected}, {Codec: CodecProjected, RegionCodec: "rp4x1-i3"}} {
+		if _, err := NewRegionCodec(bad); err == nil {
+			t.Errorf("region codec %q with codec %q accepted", bad.RegionCodec, bad.Codec)
+		}
+	}
+}
+
+// regionEntry is testEntry with regions, in a projected library.
+func regionEntry(t *testing.T, m Meta, seed, frames int) Entry {
+	t.Helper()
+	rc, err := NewRegionCodec(m)
+	if err != nil || rc == nil {
+		t.Fatalf("region codec: %v, %v", rc, err)
+	}
+	e := testEntry(m, seed, frames)
+	p := &vprint.Print{Dim: m.Dim, FPS: m.FPS, Timestamps: e.Timestamps, Regions: 4}
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	p.Features = make([]float32, frames*m.Dim)
+	p.RegionFeatures = make([]float32, frames*4*m.Dim)
+	for i := range p.RegionFeatures {
+		p.RegionFeatures[i] = float32(rng.Float64())
+	}
+	e.Regions = NewRegions(rc, p)
+	return e
+}
+
+func projectedMeta(t *testing.T) Meta {
+	t.Helper()
+	m := testMeta(256)
+	m, err := NewMeta(m, CodecProjected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestStoreRegions(t *testing.T) {
+	ctx := context.Background()
+	m := projectedMeta(t)
+	s := create(t, t.TempDir(), m)
+	n := ChunkRows + 40
+	want := regionEntry(t, m, 1, n)
+	v, err := s.Add(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := s.Add(ctx, testEntry(m, 2, 20)) // a video without regions
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Entry(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.RegionCodes, want.RegionCodes) || !slices.Equal(got.RegionMean, want.RegionMean) || !sameEntry(got, want) {
+		t.Fatalf("regions read back: %d bytes, mean %d; want %d, %d", len(got.RegionCodes), len(got.RegionMean), len(want.RegionCodes), len(want.RegionMean))
+	}
+	rrb := 4*regionDim + 8
+	r, err := s.Rows(ctx, v.ID, ChunkRows-5, ChunkRows+5) // across two chunks
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r.RegionCodes, want.RegionCodes[(ChunkRows-5)*rrb:(ChunkRows+5)*rrb]) || !slices.Equal(r.RegionMean, want.RegionMean) {
+		t.Errorf("rows across chunks: %d region bytes, want %d", len(r.RegionCodes), 10*rrb)
+	}
+	if e, err := s.Entry(ctx, plain.ID); err != nil || e.RegionCodes != nil || e.RegionMean != nil {
+		t.Errorf("a video stored without regions reads back with %d region bytes, %v", len(e.RegionCodes), err)
+	}
+
+	bad := regionEntry(t, m, 3, 10)
+	bad.RegionCodes = bad.RegionCodes[:len(bad.RegionCodes)-1]
+	if _, err := s.Add(ctx, bad); err == nil || !strings.Contains(err.Error(), "region codes") {
+		t.Errorf("short region codes: %v", err)
+	}
+	bad = regionEntry(t, m, 4, 10)
+	bad.RegionMean = bad.RegionMean[1:]
+	if _, err := s.Add(ctx, bad); err == nil || !strings.Contains(err.Error(), "region mean") {
+		t.Errorf("short region mean: %v", err)
+	}
+	// An f16 library keeps no regions.
+	hm := testMeta(256)
+	hs := create(t, t.TempDir(), hm)
+	withRegions := testEntry(hm, 5, 10)
+	withRegions.Regions = regionEntry(t, m, 5, 10).Regions
+	if _, err := hs.Add(ctx, withRegions); err == nil || !strings.Contains(err.Error(), "keeps no regions") {
+		t.Errorf("regions in an f16 library: %v", err)
+	}
+}
+
+// schemaV2 is the layout before region features, for TestStoreUpgrade.
+const schemaV2 = `
+CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), schema_version INTEGER NOT NULL,
+	model_id TEXT NOT NULL, model_sha256 TEXT NOT NULL, model_output TEXT NOT NULL,
+	dim INTEGER NOT NULL, fps REAL NOT NULL, codec TEXT NOT NULL, codec_data BLOB NOT NULL,
+	generation INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE videos (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+	size INTEGER NOT NULL, duration_s REAL NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+	frames INTEGER NOT NULL, added_at INTEGER NOT NULL);
+CREATE TABLE prints (video_id INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE, mean BLOB NOT NULL);
+CREATE TABLE chunks (video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE, chunk INTEGER NOT NULL,
+	timestamps BLOB NOT NULL, codes BLOB NOT NULL, PRIMARY KEY (video_id, chunk));
+`
+
+// TestStoreUpgrade opens a library of schema version 2: it is upgraded in
+// place, its video reads back as before without regions, and videos added
+// after get regions.
+func TestStoreUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := projectedMeta(t)
+	old := testEntry(m, 1, 30)
+	db, err := openDB(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(schemaV2)
+	exec(`INSERT INTO meta (id, schema_version, model_id, model_sha256, model_output, dim, fps, codec, codec_data)
+		VALUES (1, 2, ?, ?, ?, ?, ?, ?, ?)`, m.Model.ID, m.Model.SHA256, m.Model.Output, m.Dim, m.FPS, m.Codec, m.CodecData)
+	exec(`INSERT INTO videos (path, sha256, size, duration_s, width, height, frames, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		old.Path, old.SHA256, old.Size, old.DurationS, old.Width, old.Height, len(old.Timestamps), old.AddedAt.UnixNano())
+	exec(`INSERT INTO prints (video_id, mean) VALUES (1, ?)`, encodeFloat32s(old.Mean))
+	exec(`INSERT INTO chunks (video_id, chunk, timestamps, codes) VALUES (1, 0, ?, ?)`, encodeFloat64s(old.Timestamps), old.Codes)
+	db.Close()
+
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Meta(ctx)
+	if err != nil || !sameMeta(got, m) {
+		t.Fatalf("upgraded meta %+v, %v; want the region codec %q", got.RegionCodec, err, m.RegionCodec)
+	}
+	e, err := s.Entry(ctx, 1)
+	if err != nil || !sameEntry(e, old) || e.RegionCodes != nil {
+		t.Fatalf("the old video after the upgrade: %v, %d region bytes", err, len(e.RegionCodes))
+	}
+	v, err := s.Add(ctx, regionEntry(t, m, 2, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := s.Entry(ctx, v.ID); err != nil || e.RegionCodes == nil {
+		t.Fatalf("a video added after the upgrade: %v, %d region bytes", err, len(e.RegionCodes))
+	}
+	raw := rawDB(t, dir)
+	var version int
+	if err := raw.QueryRow(`SELECT schema_version FROM meta`).Scan(&version); err != nil || version != SchemaVersion {
+		t.Errorf("schema version %d after the upgrade, %v", version, err)
+	}
+	// Opening it again finds it current.
+	s2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+}

@@ -1,0 +1,100 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/synth"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// TestSearchRegions checks that a library stores region features and
+// searches them: in still footage where only a part of the frame moves,
+// a clip is placed by its quarters, and only when the library keeps them
+// and the query brings its region view.
+func TestSearchRegions(t *testing.T) {
+	const dim, n, videos, clipN = 256, 600, 3, 75
+	rng := rand.New(rand.NewPCG(11, 12))
+	base := synth.Base(rng, 4*dim) // the quarters' features
+	type video struct{ whole, quarters []float32 }
+	vs := make([]video, videos)
+	for i := range vs {
+		vs[i] = video{synth.Still(rng, n, dim), synth.Video(rng, base, n, 4*dim)}
+	}
+	const target, from = 1, 300
+	// The clip's still frame is the target's, with fresh noise.
+	still := match.RowMean(vs[target].whole, dim)
+	clipWhole := make([]float32, clipN*dim)
+	for i := range clipWhole {
+		clipWhole[i] = still[i%dim] + float32(0.02*rng.NormFloat64())
+	}
+	clipQuarters := synth.Clip(rng, vs[target].quarters, 4*dim, from, clipN, 1, 0.1)
+
+	for _, tc := range []struct {
+		name          string
+		codec         string
+		regionView    bool
+		wantFound     bool
+		wantRegionHit bool
+	}{
+		{"regions on both sides", library.CodecProjected, true, true, true},
+		{"no region view", library.CodecProjected, false, false, false},
+		{"a library without regions", library.CodecHalf, true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, tc.codec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			codec, err := library.NewCodec(meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := library.NewRegionCodec(meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (rc != nil) != (tc.codec == library.CodecProjected) {
+				t.Fatalf("codec %s: region codec %v", tc.codec, rc)
+			}
+			var entries []library.Entry
+			for i, v := range vs {
+				p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: v.whole, Regions: 4, RegionFeatures: v.quarters}
+				e := library.NewEntry(codec, library.Video{ID: int64(i + 1), Path: fmt.Sprintf("video-%d.mp4", i+1)}, p)
+				e.Regions = library.NewRegions(rc, p)
+				if (e.RegionCodes != nil) != (rc != nil) {
+					t.Fatalf("region codes %d bytes with region codec %v", len(e.RegionCodes), rc)
+				}
+				entries = append(entries, e)
+			}
+			b, err := NewMemory(context.Background(), meta, entries)
+			if err != nil {
+				t.Fatal(err)
+			}
+			views := []match.View{{Name: "full", Features: clipWhole}}
+			if tc.regionView {
+				views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: clipQuarters})
+			}
+			res, err := Search(context.Background(), b, Query{Times: synth.Times(clipN, 5), Views: views}, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			found, regionHit := false, false
+			for _, m := range res.Matches {
+				if m.Video.ID == target+1 && math.Abs(m.VideoStart-m.ClipStart*m.Speed-from/5.0) <= 0.2 {
+					found = true
+					regionHit = regionHit || m.View == match.RegionsView || m.View == match.RegionsView+"/own"
+				}
+			}
+			if found != tc.wantFound || regionHit != tc.wantRegionHit {
+				t.Errorf("found at %g s: %v (want %v), through the regions: %v (want %v); matches %+v",
+					from/5.0, found, tc.wantFound, regionHit, tc.wantRegionHit, res.Matches)
+			}
+		})
+	}
+}
