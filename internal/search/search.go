@@ -464,7 +464,9 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 	if err != nil {
 		return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
 	}
-	if seg.Regions != nil {
+	// Regions only where a view can search them: preparing them is a pass
+	// over the stretch (dedup, for one, brings whole frames only).
+	if seg.Regions != nil && slices.ContainsFunc(views, func(v match.View) bool { return v.Regions }) {
 		if err := ref.AddRegions(seg.Regions, seg.RegionDim, seg.RegionMean); err != nil {
 			return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
 		}
