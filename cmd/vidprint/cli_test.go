@@ -160,6 +160,15 @@ func TestEmbedOutputsAndExport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "a_timestamps.npy")); err != nil {
 		t.Errorf("npy export wrote no timestamps: %v", err)
 	}
+	// The print has regions (embed's default): exported beside the rest.
+	regions, err := os.ReadFile(filepath.Join(dir, "a_regions.npy"))
+	if err != nil || !bytes.Contains(regions[:min(len(regions), 128)], []byte("'shape': (10, 4, 576)")) {
+		t.Errorf("npy export's regions: %v, header %.100q", err, regions)
+	}
+	npz, _ := os.ReadFile(filepath.Join(dir, "a.npz"))
+	if !bytes.Contains(npz, []byte("regions.npy")) {
+		t.Error("npz export holds no regions")
+	}
 }
 
 // Each bad input: a documented exit code, one line naming the file, and

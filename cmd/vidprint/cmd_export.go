@@ -22,9 +22,13 @@ func newExportCmd(g *globals) *cobra.Command {
 		Short: "Export a print's features and timestamps for numpy and pandas",
 		Long: `export writes the print as:
   npy  FILE.npy holds the N x D float32 features and FILE_timestamps.npy the N
-       float64 times in seconds;
-  npz  one file that numpy.load opens as {"features", "timestamps"};
-  csv  a header time_s,f0,f1,... and one row per frame (pandas.read_csv).
+       float64 times in seconds; FILE_regions.npy the N x R x D region
+       features of a print that has them (the quarters: top left, top right,
+       bottom left, bottom right);
+  npz  one file that numpy.load opens as {"features", "timestamps"}, and
+       "regions" for a print with region features;
+  csv  a header time_s,f0,f1,... and one row per frame (pandas.read_csv);
+       whole frames only.
 The default FILE is the print's name with the format's extension; -o - writes
 csv or npz to standard output.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -67,19 +71,40 @@ csv or npz to standard output.`,
 				})
 			}
 			if format == "npy" {
-				tsPath := strings.TrimSuffix(out, ".npy") + "_timestamps.npy"
-				written = append(written, tsPath)
-				if err := write(out, func(w io.Writer) error { return export.WriteNPY(w, p.Frames(), p.Dim, p.Features) }); err != nil {
-					return withCode(exitOutput, err)
+				stem := strings.TrimSuffix(out, ".npy")
+				files := []struct {
+					path  string
+					write func(io.Writer) error
+				}{
+					{out, func(w io.Writer) error { return export.WriteNPY(w, p.Frames(), p.Dim, p.Features) }},
+					{stem + "_timestamps.npy", func(w io.Writer) error { return export.WriteNPY1D(w, p.Timestamps) }},
 				}
-				if err := write(tsPath, func(w io.Writer) error { return export.WriteNPY1D(w, p.Timestamps) }); err != nil {
-					os.Remove(out)
-					return withCode(exitOutput, err)
+				if p.Regions > 0 {
+					files = append(files, struct {
+						path  string
+						write func(io.Writer) error
+					}{stem + "_regions.npy", func(w io.Writer) error {
+						return export.WriteNPYShape(w, export.RegionShape(p), p.RegionFeatures)
+					}})
+				}
+				written = written[:0]
+				for _, f := range files {
+					if err := write(f.path, f.write); err != nil {
+						for _, done := range written { // all or nothing
+							os.Remove(done)
+						}
+						return withCode(exitOutput, err)
+					}
+					written = append(written, f.path)
 				}
 			} else if err := write(out, func(w io.Writer) error { return writeExport(w, format, p) }); err != nil {
 				return withCode(exitOutput, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d frames x %d)\n", strings.Join(written, " and "), p.Frames(), p.Dim)
+			regions := ""
+			if p.Regions > 0 && format != "csv" {
+				regions = fmt.Sprintf(" and %d regions a frame", p.Regions)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d frames x %d%s)\n", strings.Join(written, " and "), p.Frames(), p.Dim, regions)
 			return nil
 		},
 	}

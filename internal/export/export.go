@@ -26,10 +26,26 @@ const chunkLen = 64 << 10
 // (format 1.0, dtype '<f4', C order): what numpy.load returns as an array
 // of that shape.
 func WriteNPY(w io.Writer, rows, cols int, data []float32) error {
-	if rows < 0 || cols < 0 || (cols != 0 && rows > math.MaxInt/cols) || rows*cols != len(data) {
-		return fmt.Errorf("write npy: %d values for a %d x %d matrix", len(data), rows, cols)
+	return WriteNPYShape(w, []int{rows, cols}, data)
+}
+
+// WriteNPYShape writes a float32 array of the given shape (two or more
+// dimensions), row-major, as an NPY file (format 1.0, dtype '<f4', C
+// order), e.g. a print's region features, frames x regions x features.
+func WriteNPYShape(w io.Writer, shape []int, data []float32) error {
+	n := 1
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		if d < 0 || (d != 0 && n > math.MaxInt/d) {
+			return fmt.Errorf("write npy: shape %v", shape)
+		}
+		n *= d
+		dims[i] = strconv.Itoa(d)
 	}
-	if err := writeNPYHeader(w, "<f4", fmt.Sprintf("(%d, %d)", rows, cols)); err != nil {
+	if len(shape) < 2 || n != len(data) {
+		return fmt.Errorf("write npy: %d values for shape %v", len(data), shape)
+	}
+	if err := writeNPYHeader(w, "<f4", "("+strings.Join(dims, ", ")+")"); err != nil {
 		return err
 	}
 	return writeChunks(w, data, 4, func(b []byte, v float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(v)) })
@@ -52,7 +68,7 @@ func writeNPYHeader(w io.Writer, descr, shape string) error {
 	const pre = 6 + 2 + 2 // magic, version, header length
 	total := (pre + len(dict) + 1 + npyAlign - 1) / npyAlign * npyAlign
 	hlen := total - pre
-	if hlen > math.MaxUint16 { // cannot happen for two dimensions
+	if hlen > math.MaxUint16 { // cannot happen for a few dimensions
 		return fmt.Errorf("write npy: header of %d bytes does not fit format 1.0", hlen)
 	}
 	b := make([]byte, 0, total)
@@ -88,11 +104,19 @@ func writeChunks[T any](w io.Writer, data []T, size int, put func([]byte, T)) er
 const (
 	NPZFeatures   = "features.npy"   // Frames x Dim float32
 	NPZTimestamps = "timestamps.npy" // Frames float64, seconds
+	NPZRegions    = "regions.npy"    // Frames x Regions x Dim float32, when the print has regions
 )
 
+// RegionShape is the shape of a print's region features as exported:
+// frames x regions x features (for embed's quarters, regions 0 to 3 are the
+// top-left, top-right, bottom-left and bottom-right quarter).
+func RegionShape(p *vprint.Print) []int { return []int{p.Frames(), p.Regions, p.Dim} }
+
 // WriteNPZ writes p as an uncompressed NPZ archive, like numpy.savez:
-// features (Frames x Dim float32) and timestamps (Frames float64).
-// Features do not compress well, so storing them saves time for little space.
+// features (Frames x Dim float32) and timestamps (Frames float64), and
+// regions (Frames x Regions x Dim float32) for a print with region
+// features. Features do not compress well, so storing them saves time for
+// little space.
 func WriteNPZ(w io.Writer, p *vprint.Print) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("write npz: %w", err)
@@ -111,6 +135,15 @@ func WriteNPZ(w io.Writer, p *vprint.Print) error {
 	}
 	if err := WriteNPY1D(fw, p.Timestamps); err != nil {
 		return fmt.Errorf("write npz %s: %w", NPZTimestamps, err)
+	}
+	if p.Regions > 0 {
+		fw, err = zw.CreateHeader(&zip.FileHeader{Name: NPZRegions, Method: zip.Store})
+		if err != nil {
+			return fmt.Errorf("write npz: %w", err)
+		}
+		if err := WriteNPYShape(fw, RegionShape(p), p.RegionFeatures); err != nil {
+			return fmt.Errorf("write npz %s: %w", NPZRegions, err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("write npz: %w", err)

@@ -194,8 +194,10 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
-func TestWriteNPZ(t *testing.T) {
-	p := testPrint(31, 576)
+// npzMembers writes p as NPZ and reads it back: the member names in
+// order, and each member's contents.
+func npzMembers(t *testing.T, p *vprint.Print) ([]string, map[string][]byte) {
+	t.Helper()
 	var b bytes.Buffer
 	if err := WriteNPZ(&b, p); err != nil {
 		t.Fatal(err)
@@ -205,30 +207,55 @@ func TestWriteNPZ(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
+	members := map[string][]byte{}
 	for _, f := range zr.File {
 		names = append(names, f.Name)
 		rc, err := f.Open()
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, err := io.ReadAll(rc)
-		if err != nil {
+		if members[f.Name], err = io.ReadAll(rc); err != nil {
 			t.Fatal(err)
 		}
-		descr, shape, raw := readNPY(t, data)
-		switch f.Name {
-		case NPZFeatures:
-			if descr != "<f4" || !reflect.DeepEqual(shape, []int{31, 576}) || !reflect.DeepEqual(float32s(raw), p.Features) {
-				t.Errorf("features: %s %v or data differs", descr, shape)
-			}
-		case NPZTimestamps:
-			if descr != "<f8" || !reflect.DeepEqual(shape, []int{31}) || !reflect.DeepEqual(float64s(raw), p.Timestamps) {
-				t.Errorf("timestamps: %s %v or data differs", descr, shape)
-			}
-		}
 	}
+	return names, members
+}
+
+func TestWriteNPZ(t *testing.T) {
+	p := testPrint(31, 576)
+	names, members := npzMembers(t, p)
 	if !reflect.DeepEqual(names, []string{NPZFeatures, NPZTimestamps}) {
 		t.Errorf("members %q", names)
+	}
+	descr, shape, raw := readNPY(t, members[NPZFeatures])
+	if descr != "<f4" || !reflect.DeepEqual(shape, []int{31, 576}) || !reflect.DeepEqual(float32s(raw), p.Features) {
+		t.Errorf("features: %s %v or data differs", descr, shape)
+	}
+	descr, shape, raw = readNPY(t, members[NPZTimestamps])
+	if descr != "<f8" || !reflect.DeepEqual(shape, []int{31}) || !reflect.DeepEqual(float64s(raw), p.Timestamps) {
+		t.Errorf("timestamps: %s %v or data differs", descr, shape)
+	}
+}
+
+func TestWriteNPZRegions(t *testing.T) {
+	p := testPrint(7, 16)
+	p.Regions = 4
+	p.RegionFeatures = make([]float32, 7*4*16)
+	for i := range p.RegionFeatures {
+		p.RegionFeatures[i] = float32(i) / 3
+	}
+	names, members := npzMembers(t, p)
+	if !reflect.DeepEqual(names, []string{NPZFeatures, NPZTimestamps, NPZRegions}) {
+		t.Fatalf("members %q", names)
+	}
+	descr, shape, raw := readNPY(t, members[NPZRegions])
+	if descr != "<f4" || !reflect.DeepEqual(shape, []int{7, 4, 16}) || !reflect.DeepEqual(float32s(raw), p.RegionFeatures) {
+		t.Errorf("regions: %s %v or data differs", descr, shape)
+	}
+	for _, bad := range [][]int{{7}, {7, 4, 15}, {-1, 4, 16}} {
+		if err := WriteNPYShape(io.Discard, bad, p.RegionFeatures); err == nil {
+			t.Errorf("shape %v accepted for %d values", bad, len(p.RegionFeatures))
+		}
 	}
 }
 
@@ -268,6 +295,10 @@ func TestNumpy(t *testing.T) {
 	py := testutil.NumpyPython(t)
 	dir := t.TempDir()
 	p := testPrint(23, 1024)
+	p.Regions, p.RegionFeatures = 4, make([]float32, 23*4*1024)
+	for i := range p.RegionFeatures {
+		p.RegionFeatures[i] = float32(i%977) / 7
+	}
 	write := func(name string, fn func(io.Writer) error) {
 		var b bytes.Buffer
 		if err := fn(&b); err != nil {
@@ -288,6 +319,9 @@ func TestNumpy(t *testing.T) {
 	write("t.raw", func(w io.Writer) error {
 		return binary.Write(w, binary.LittleEndian, p.Timestamps)
 	})
+	write("r.raw", func(w io.Writer) error {
+		return binary.Write(w, binary.LittleEndian, p.RegionFeatures)
+	})
 	script := `
 import sys, numpy as np
 d = sys.argv[1] + "/"
@@ -299,7 +333,9 @@ assert f.dtype == np.float32 and f.shape == (23, 1024) and f.flags.c_contiguous,
 assert t.dtype == np.float64 and t.shape == (23,), (t.dtype, t.shape)
 assert np.array_equal(f, f_ref) and np.array_equal(t, t_ref)
 z = np.load(d + "p.npz")
-assert sorted(z.files) == ["features", "timestamps"], z.files
+assert sorted(z.files) == ["features", "regions", "timestamps"], z.files
+r_ref = np.fromfile(d + "r.raw", dtype="<f4").reshape(23, 4, 1024)
+assert np.array_equal(z["regions"], r_ref) and z["regions"].dtype == np.float32
 assert np.array_equal(z["features"], f_ref) and z["features"].dtype == np.float32
 assert np.array_equal(z["timestamps"], t_ref) and z["timestamps"].dtype == np.float64
 m = np.loadtxt(d + "p.csv", delimiter=",", skiprows=1, dtype=np.float64)
