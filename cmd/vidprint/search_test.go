@@ -83,9 +83,9 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 		t.Errorf("clip of tree: found in %v, want tree.avi and joined.mp4 (%d %s)", in, r.code, r.stderr)
 	}
 
-	// A cropped copy of nearly still footage, which the library's region
-	// features help to place (internal/search.TestSearchRegions shows
-	// where they are needed).
+	// A cropped copy of nearly still footage, at the right start (here
+	// the whole frame or the regions may place it;
+	// internal/search.TestSearchRegions shows where regions are needed).
 	cut(t, dir, "tree-cropped.mp4", tree, 18, 10, "crop=iw*0.9:ih*0.9:16:0")
 	out, r = runSearchJSON(t, dir, "--library", "lib", "tree-cropped.mp4")
 	if r.code != 0 || len(out.Matches) == 0 {

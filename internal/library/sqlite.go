@@ -28,7 +28,8 @@ const DBName = "library.db"
 const SchemaVersion = 3
 
 // ChunkRows is how many rows of a print one database row holds: a minute
-// at 5 fps, 79 KB of rp256-i8 codes. A search verifying a candidate reads
+// at 5 fps, 79 KB of rp256-i8 codes and 50 KB of region codes. A search
+// verifying a candidate reads
 // the chunks around it, not the whole hour-long print.
 const ChunkRows = 300
 
@@ -217,7 +218,8 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// load reads and checks the meta row; it is immutable once written.
+// load reads and checks the meta row, upgrading an earlier schema first;
+// besides that upgrade and the generation, the row never changes.
 func (s *sqliteStore) load(ctx context.Context) error {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'meta'`).Scan(&n); err != nil {
@@ -261,7 +263,7 @@ func (s *sqliteStore) upgrade(ctx context.Context, version int) error {
 		return nil
 	case 2:
 	default:
-		return fmt.Errorf("library %s: schema version %d, this vidprint reads %d", s.dir, version, SchemaVersion)
+		return fmt.Errorf("library %s: schema version %d, this vidprint reads 2 (upgrading it) and %d", s.dir, version, SchemaVersion)
 	}
 	return s.write(ctx, "upgrade to schema version 3", func(tx *sql.Tx) error {
 		var v int
@@ -452,23 +454,24 @@ func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
 }
 
 func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
-	r, err := s.rows(ctx, id, 0, -1)
-	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean, Regions: r.Regions}, err
+	r, err := s.rows(ctx, id, 0, -1, false)
+	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
 }
 
 func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
 	if lo < 0 || hi < lo {
 		return RowRange{}, fmt.Errorf("video %d: rows [%d, %d)", id, lo, hi)
 	}
-	return s.rows(ctx, id, lo, hi)
+	return s.rows(ctx, id, lo, hi, true)
 }
 
 // rows reads rows [lo, hi) of a print, hi capped at its frames (or all of
-// them for hi < 0), from the chunks that hold them.
-func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
+// them for hi < 0), from the chunks that hold them, with their region
+// features when regions is set and the video has them.
+func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error) {
 	var mean, regionMean []byte
-	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, p.region_mean
-		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, id), &mean, &regionMean)
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, CASE WHEN ? THEN p.region_mean END
+		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, regions, id), &mean, &regionMean)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
 	}
@@ -483,8 +486,8 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int) (RowRange,
 	}
 	lo = min(lo, hi)
 	first, last := lo/ChunkRows, (max(hi, lo+1)-1)/ChunkRows
-	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, region_codes FROM chunks
-		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, id, first, last)
+	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN region_codes END FROM chunks
+		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, regions, id, first, last)
 	if err != nil {
 		return RowRange{}, wrapErr(s.dir, "read", err)
 	}

@@ -94,10 +94,11 @@ type Store interface {
 	Remove(ctx context.Context, id int64) error
 	// Videos lists every video, oldest first.
 	Videos(ctx context.Context) ([]Video, error)
-	// Entry reads one video with its print.
+	// Entry reads one video with its whole-frame print, without region
+	// features: what an index of the whole library is built from.
 	Entry(ctx context.Context, id int64) (Entry, error)
 	// Rows reads rows [lo, hi) of a video's print (hi capped at its
-	// frames) without reading the rest.
+	// frames), with their region features, without reading the rest.
 	Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error)
 	// Generation changes whenever a video is added or removed, so derived
 	// index files can tell whether they are stale.

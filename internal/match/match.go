@@ -33,7 +33,8 @@ type Options struct {
 	// as a match (default DefaultMinDuration; capped by the clip's and the
 	// video's length).
 	MinDuration float64
-	// Workers bounds the goroutines of the coarse stage (default GOMAXPROCS).
+	// Workers bounds the goroutines of the coarse scores and of the exact
+	// stage (default GOMAXPROCS).
 	Workers int
 	// Candidates bounds the coarse alignments scored exactly (default 40).
 	Candidates int
@@ -597,16 +598,22 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 	return kept, curve
 }
 
-// topCandidates keeps the best limit candidates in a min-heap.
+// topCandidates keeps the best limit candidates, in the order of
+// compareCandidates, in a heap whose root is the worst kept. That order is
+// total, so the candidates kept do not depend on the order they come in:
+// workers that each keep their best keep, together, the best of all.
 type topCandidates struct {
 	limit int
 	heap  []candidate
 }
 
+// worse reports whether a ranks after b.
+func worse(a, b candidate) bool { return compareCandidates(a, b) > 0 }
+
 func (t *topCandidates) add(c candidate) {
 	h := t.heap
 	if len(h) == t.limit {
-		if c.score <= h[0].score {
+		if !worse(h[0], c) {
 			return
 		}
 		h[0] = c
@@ -614,7 +621,7 @@ func (t *topCandidates) add(c candidate) {
 		h = append(h, c)
 		for i := len(h) - 1; i > 0; { // sift up
 			p := (i - 1) / 2
-			if h[p].score <= h[i].score {
+			if !worse(h[i], h[p]) {
 				break
 			}
 			h[p], h[i] = h[i], h[p]
@@ -625,10 +632,10 @@ func (t *topCandidates) add(c candidate) {
 	}
 	for i := 0; ; { // sift down
 		l, small := 2*i+1, i
-		if l < len(h) && h[l].score < h[small].score {
+		if l < len(h) && worse(h[l], h[small]) {
 			small = l
 		}
-		if l+1 < len(h) && h[l+1].score < h[small].score {
+		if l+1 < len(h) && worse(h[l+1], h[small]) {
 			small = l + 1
 		}
 		if small == i {
@@ -647,8 +654,9 @@ func (t *topCandidates) sorted() []candidate {
 }
 
 // compareCandidates orders candidates best first; ties go to the earlier
-// view, the speed nearer 1, then the earlier start, so that the order is
-// the same however the candidates were gathered.
+// view, the speed nearer 1 (the slower of two as near), then the earlier
+// start, so that the order is the same however the candidates were
+// gathered.
 func compareCandidates(a, b candidate) int {
 	return cmp.Or(
 		cmp.Compare(b.score, a.score),
