@@ -72,18 +72,16 @@ csv or npz to standard output.`,
 			}
 			if format == "npy" {
 				stem := strings.TrimSuffix(out, ".npy")
-				files := []struct {
+				type npyFile struct {
 					path  string
 					write func(io.Writer) error
-				}{
+				}
+				files := []npyFile{
 					{out, func(w io.Writer) error { return export.WriteNPY(w, p.Frames(), p.Dim, p.Features) }},
 					{stem + "_timestamps.npy", func(w io.Writer) error { return export.WriteNPY1D(w, p.Timestamps) }},
 				}
 				if p.Regions > 0 {
-					files = append(files, struct {
-						path  string
-						write func(io.Writer) error
-					}{stem + "_regions.npy", func(w io.Writer) error {
+					files = append(files, npyFile{stem + "_regions.npy", func(w io.Writer) error {
 						return export.WriteNPYShape(w, export.RegionShape(p), p.RegionFeatures)
 					}})
 				}

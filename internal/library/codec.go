@@ -124,6 +124,24 @@ func encodeRows(c Codec, n int, row func(i int) []float32) ([]byte, []float32) {
 	return codes, mean
 }
 
+// CheckRegions tells whether r fits n frames in the region codec rc (nil:
+// a library that keeps none); no regions always fit.
+func CheckRegions(rc Codec, r Regions, n int) error {
+	switch {
+	case r.RegionCodes == nil && r.RegionMean != nil:
+		return fmt.Errorf("a region mean without region codes")
+	case r.RegionCodes == nil:
+		return nil
+	case rc == nil:
+		return fmt.Errorf("region codes, but the library keeps no regions")
+	case len(r.RegionCodes) != n*rc.RowBytes():
+		return fmt.Errorf("region codes hold %d bytes, want %d frames of %d", len(r.RegionCodes), n, rc.RowBytes())
+	case len(r.RegionMean) != rc.Dim():
+		return fmt.Errorf("region mean holds %d values, want %d", len(r.RegionMean), rc.Dim())
+	}
+	return nil
+}
+
 // NewRegions encodes a print's quarters with the region codec rc; a nil
 // codec or a print without quarters gives none.
 func NewRegions(rc Codec, p *vprint.Print) Regions {

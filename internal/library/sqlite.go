@@ -405,14 +405,9 @@ func (s *sqliteStore) checkEntry(e Entry) error {
 		return fmt.Errorf("codes hold %d bytes, want %d frames of %d", len(e.Codes), n, s.codec.RowBytes())
 	case len(e.Mean) != s.codec.Dim():
 		return fmt.Errorf("mean holds %d values, want %d", len(e.Mean), s.codec.Dim())
-	case e.RegionCodes == nil && e.RegionMean != nil:
-		return fmt.Errorf("a region mean without region codes")
-	case e.RegionCodes != nil && s.regionCodec == nil:
-		return fmt.Errorf("region codes, but the library keeps no regions")
-	case e.RegionCodes != nil && len(e.RegionCodes) != n*s.regionCodec.RowBytes():
-		return fmt.Errorf("region codes hold %d bytes, want %d frames of %d", len(e.RegionCodes), n, s.regionCodec.RowBytes())
-	case e.RegionCodes != nil && len(e.RegionMean) != s.regionCodec.Dim():
-		return fmt.Errorf("region mean holds %d values, want %d", len(e.RegionMean), s.regionCodec.Dim())
+	}
+	if err := CheckRegions(s.regionCodec, e.Regions, n); err != nil {
+		return err
 	}
 	for i, t := range e.Timestamps {
 		if math.IsNaN(t) || math.IsInf(t, 0) || (i > 0 && t < e.Timestamps[i-1]) {

@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // Options tune Locate. Zero fields other than Threshold mean the defaults.
@@ -222,25 +221,15 @@ func (r *Reference) refineAll(ctx context.Context, q *Query, cands []candidate, 
 	slowest, fastest := slices.Min(opts.Speeds), slices.Max(opts.Speeds)
 	out := make([]refined, len(cands))
 	ok := make([]bool, len(cands))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(opts.Workers, len(cands)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(cands) || ctx.Err() != nil {
-					return
-				}
-				m, aligned := r.refine(q, cands[k], minSamples, slowest, fastest)
-				if aligned {
-					out[k], ok[k] = refined{m, r.prescore(&m, typical, opts.BriefSimilarity)}, true
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	eachParallel(opts.Workers, len(cands), func(_, k int) {
+		if ctx.Err() != nil {
+			return
+		}
+		m, aligned := r.refine(q, cands[k], minSamples, slowest, fastest)
+		if aligned {
+			out[k], ok[k] = refined{m, r.prescore(&m, typical, opts.BriefSimilarity)}, true
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -507,61 +496,59 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 	workers := min(runtime.GOMAXPROCS(0), len(q.views))
 	curves := make([][]float64, workers)
 	tops := make([]*topCandidates, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			curve := make([]float64, nw)
-			for i := range curve {
-				curve[i] = math.Inf(-1)
+	scoreBufs := make([][]float64, workers)
+	eachParallel(workers, len(q.views), func(k, v int) {
+		if curves[k] == nil {
+			curves[k] = make([]float64, nw)
+			for i := range curves[k] {
+				curves[k][i] = math.Inf(-1)
 			}
-			top := &topCandidates{limit: 16 * limit}
-			var scores []float64
-			for v := int(next.Add(1)) - 1; v < len(q.views); v = int(next.Add(1)) - 1 {
-				cs := coarse[v]
-				for _, plan := range plans {
-					s, offsets := plan.speed, plan.offsets
-					last := offsets[qw-1]
-					lo := -last
-					scores = scores[:0]
-					for start := lo; start < nw; start++ {
-						var sum float32
-						n := 0
-						if start >= 0 && start+last < nw { // the whole clip inside
-							for m, off := range offsets {
-								sum += cs[m*nw+start+off]
-							}
-							n = qw
-						} else {
-							for m, off := range offsets {
-								if w := start + off; w >= 0 && w < nw {
-									sum += cs[m*nw+w]
-									n++
-								}
-							}
-						}
-						sc := math.Inf(-1)
-						if n >= minOverlap {
-							sc = float64(sum) / float64(n)
-						}
-						scores = append(scores, sc)
-						if start >= 0 && sc > curve[start] {
-							curve[start] = sc
+			tops[k] = &topCandidates{limit: 16 * limit}
+		}
+		curve, top, scores := curves[k], tops[k], scoreBufs[k]
+		cs := coarse[v]
+		for _, plan := range plans {
+			s, offsets := plan.speed, plan.offsets
+			last := offsets[qw-1]
+			lo := -last
+			scores = scores[:0]
+			for start := lo; start < nw; start++ {
+				var sum float32
+				n := 0
+				if start >= 0 && start+last < nw { // the whole clip inside
+					for m, off := range offsets {
+						sum += cs[m*nw+start+off]
+					}
+					n = qw
+				} else {
+					for m, off := range offsets {
+						if w := start + off; w >= 0 && w < nw {
+							sum += cs[m*nw+w]
+							n++
 						}
 					}
-					localPeaks(scores, func(i int, sc float64) {
-						top.add(candidate{view: v, speed: s, start: lo + i, score: sc})
-					})
+				}
+				sc := math.Inf(-1)
+				if n >= minOverlap {
+					sc = float64(sum) / float64(n)
+				}
+				scores = append(scores, sc)
+				if start >= 0 && sc > curve[start] {
+					curve[start] = sc
 				}
 			}
-			curves[k], tops[k] = curve, top
-		}()
+			localPeaks(scores, func(i int, sc float64) {
+				top.add(candidate{view: v, speed: s, start: lo + i, score: sc})
+			})
+		}
+		scoreBufs[k] = scores
+	})
+	// A worker that got no view left its curve and best nil.
+	curve := make([]float64, nw)
+	for i := range curve {
+		curve[i] = math.Inf(-1)
 	}
-	wg.Wait()
-	curve := curves[0]
-	for _, c := range curves[1:] {
+	for _, c := range curves {
 		for i, x := range c {
 			curve[i] = max(curve[i], x)
 		}
@@ -575,7 +562,9 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 	// slid which view.
 	var all []candidate
 	for _, t := range tops {
-		all = append(all, t.heap...)
+		if t != nil {
+			all = append(all, t.heap...)
+		}
 	}
 	slices.SortFunc(all, compareCandidates)
 	all = all[:min(len(all), 16*limit)]

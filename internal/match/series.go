@@ -258,22 +258,13 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 		return nil, fmt.Errorf("query: no whole-frame or window views")
 	}
 	q.views = make([]queryView, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := int(next.Add(1)) - 1; k < len(jobs); k = int(next.Add(1)) - 1 {
-				j := jobs[k]
-				if j.mean == nil {
-					j.mean = RowMean(j.features, r.dim)
-				}
-				q.views[k] = r.queryView(j.name, j.features, j.mean)
-			}
-		}()
-	}
-	wg.Wait()
+	eachParallel(runtime.GOMAXPROCS(0), len(jobs), func(_, k int) {
+		j := jobs[k]
+		if j.mean == nil {
+			j.mean = RowMean(j.features, r.dim)
+		}
+		q.views[k] = r.queryView(j.name, j.features, j.mean)
+	})
 	if r.regions != nil && len(regionViews) > 0 {
 		rq, err := r.regions.NewQuery(times, regionViews)
 		if err != nil {

@@ -120,8 +120,8 @@ func NewMemory(ctx context.Context, meta library.Meta, entries []library.Entry) 
 	}
 	l := &Local{meta: meta, codec: codec, regionCodec: regionCodec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
 	for _, e := range entries {
-		if e.RegionCodes != nil && (regionCodec == nil || len(e.RegionCodes) != len(e.Timestamps)*regionCodec.RowBytes() || len(e.RegionMean) != regionCodec.Dim()) {
-			return nil, fmt.Errorf("video %d: region features that the library's region codec cannot read", e.ID)
+		if err := library.CheckRegions(regionCodec, e.Regions, len(e.Timestamps)); err != nil {
+			return nil, fmt.Errorf("video %d: %w", e.ID, err)
 		}
 		l.videos[e.ID] = e.Video
 		l.ids = append(l.ids, e.ID)
