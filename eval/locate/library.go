@@ -41,6 +41,7 @@ type libraryRow struct {
 	anywhere   bool // source among the results, at the right start
 	falseHits  int  // results in the library without the source
 	falseFirst string
+	first      string  // the first result in the whole library, for misses
 	seconds    float64 // one search, clip views given
 }
 
@@ -139,6 +140,11 @@ func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) m
 		right := func(f search.Found) bool {
 			return f.Video.Path == c.Ref && math.Abs(f.VideoStart-f.ClipStart*f.Speed-c.Start) <= tol
 		}
+		row.first = "nothing"
+		if len(res.Matches) > 0 {
+			f := res.Matches[0]
+			row.first = fmt.Sprintf("%s at %.1f s (%s, score %.3f)", f.Video.Path, f.VideoStart-f.ClipStart*f.Speed, f.View, f.Score)
+		}
 		for i, f := range res.Matches {
 			h := hit{Score: f.Score, Start: f.VideoStart - f.ClipStart*f.Speed, Speed: f.Speed}
 			if old, ok := a.Hits[f.Video.Path]; !ok || h.Score > old.Score {
@@ -222,6 +228,15 @@ func (e *libraryEval) markdown() string {
 	sort.Float64s(secs)
 	fmt.Fprintf(&b, "Search time per clip (views given; embedding the clip's 11 or 12 views takes about 2 s more): p50 %.0f ms, p95 %.0f ms.\n\n",
 		1000*secs[len(secs)/2], 1000*secs[min(len(secs)-1, len(secs)*95/100)])
+	var missed []string
+	for _, r := range e.rows {
+		if !r.top1 {
+			missed = append(missed, fmt.Sprintf("- %s (%s at %.1f s): %s", r.clip.Name, r.clip.Ref, r.clip.Start, r.first))
+		}
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(&b, "Not first at the right start (%d):\n\n%s\n\n", len(missed), strings.Join(missed, "\n"))
+	}
 	var fps []string
 	for _, r := range e.rows {
 		if r.falseHits > 0 {

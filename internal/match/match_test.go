@@ -115,6 +115,39 @@ func TestLocatePartialClip(t *testing.T) {
 	}
 }
 
+// A clip that overlaps the video's last seconds only is a match from
+// MinDuration of overlap on: shorter stretches at a video's edge were what
+// unrelated footage matched most often.
+func TestMinDurationAtTheEdge(t *testing.T) {
+	for _, tc := range []struct {
+		minDuration float64 // 0: the default
+		overlap     int     // samples of the video's end that open the clip
+		found       bool
+	}{
+		{0, 10, false}, // 2 s
+		{0, 20, true},  // 4 s
+		{0, 40, true},  // 8 s
+		{2, 10, true},
+	} {
+		rng := rand.New(rand.NewPCG(14, uint64(tc.overlap)))
+		video := synthVideo(rng, 300, testDim)
+		clip := append(noisyCopy(rng, video, testDim, 300-tc.overlap, tc.overlap, 0.05), synthVideo(rng, 50, testDim)...)
+		opts := DefaultOptions()
+		if tc.minDuration > 0 {
+			opts.MinDuration = tc.minDuration
+		}
+		res := locate(t, video, []View{{Name: "full", Features: clip}}, tc.overlap+50, opts)
+		overlap, start := float64(tc.overlap)/testFPS, float64(300-tc.overlap)/testFPS
+		if got := len(res.Matches) > 0; got != tc.found {
+			t.Errorf("min %g s, overlap %.1f s: found %v, want %v (best %+v)", opts.MinDuration, overlap, got, tc.found, res.Best)
+			continue
+		}
+		if tc.found && !near(res.Matches[0].VideoStart, start, 0.2) {
+			t.Errorf("min %g s, overlap %.1f s: match at %.1f s, want %.1f s", opts.MinDuration, overlap, res.Matches[0].VideoStart, start)
+		}
+	}
+}
+
 func TestLocateClipLongerThanVideo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 11))
 	video := synthVideo(rng, 60, testDim) // 12 s
