@@ -90,6 +90,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 	type row struct {
 		im      stillImage
 		ok, any bool
+		video   bool // the first result is the right video, at any time
 		got     string
 		seconds float64
 		// falseHit is the first result in the library without the image's
@@ -116,6 +117,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			right := f.Video.Path == im.Ref && math.Abs(f.VideoStart-im.Time) <= 1
 			if k == 0 {
 				r.ok = right
+				r.video = f.Video.Path == im.Ref
 				r.got = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
 			}
 			r.any = r.any || right
@@ -140,7 +142,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 	fmt.Fprintf(&b, "\n## Image queries\n\n%d still images, round-robin over the references: each a random frame, scaled to %v of its size and saved as JPEG at ffmpeg -q:v %v (about quality 90, 80, 70), drawn at random. "+
 		"Each is searched in the library of all references as a one-sample clip (search uses its whole-frame views, plain and mirrored). Correct: the first result is its video, with the time within ±1 s.\n\n",
 		len(ims), imageScales, imageQualities)
-	type tally struct{ n, ok, any int }
+	type tally struct{ n, ok, any, video int }
 	add := func(m map[string]*tally, k string, r row) {
 		t := m[k]
 		if t == nil {
@@ -150,6 +152,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		t.n++
 		t.ok += b2i(r.ok)
 		t.any += b2i(r.any)
+		t.video += b2i(r.video)
 	}
 	byRef, bySetting := map[string]*tally{}, map[string]*tally{}
 	all := &tally{}
@@ -160,12 +163,13 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		all.n++
 		all.ok += b2i(r.ok)
 		all.any += b2i(r.any)
+		all.video += b2i(r.video)
 		secs = append(secs, r.seconds)
 	}
 	pct := func(t *tally) string {
-		return fmt.Sprintf("%.1f%% (%d/%d) | %.1f%%", 100*float64(t.ok)/float64(t.n), t.ok, t.n, 100*float64(t.any)/float64(t.n))
+		return fmt.Sprintf("%.1f%% (%d/%d) | %.1f%% | %.1f%%", 100*float64(t.ok)/float64(t.n), t.ok, t.n, 100*float64(t.any)/float64(t.n), 100*float64(t.video)/float64(t.n))
 	}
-	b.WriteString("| reference | correct (first result) | among the results |\n|---|---|---|\n")
+	b.WriteString("| reference | correct (first result) | among the results | right video first, any time |\n|---|---|---|---|\n")
 	for _, ref := range references {
 		if t := byRef[ref.Name]; t != nil {
 			fmt.Fprintf(&b, "| %s | %s |\n", ref.Name, pct(t))
@@ -177,7 +181,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	b.WriteString("| alteration | correct (first result) | among the results |\n|---|---|---|\n")
+	b.WriteString("| alteration | correct (first result) | among the results | right video first, any time |\n|---|---|---|---|\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "| %s | %s |\n", k, pct(bySetting[k]))
 	}
