@@ -153,7 +153,11 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 		err = s.load(ctx)
 	}
 	if err == nil && !sameMeta(s.meta, m) {
-		err = fmt.Errorf("library %s: %w: it holds %s, not %s", dir, ErrModel, DescribeMeta(s.meta), DescribeMeta(m))
+		have, want := DescribeMeta(s.meta), DescribeMeta(m)
+		if have == want { // the same model, stored another way
+			have, want = describeCodecs(s.meta), describeCodecs(m)
+		}
+		err = fmt.Errorf("library %s: %w: it holds %s, not %s", dir, ErrModel, have, want)
 	}
 	if err != nil {
 		db.Close()
@@ -598,6 +602,16 @@ func decodeFloat32s(b []byte) []float32 {
 func sameMeta(a, b Meta) bool {
 	return a.Model == b.Model && a.Dim == b.Dim && a.FPS == b.FPS && a.Codec == b.Codec &&
 		string(a.CodecData) == string(b.CodecData) && a.RegionCodec == b.RegionCodec
+}
+
+// describeCodecs names how a library stores prints, e.g. "prints in codec
+// rp256-i8, regions in rp4x40-i8".
+func describeCodecs(m Meta) string {
+	regions := "no regions"
+	if m.RegionCodec != "" {
+		regions = "regions in " + m.RegionCodec
+	}
+	return fmt.Sprintf("prints in codec %s, %s", m.Codec, regions)
 }
 
 // DescribeMeta names a library's model in messages, e.g.

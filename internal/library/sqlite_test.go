@@ -126,6 +126,32 @@ func TestStoreCreateOpen(t *testing.T) {
 	}
 }
 
+// A library refuses a Create with the same model but another codec, and
+// says which codecs differ rather than naming the same model twice.
+func TestStoreCreateOtherCodec(t *testing.T) {
+	ctx := context.Background()
+	half := testMeta(256)
+	projected, err := NewMeta(half, CodecProjected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "lib")
+	create(t, dir, half).Close()
+	s, err := Create(ctx, dir, projected)
+	if err == nil {
+		s.Close()
+		t.Fatal("Create with another codec succeeded")
+	}
+	if !errors.Is(err, ErrModel) {
+		t.Errorf("Create: %v, want ErrModel", err)
+	}
+	for _, want := range []string{"codec f16, no regions", "codec rp256-i8, regions in rp4x40-i8"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
 func matches(err, want error) bool {
 	if want == nil || err == nil {
 		return (err == nil) == (want == nil)
