@@ -96,6 +96,7 @@ func runDedup(cmd *cobra.Command, g *globals, o dedupOptions) error {
 	if err != nil {
 		return fmt.Errorf("dedup: load %s: %w", o.library, err)
 	}
+	warnCache(cmd, o.library, back)
 	opts := search.DefaultDedupOptions()
 	opts.MinShared, opts.Cover = o.minShared, o.cover
 	opts.Match.Threshold = o.threshold

@@ -117,6 +117,9 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 	switch {
 	case err == nil:
 		defer store.Close()
+		if library.ReadOnly(store) {
+			return fmt.Errorf("index add: library %s: %w", dir, library.ErrReadOnly)
+		}
 		m, err := store.Meta(ctx)
 		if err != nil {
 			return err
@@ -291,6 +294,9 @@ func newIndexRemoveCmd(libDir func(*cobra.Command) (string, error)) *cobra.Comma
 				return err
 			}
 			defer s.Close()
+			if library.ReadOnly(s) {
+				return fmt.Errorf("index remove: library %s: %w", dir, library.ErrReadOnly)
+			}
 			ctx := cmd.Context()
 			videos, err := s.Videos(ctx)
 			if err != nil {

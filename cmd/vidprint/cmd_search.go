@@ -89,6 +89,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	if err != nil {
 		return fmt.Errorf("search: load %s: %w", o.library, err)
 	}
+	warnCache(cmd, o.library, back)
 	opts := search.DefaultOptions()
 	opts.K = o.k
 	opts.Match.Threshold = o.threshold
@@ -121,10 +122,23 @@ func searchIndexPath(dir string) string { return filepath.Join(dir, "windows.idx
 // refreshSearchIndex brings the library's window index up to date after
 // videos were added or removed, so that the next search need not.
 func refreshSearchIndex(ctx context.Context, st library.Store, dir string) error {
-	if _, err := search.Open(ctx, st, searchIndexPath(dir)); err != nil {
+	l, err := search.Open(ctx, st, searchIndexPath(dir))
+	if err == nil {
+		err = l.CacheErr
+	}
+	if err != nil {
 		return withCode(exitOutput, fmt.Errorf("update the search index of %s: %w", dir, err))
 	}
 	return nil
+}
+
+// warnCache says, on stderr, that the window index was built but could not
+// be saved (a read-only library): this search is right, and the next one
+// builds the index again.
+func warnCache(cmd *cobra.Command, dir string, l *search.Local) {
+	if l.CacheErr != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "vidprint: warning: %s: %v (built in memory for this run)\n", dir, l.CacheErr)
+	}
 }
 
 func toMatchJSON(video string, m match.Match) matchJSON {

@@ -190,7 +190,7 @@ func TestStoreUpgrade(t *testing.T) {
 	dir := t.TempDir()
 	m := projectedMeta(t)
 	old := testEntry(m, 1, 30)
-	db, err := openDB(dir, true)
+	db, err := openDB(dir, openCreate)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,10 @@ const ChunkRows = 300
 // before the failed transaction.
 var ErrStorage = errors.New("library storage failed")
 
+// ErrReadOnly marks a write to a library opened without write access. It
+// is an ErrStorage.
+var ErrReadOnly = fmt.Errorf("%w: opened read-only (no write access to the library's directory or database)", ErrStorage)
+
 // schema is the version-3 layout. Videos keep AUTOINCREMENT ids so that an
 // id is never reused after a Remove: a stale index file can then never
 // point at the wrong video. Prints sit in their own table so that listing
@@ -97,6 +101,9 @@ type sqliteStore struct {
 	meta        Meta
 	codec       Codec
 	regionCodec Codec // nil: the library keeps no regions
+	// readOnly: opened without write access (read-only media, or another
+	// user's library); every write is refused with ErrReadOnly.
+	readOnly bool
 }
 
 // Create makes a library in dir (creating dir if need be) bound to m. A
@@ -126,7 +133,7 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 			return nil, fmt.Errorf("%s: %w (it is not empty and holds no %s)", dir, ErrNotLibrary, DBName)
 		}
 	}
-	db, err := openDB(dir, true)
+	db, err := openDB(dir, openCreate)
 	if err != nil {
 		return nil, err
 	}
@@ -167,17 +174,34 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 }
 
 // Open opens the library in dir; a directory without one gives
-// ErrNotLibrary.
+// ErrNotLibrary. Without write access to dir or its database (read-only
+// media, another user's library) it is opened read-only: it can be
+// searched, and writes give ErrReadOnly.
 func Open(ctx context.Context, dir string) (Store, error) {
 	st, err := os.Stat(filepath.Join(dir, DBName))
 	if err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w (no %s)", dir, ErrNotLibrary, DBName)
 	}
-	db, err := openDB(dir, false)
+	s, err := open(ctx, dir, openWrite)
+	if err == nil || !cannotWrite(err) {
+		return s, err
+	}
+	// mode=ro reads a write-ahead log that is there (a writer with access
+	// may be busy); where none can be made, the file is read as it is.
+	for _, mode := range []openMode{openRead, openImmutable} {
+		if s, err = open(ctx, dir, mode); err == nil || !cannotWrite(err) {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
+func open(ctx context.Context, dir string, mode openMode) (*sqliteStore, error) {
+	db, err := openDB(dir, mode)
 	if err != nil {
 		return nil, err
 	}
-	s := &sqliteStore{db: db, dir: dir}
+	s := &sqliteStore{db: db, dir: dir, readOnly: mode == openRead || mode == openImmutable}
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -185,26 +209,58 @@ func Open(ctx context.Context, dir string) (Store, error) {
 	return s, nil
 }
 
+// ReadOnly tells whether s was opened without write access, so that a
+// command that writes can stop before any work.
+func ReadOnly(s Store) bool {
+	r, ok := s.(interface{ ReadOnly() bool })
+	return ok && r.ReadOnly()
+}
+
+func (s *sqliteStore) ReadOnly() bool { return s.readOnly }
+
+// cannotWrite tells errors of a database or directory this process may
+// not write.
+func cannotWrite(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
+			return true
+		}
+	}
+	return false
+}
+
+type openMode int
+
+const (
+	openWrite     openMode = iota // an existing library, read and write
+	openCreate                    // a new library, read and write
+	openRead                      // read-only, with a write-ahead log
+	openImmutable                 // read-only, the file as it is
+)
+
 // openDB opens the database with settings every connection needs: WAL so
 // that readers never block the writer and a crash leaves the last committed
 // state; a busy timeout so that writers of several processes queue instead
 // of failing; foreign keys for the cascade from videos to prints; and
 // BEGIN IMMEDIATE, so that a transaction takes the write lock when it
-// starts instead of failing to upgrade a read lock later.
-func openDB(dir string, create bool) (*sql.DB, error) {
+// starts instead of failing to upgrade a read lock later. A read-only
+// handle leaves the journal mode as the file has it.
+func openDB(dir string, mode openMode) (*sql.DB, error) {
 	abs, err := filepath.Abs(filepath.Join(dir, DBName))
 	if err != nil {
 		return nil, fmt.Errorf("library %s: %w", dir, err)
 	}
-	mode := "rw"
-	if create {
-		mode = "rwc"
-	}
 	// A file: URI; its path must escape the characters URIs reserve.
 	path := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(abs))
-	dsn := "file:" + path + "?mode=" + mode +
-		"&_busy_timeout=30000&_journal_mode=WAL&_foreign_keys=1&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	params := map[openMode]string{
+		openWrite:     "mode=rw&_journal_mode=WAL&_txlock=immediate",
+		openCreate:    "mode=rwc&_journal_mode=WAL&_txlock=immediate",
+		openRead:      "mode=ro",
+		openImmutable: "mode=ro&immutable=1",
+	}[mode]
+	db, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_busy_timeout=30000&_foreign_keys=1")
 	if err != nil {
 		return nil, fmt.Errorf("library %s: %w", dir, err)
 	}
@@ -304,6 +360,9 @@ func wrapErr(dir, op string, err error) error {
 
 // write runs f in one transaction and commits it.
 func (s *sqliteStore) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
+	if s.readOnly {
+		return fmt.Errorf("library %s: %s: %w", s.dir, op, ErrReadOnly)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapErr(s.dir, op, err)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/vidprint/vidprint/internal/testutil"
 	"math"
 	"os"
 	"os/exec"
@@ -353,7 +354,7 @@ func TestStoreDamagedBlob(t *testing.T) {
 // rawDB opens a library's database behind the store's back.
 func rawDB(t testing.TB, dir string) *sql.DB {
 	t.Helper()
-	db, err := openDB(dir, false)
+	db, err := openDB(dir, openWrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,6 +450,83 @@ func checkLibrary(t testing.TB, dir string, m Meta) []int {
 		seeds = append(seeds, seed)
 	}
 	return seeds
+}
+
+// A library without write access for this user (read-only media, or
+// another user's library) opens read-only: everything reads back, and
+// writes are refused with ErrReadOnly before touching it. Root ignores file
+// modes, so as root a child process checks it as the user nobody.
+func TestStoreReadOnly(t *testing.T) {
+	m := testMeta(256)
+	if dir := os.Getenv("VIDPRINT_TEST_READONLY_LIBRARY"); dir != "" {
+		checkReadOnly(t, dir, m) // the child
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "lib")
+	s := create(t, dir, m)
+	for seed := range 3 {
+		if _, err := s.Add(context.Background(), testEntry(m, seed, 30+seed)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ReadOnly(s) {
+		t.Error("a library opened with write access says it is read-only")
+	}
+	s.Close()
+	if err := os.Chmod(filepath.Join(dir, DBName), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	if os.Geteuid() != 0 {
+		checkReadOnly(t, dir, m)
+	} else {
+		out, err := testutil.AsNobody(t, dir, "TestStoreReadOnly", "VIDPRINT_TEST_READONLY_LIBRARY="+dir)
+		if err != nil || !strings.Contains(string(out), "--- PASS") {
+			t.Fatalf("child as nobody: %v\n%s", err, out)
+		}
+	}
+	if got := checkLibrary(t, dir, m); len(got) != 3 {
+		t.Errorf("%d videos after the read-only session, want 3", len(got))
+	}
+}
+
+func checkReadOnly(t *testing.T, dir string, m Meta) {
+	ctx := context.Background()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("Open without write access: %v", err)
+	}
+	defer s.Close()
+	if !ReadOnly(s) {
+		t.Fatal("opened without write access, but not read-only")
+	}
+	videos, err := s.Videos(ctx)
+	if err != nil || len(videos) != 3 {
+		t.Fatalf("Videos: %d, %v; want 3", len(videos), err)
+	}
+	for _, v := range videos {
+		got, err := s.Entry(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := testEntry(m, seedOf(t, v), v.Frames)
+		want.ID = v.ID
+		if !sameEntry(got, want) {
+			t.Errorf("video %d differs from what was added", v.ID)
+		}
+		if _, err := s.Rows(ctx, v.ID, 5, 20); err != nil {
+			t.Errorf("Rows: %v", err)
+		}
+	}
+	if _, err := s.Add(ctx, testEntry(m, 7, 30)); !errors.Is(err, ErrReadOnly) || !errors.Is(err, ErrStorage) {
+		t.Errorf("Add: %v, want ErrReadOnly", err)
+	}
+	if err := s.Remove(ctx, videos[0].ID); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Remove: %v, want ErrReadOnly", err)
+	}
 }
 
 // A full disk: a child process adds videos under a file size limit until a

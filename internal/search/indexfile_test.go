@@ -122,6 +122,22 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(again2, fifth.index) {
 		t.Errorf("the rebuilt index was not saved: %v", err)
 	}
+	if fifth.CacheErr != nil {
+		t.Errorf("CacheErr %v after a save", fifth.CacheErr)
+	}
+
+	// An index that cannot be saved (a read-only library) is built in
+	// memory: the search works, and CacheErr says why it was not kept.
+	unsaved, err := Open(ctx, st, filepath.Join(dir, "missing", "windows.idx"))
+	if err != nil {
+		t.Fatalf("an index path that cannot be written: %v", err)
+	}
+	if unsaved.CacheErr == nil {
+		t.Error("no CacheErr for an index that was not saved")
+	}
+	if !reflect.DeepEqual(unsaved.index, fifth.index) {
+		t.Error("the unsaved index differs from the saved one")
+	}
 }
 
 func sha(id int64) string {

@@ -27,6 +27,10 @@ type Local struct {
 	entries map[int64]library.Entry
 	// Probe is how many IVF cells a query vector scans.
 	Probe int
+	// CacheErr says why Open could not save the window index (a read-only
+	// library, say): searches are unaffected, but the next Open builds the
+	// index again.
+	CacheErr error
 }
 
 // DefaultProbe is the cells scanned per query vector; many query windows
@@ -38,7 +42,7 @@ const DefaultProbe = 8
 // indexPath when it is there and current (the store's generation), and is
 // otherwise built from every print and saved there; prints are then read
 // only where candidates point. An empty indexPath keeps the index in
-// memory only.
+// memory only. Failing to save the index is not an error: see CacheErr.
 func Open(ctx context.Context, st library.Store, indexPath string) (*Local, error) {
 	meta, err := st.Meta(ctx)
 	if err != nil {
@@ -81,7 +85,7 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 				x.generation = gen
 				l.index = x
 				if err := writeIndex(indexPath, x, codec); err != nil {
-					return nil, fmt.Errorf("save the search index: %w", err)
+					l.CacheErr = fmt.Errorf("save the search index: %w", err)
 				}
 				return l, nil
 			}
@@ -101,7 +105,7 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 	l.index.generation = gen
 	if indexPath != "" {
 		if err := writeIndex(indexPath, l.index, codec); err != nil {
-			return nil, fmt.Errorf("save the search index: %w", err)
+			l.CacheErr = fmt.Errorf("save the search index: %w", err)
 		}
 	}
 	return l, nil

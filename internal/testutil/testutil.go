@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vidprint/vidprint/internal/assets"
@@ -98,4 +100,47 @@ func NumpyPython(t testing.TB) string {
 	}
 	missing(t, "python3 with numpy (Debian python3-numpy)")
 	return ""
+}
+
+// Nobody is the user AsNobody runs as.
+const Nobody = 65534
+
+// AsNobody runs test name of this test binary in a child process as the
+// user nobody, with env added, and returns its output: root ignores file
+// modes, so only another user can show what read-only access does. The
+// binary is copied where nobody can run it, and every directory above dir
+// up to the temporary directory is opened to others; dir's own modes are
+// left to the caller. Only root can do this: others skip.
+func AsNobody(t testing.TB, dir, name string, env ...string) ([]byte, error) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("only root can run a test as another user")
+	}
+	tmp := filepath.Clean(os.TempDir())
+	for d := filepath.Dir(filepath.Clean(dir)); strings.HasPrefix(d, tmp+string(filepath.Separator)); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binDir, err := os.MkdirTemp("", "asnobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(binDir) })
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(binDir, filepath.Base(os.Args[0]))
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^"+name+"$", "-test.v")
+	cmd.Dir = binDir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody}}
+	return cmd.CombinedOutput()
 }
