@@ -187,13 +187,13 @@ func Open(ctx context.Context, dir string) (Store, error) {
 		return s, err
 	}
 	// mode=ro reads a write-ahead log that is there (a writer with access
-	// may be busy); where none can be made, the file is read as it is.
-	for _, mode := range []openMode{openRead, openImmutable} {
-		if s, err = open(ctx, dir, mode); err == nil || !cannotWrite(err) {
-			return s, err
-		}
+	// may be busy); where its index cannot be opened or made, the file is
+	// read as it is.
+	s, err = open(ctx, dir, openRead)
+	if err != nil && (cannotWrite(err) || sqliteCode(err) == sqlite3.SQLITE_CANTOPEN) {
+		s, err = open(ctx, dir, openImmutable)
 	}
-	return nil, err
+	return s, err
 }
 
 func open(ctx context.Context, dir string, mode openMode) (*sqliteStore, error) {
@@ -221,14 +221,17 @@ func (s *sqliteStore) ReadOnly() bool { return s.readOnly }
 // cannotWrite tells errors of a database or directory this process may
 // not write.
 func cannotWrite(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_READONLY || c == sqlite3.SQLITE_PERM
+}
+
+// sqliteCode is the primary result code of a SQLite error in err, or 0.
+func sqliteCode(err error) int {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
-			return true
-		}
+		return se.Code() & 0xff
 	}
-	return false
+	return 0
 }
 
 type openMode int
