@@ -36,6 +36,10 @@ type matchJSON struct {
 	Score      float64 `json:"score"`
 	Speed      float64 `json:"speed"`
 	View       string  `json:"view"`
+	// For a still image: the first and last video times that look about
+	// as alike as the match (match.AlikeMargin); absent for clips.
+	AlikeStart *float64 `json:"alike_start_s,omitempty"`
+	AlikeEnd   *float64 `json:"alike_end_s,omitempty"`
 }
 
 type locateOptions struct {
@@ -146,10 +150,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		}
 		results = append(results, res)
 		for _, m := range res.Matches {
-			out.Matches = append(out.Matches, matchJSON{Video: videos[i],
-				VideoStart: round3(m.VideoStart), VideoEnd: round3(m.VideoEnd),
-				ClipStart: round3(m.ClipStart), ClipEnd: round3(m.ClipEnd),
-				Score: round3(m.Score), Speed: round3(m.Speed), View: m.View})
+			out.Matches = append(out.Matches, toMatchJSON(videos[i], m))
 		}
 	}
 	out.Found = len(out.Matches) > 0
@@ -283,6 +284,18 @@ func printLocate(w io.Writer, clip string, videos []string, results []match.Resu
 				timecode(m.ClipStart), timecode(m.ClipEnd), m.Score, m.Speed, m.View)
 		}
 		tw.Flush()
+		printAlike(w, r.Matches, func(int) string { return "" })
+	}
+}
+
+// printAlike notes the matches of a still image whose time cannot be told
+// within a second: frames over a longer stretch look about as alike.
+func printAlike(w io.Writer, ms []match.Match, label func(i int) string) {
+	for i, m := range ms {
+		if m.AlikeEnd-m.AlikeStart > 1 {
+			fmt.Fprintf(w, "  %sframes from %s to %s look about as alike: the time is uncertain within them\n",
+				label(i), timecode(m.AlikeStart), timecode(m.AlikeEnd))
+		}
 	}
 }
 

@@ -142,10 +142,15 @@ func warnCache(cmd *cobra.Command, dir string, l *search.Local) {
 }
 
 func toMatchJSON(video string, m match.Match) matchJSON {
-	return matchJSON{Video: video,
+	j := matchJSON{Video: video,
 		VideoStart: round3(m.VideoStart), VideoEnd: round3(m.VideoEnd),
 		ClipStart: round3(m.ClipStart), ClipEnd: round3(m.ClipEnd),
 		Score: round3(m.Score), Speed: round3(m.Speed), View: m.View}
+	if m.Samples == 1 { // a still image: see match.Match.AlikeStart
+		start, end := round3(m.AlikeStart), round3(m.AlikeEnd)
+		j.AlikeStart, j.AlikeEnd = &start, &end
+	}
+	return j
 }
 
 func printSearch(w io.Writer, query string, res search.Results, threshold float64) {
@@ -166,4 +171,9 @@ func printSearch(w io.Writer, query string, res search.Results, threshold float6
 			timecode(f.ClipStart), timecode(f.ClipEnd), f.Score, f.Speed, f.View)
 	}
 	tw.Flush()
+	ms := make([]match.Match, len(res.Matches))
+	for i, f := range res.Matches {
+		ms[i] = f.Match
+	}
+	printAlike(w, ms, func(i int) string { return fmt.Sprintf("#%d: ", i+1) })
 }

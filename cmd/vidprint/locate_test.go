@@ -16,14 +16,16 @@ import (
 type locateOut struct {
 	Found   bool `json:"found"`
 	Matches []struct {
-		Video      string  `json:"video"`
-		VideoStart float64 `json:"video_start_s"`
-		VideoEnd   float64 `json:"video_end_s"`
-		ClipStart  float64 `json:"clip_start_s"`
-		ClipEnd    float64 `json:"clip_end_s"`
-		Score      float64 `json:"score"`
-		Speed      float64 `json:"speed"`
-		View       string  `json:"view"`
+		Video      string   `json:"video"`
+		VideoStart float64  `json:"video_start_s"`
+		VideoEnd   float64  `json:"video_end_s"`
+		ClipStart  float64  `json:"clip_start_s"`
+		ClipEnd    float64  `json:"clip_end_s"`
+		Score      float64  `json:"score"`
+		Speed      float64  `json:"speed"`
+		View       string   `json:"view"`
+		AlikeStart *float64 `json:"alike_start_s"`
+		AlikeEnd   *float64 `json:"alike_end_s"`
 	} `json:"matches"`
 }
 
@@ -173,6 +175,9 @@ func TestLocateEdgeCases(t *testing.T) {
 		out, r := runLocateJSON(t, dir, clip, "megamind.vprint")
 		if r.code != 0 || len(out.Matches) == 0 || math.Abs(out.Matches[0].VideoStart-6.5) > 0.5 {
 			t.Errorf("%s: %d %+v %s", clip, r.code, out, r.stderr)
+		} else if m := out.Matches[0]; m.AlikeStart == nil || *m.AlikeStart > m.VideoStart || *m.AlikeEnd < m.VideoStart || *m.AlikeEnd-*m.AlikeStart > 3 {
+			// Megamind moves: the alike frames are few.
+			t.Errorf("%s: alike span %v to %v around %.1f s, want one of a few seconds at most", clip, m.AlikeStart, m.AlikeEnd, m.VideoStart)
 		}
 	}
 }

@@ -60,6 +60,9 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 	if m := out.Matches[0]; m.Video != path("vtest.avi") || math.Abs(m.VideoStart-31.2) > 0.2+1e-9 || m.ClipStart != 0 || m.Score < 0.5 {
 		t.Errorf("clip: best match %+v, want vtest.avi at 31.2 s", m)
 	}
+	if m := out.Matches[0]; m.AlikeStart != nil || m.AlikeEnd != nil {
+		t.Errorf("clip: an alike span, which only a still image has: %+v", m)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "lib", "windows.idx")); err != nil {
 		t.Errorf("search left no window index: %v", err)
 	}
@@ -70,6 +73,8 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 	out, r = runSearchJSON(t, dir, "--library", "lib", "shot.jpg")
 	if r.code != 0 || len(out.Matches) == 0 || out.Matches[0].Video != path("vtest.avi") || math.Abs(out.Matches[0].VideoStart-45) > 1 {
 		t.Errorf("screenshot: %d %+v %s", r.code, out, r.stderr)
+	} else if m := out.Matches[0]; m.AlikeStart == nil || m.AlikeEnd == nil || *m.AlikeStart > m.VideoStart || *m.AlikeEnd < m.VideoStart {
+		t.Errorf("screenshot: match at %.1f s without an alike span around it: %+v", m.VideoStart, m)
 	}
 
 	// The joined video holds part of a clip of tree: found in both.

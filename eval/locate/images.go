@@ -91,6 +91,11 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		im      stillImage
 		ok, any bool
 		video   bool // the first result is the right video, at any time
+		// alike: the first result is the right video, and the truth lies
+		// within its span of alike frames (±1 s); span is that span's
+		// length.
+		alike   bool
+		span    float64
 		got     string
 		seconds float64
 		// falseHit is the first result in the library without the image's
@@ -118,6 +123,8 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			if k == 0 {
 				r.ok = right
 				r.video = f.Video.Path == im.Ref
+				r.alike = r.video && im.Time >= f.AlikeStart-1 && im.Time <= f.AlikeEnd+1
+				r.span = f.AlikeEnd - f.AlikeStart
 				r.got = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
 			}
 			r.any = r.any || right
@@ -142,7 +149,10 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 	fmt.Fprintf(&b, "\n## Image queries\n\n%d still images, round-robin over the references: each a random frame, scaled to %v of its size and saved as JPEG at ffmpeg -q:v %v (about quality 90, 80, 70), drawn at random. "+
 		"Each is searched in the library of all references as a one-sample clip (search uses its whole-frame views, plain and mirrored). Correct: the first result is its video, with the time within ±1 s.\n\n",
 		len(ims), imageScales, imageQualities)
-	type tally struct{ n, ok, any, video int }
+	type tally struct {
+		n, ok, any, video, alike int
+		spans                    []float64
+	}
 	add := func(m map[string]*tally, k string, r row) {
 		t := m[k]
 		if t == nil {
@@ -153,6 +163,10 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		t.ok += b2i(r.ok)
 		t.any += b2i(r.any)
 		t.video += b2i(r.video)
+		t.alike += b2i(r.alike)
+		if r.video {
+			t.spans = append(t.spans, r.span)
+		}
 	}
 	byRef, bySetting := map[string]*tally{}, map[string]*tally{}
 	all := &tally{}
@@ -164,12 +178,22 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		all.ok += b2i(r.ok)
 		all.any += b2i(r.any)
 		all.video += b2i(r.video)
+		all.alike += b2i(r.alike)
+		if r.video {
+			all.spans = append(all.spans, r.span)
+		}
 		secs = append(secs, r.seconds)
 	}
 	pct := func(t *tally) string {
-		return fmt.Sprintf("%.1f%% (%d/%d) | %.1f%% | %.1f%%", 100*float64(t.ok)/float64(t.n), t.ok, t.n, 100*float64(t.any)/float64(t.n), 100*float64(t.video)/float64(t.n))
+		span := "–"
+		if len(t.spans) > 0 {
+			sort.Float64s(t.spans)
+			span = fmt.Sprintf("%.1f s", t.spans[len(t.spans)/2])
+		}
+		return fmt.Sprintf("%.1f%% (%d/%d) | %.1f%% | %.1f%% | %.1f%% | %s", 100*float64(t.ok)/float64(t.n), t.ok, t.n, 100*float64(t.any)/float64(t.n),
+			100*float64(t.video)/float64(t.n), 100*float64(t.alike)/float64(t.n), span)
 	}
-	b.WriteString("| reference | correct (first result) | among the results | right video first, any time |\n|---|---|---|---|\n")
+	b.WriteString("| reference | correct (first result) | among the results | right video first, any time | the time within its alike span | median alike span |\n|---|---|---|---|---|---|\n")
 	for _, ref := range references {
 		if t := byRef[ref.Name]; t != nil {
 			fmt.Fprintf(&b, "| %s | %s |\n", ref.Name, pct(t))
@@ -181,7 +205,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	b.WriteString("| alteration | correct (first result) | among the results | right video first, any time |\n|---|---|---|---|\n")
+	b.WriteString("| alteration | correct (first result) | among the results | right video first, any time | the time within its alike span | median alike span |\n|---|---|---|---|---|---|\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "| %s | %s |\n", k, pct(bySetting[k]))
 	}

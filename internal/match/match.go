@@ -92,10 +92,16 @@ type Match struct {
 	// not reach the threshold without it, or where a better match covers
 	// the same stretch (Matches then leave the alignment out).
 	Consistency float64
-	view        *queryView
-	start, a, b int
-	fitSpeed    float64 // the speed scored; Speed may report a steadier one (see steady)
-	partial     bool    // the stretch leaves out clip samples the alignment covers
+	// AlikeStart and AlikeEnd, for a one-sample clip (a still image), are
+	// the video times of the first and last samples whose similarity is
+	// within AlikeMargin of the match's: in nearly still footage many
+	// frames look alike, and a wide span says the time cannot be told.
+	// Zero for longer clips.
+	AlikeStart, AlikeEnd float64
+	view                 *queryView
+	start, a, b          int
+	fitSpeed             float64 // the speed scored; Speed may report a steadier one (see steady)
+	partial              bool    // the stretch leaves out clip samples the alignment covers
 	// fitStart and fitEnd are the video times of the fitted alignment,
 	// which distinct compares: steady may move VideoStart and VideoEnd.
 	fitStart, fitEnd float64
@@ -272,10 +278,35 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 			// Only what is reported: steadying costs up to a few
 			// thousand similarities outside the refinement's band.
 			r.steady(&m)
+			r.alike(&m)
 		}
 		t.add(m, threshold)
 	}
 	return t
+}
+
+// AlikeMargin is how much less similar than a still image's match another
+// video sample may be and still count as alike (Match.AlikeStart). On the
+// evaluation's development images, the samples within 0.03 of the best
+// held the true time (±1 s) for 97 of 120 images, where the best alone did
+// for 68; their median span was 3.4 s, and the whole video for the tree.
+const AlikeMargin = 0.03
+
+// alike sets a one-sample match's AlikeStart and AlikeEnd from every
+// video sample's similarity through the matched view.
+func (r *Reference) alike(m *Match) {
+	if m.view == nil || len(m.view.rows) != r.dim {
+		return
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for j := range r.n {
+		if float64(r.sim(m.view, 0, j)) >= m.Similarity-AlikeMargin {
+			lo, hi = min(lo, r.times[j]), max(hi, r.times[j])
+		}
+	}
+	if lo <= hi {
+		m.AlikeStart, m.AlikeEnd = lo, hi
+	}
 }
 
 // tally keeps the accepted matches and the best alignment as candidates

@@ -203,6 +203,45 @@ func TestLocateOneFrameClip(t *testing.T) {
 
 // A one-frame clip scores its similarity shifted so that BriefSimilarity
 // meets the threshold.
+// A still image's match spans the video samples that look about as much
+// alike: one sample in moving footage, the whole shot where the camera
+// holds one picture.
+func TestAlikeSpan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 19))
+	video := synthVideo(rng, 2000, testDim)
+	// Samples 1000 to 1049 (200 to 210 s) hold one picture, with a little
+	// noise.
+	for i := 1001; i < 1050; i++ {
+		for d := range testDim {
+			video[i*testDim+d] = video[1000*testDim+d] + float32(0.002*rng.NormFloat64())
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		sample     int
+		start, end float64 // the span wanted, in seconds
+	}{
+		{"moving", 1500, 300, 300},
+		{"still shot", 1020, 200, 209.8},
+	} {
+		clip := noisyCopy(rng, video, testDim, tc.sample, 1, 0.02)
+		res := locate(t, video, []View{{Name: "full", Features: clip}}, 1, DefaultOptions())
+		if len(res.Matches) == 0 {
+			t.Fatalf("%s: not found; best %+v", tc.name, res.Best)
+		}
+		m := res.Matches[0]
+		if !near(m.AlikeStart, tc.start, 0.5) || !near(m.AlikeEnd, tc.end, 0.5) || m.VideoStart < m.AlikeStart || m.VideoStart > m.AlikeEnd {
+			t.Errorf("%s: match at %.1f s, alike %.1f to %.1f s; want %.1f to %.1f s around it", tc.name, m.VideoStart, m.AlikeStart, m.AlikeEnd, tc.start, tc.end)
+		}
+	}
+	// A clip of many samples has no span.
+	clip := noisyCopy(rng, video, testDim, 1500, 50, 0.02)
+	res := locate(t, video, []View{{Name: "full", Features: clip}}, 50, DefaultOptions())
+	if len(res.Matches) == 0 || res.Matches[0].AlikeStart != 0 || res.Matches[0].AlikeEnd != 0 {
+		t.Errorf("a 10 s clip: matches %+v, want one without an alike span", res.Matches)
+	}
+}
+
 func TestBriefSimilarity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 18))
 	video := synthVideo(rng, 2000, testDim)
