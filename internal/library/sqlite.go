@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -102,8 +103,9 @@ type sqliteStore struct {
 	codec       Codec
 	regionCodec Codec // nil: the library keeps no regions
 	// readOnly: opened without write access (read-only media, or another
-	// user's library); every write is refused with ErrReadOnly.
-	readOnly bool
+	// user's library); every write is refused with ErrReadOnly. immutable:
+	// read as the file is, without its write-ahead log.
+	readOnly, immutable bool
 }
 
 // Create makes a library in dir (creating dir if need be) bound to m. A
@@ -164,6 +166,9 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 		if have == want { // the same model, stored another way
 			have, want = describeCodecs(s.meta), describeCodecs(m)
 		}
+		if have == want { // the same codecs, another projection basis
+			have, want = have+" with its own projection basis", "another one"
+		}
 		err = fmt.Errorf("library %s: %w: it holds %s, not %s", dir, ErrModel, have, want)
 	}
 	if err != nil {
@@ -182,18 +187,39 @@ func Open(ctx context.Context, dir string) (Store, error) {
 	if err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w (no %s)", dir, ErrNotLibrary, DBName)
 	}
-	s, err := open(ctx, dir, openWrite)
-	if err == nil || !cannotWrite(err) {
-		return s, err
+	if writable(dir) {
+		return open(ctx, dir, openWrite)
 	}
-	// mode=ro reads a write-ahead log that is there (a writer with access
-	// may be busy); where its index cannot be opened or made, the file is
-	// read as it is.
-	s, err = open(ctx, dir, openRead)
-	if err != nil && (cannotWrite(err) || sqliteCode(err) == sqlite3.SQLITE_CANTOPEN) {
+	// With the log's index there (a writer has the library open), mode=ro
+	// reads through the log. Without it, mode=ro would create the log's
+	// files where the directory allows, owned by this user, and its owner
+	// could then no longer write: the file is read as it is (immutable),
+	// consistent since no writer has it open.
+	mode := openImmutable
+	if _, err := os.Stat(filepath.Join(dir, DBName+"-shm")); err == nil {
+		mode = openRead
+	}
+	s, err := open(ctx, dir, mode)
+	if err != nil && mode == openRead && (cannotWrite(err) || sqliteCode(err) == sqlite3.SQLITE_CANTOPEN) {
+		// A log left by a writer that stopped: it needs recovering,
+		// which takes write access.
 		s, err = open(ctx, dir, openImmutable)
 	}
 	return s, err
+}
+
+// writable tells whether this user may write the library's directory, its
+// database and the database's log files where they exist. mode=rw would
+// otherwise open a read-only file read-only without a word, and fail only
+// at the first write.
+func writable(dir string) bool {
+	db := filepath.Join(dir, DBName)
+	for _, p := range []string{dir, db, db + "-wal", db + "-shm"} {
+		if err := canWrite(p); err != nil && (p == dir || p == db || !errors.Is(err, fs.ErrNotExist)) {
+			return false
+		}
+	}
+	return true
 }
 
 func open(ctx context.Context, dir string, mode openMode) (*sqliteStore, error) {
@@ -201,7 +227,11 @@ func open(ctx context.Context, dir string, mode openMode) (*sqliteStore, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &sqliteStore{db: db, dir: dir, readOnly: mode == openRead || mode == openImmutable}
+	s := &sqliteStore{db: db, dir: dir, readOnly: mode == openRead || mode == openImmutable, immutable: mode == openImmutable}
+	if s.immutable {
+		// One connection, one view of the file.
+		db.SetMaxOpenConns(1)
+	}
 	if err := s.load(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -286,7 +316,7 @@ func nonNil(b []byte) []byte {
 func (s *sqliteStore) load(ctx context.Context) error {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'meta'`).Scan(&n); err != nil {
-		return wrapErr(s.dir, "open", err)
+		return s.wrapErr("open", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("%s: %w (%s holds no library tables)", s.dir, ErrNotLibrary, DBName)
@@ -295,7 +325,7 @@ func (s *sqliteStore) load(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT schema_version FROM meta WHERE id = 1`).Scan(&version); errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w (its meta row is missing)", s.dir, ErrNotLibrary)
 	} else if err != nil {
-		return wrapErr(s.dir, "read meta", err)
+		return s.wrapErr("read meta", err)
 	}
 	if err := s.upgrade(ctx, version); err != nil {
 		return err
@@ -304,7 +334,7 @@ func (s *sqliteStore) load(ctx context.Context) error {
 	err := s.db.QueryRowContext(ctx, `SELECT model_id, model_sha256, model_output, dim, fps, codec, codec_data, region_codec
 		FROM meta WHERE id = 1`).Scan(&m.Model.ID, &m.Model.SHA256, &m.Model.Output, &m.Dim, &m.FPS, &m.Codec, &m.CodecData, &m.RegionCodec)
 	if err != nil {
-		return wrapErr(s.dir, "read meta", err)
+		return s.wrapErr("read meta", err)
 	}
 	c, err := NewCodec(m)
 	if err != nil {
@@ -361,6 +391,15 @@ func wrapErr(dir, op string, err error) error {
 	return fmt.Errorf("library %s: %s: %w", dir, op, err)
 }
 
+// wrapErr is wrapErr for this store. A file read as it is that turns out
+// inconsistent was being written meanwhile, by a user with write access.
+func (s *sqliteStore) wrapErr(op string, err error) error {
+	if s.immutable && sqliteCode(err) == sqlite3.SQLITE_CORRUPT {
+		return fmt.Errorf("library %s: %s: %w: it was written while being read without write access (run again): %w", s.dir, op, ErrStorage, err)
+	}
+	return wrapErr(s.dir, op, err)
+}
+
 // write runs f in one transaction and commits it.
 func (s *sqliteStore) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
 	if s.readOnly {
@@ -368,13 +407,13 @@ func (s *sqliteStore) write(ctx context.Context, op string, f func(tx *sql.Tx) e
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return wrapErr(s.dir, op, err)
+		return s.wrapErr(op, err)
 	}
 	defer tx.Rollback() // a no-op after Commit
 	if err := f(tx); err != nil {
-		return wrapErr(s.dir, op, err)
+		return s.wrapErr(op, err)
 	}
-	return wrapErr(s.dir, op, tx.Commit())
+	return s.wrapErr(op, tx.Commit())
 }
 
 func (s *sqliteStore) Meta(context.Context) (Meta, error) {
@@ -400,7 +439,7 @@ func (s *sqliteStore) Lookup(ctx context.Context, sha256 string) (Video, error) 
 	if errors.Is(err, sql.ErrNoRows) {
 		return Video{}, fmt.Errorf("video %s: %w", sha256, ErrNotFound)
 	}
-	return v, wrapErr(s.dir, "lookup", err)
+	return v, s.wrapErr("lookup", err)
 }
 
 func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
@@ -500,18 +539,18 @@ func (s *sqliteStore) Remove(ctx context.Context, id int64) error {
 func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+videoColumns+` FROM videos ORDER BY id`)
 	if err != nil {
-		return nil, wrapErr(s.dir, "list", err)
+		return nil, s.wrapErr("list", err)
 	}
 	defer rows.Close()
 	var all []Video
 	for rows.Next() {
 		v, err := scanVideo(rows)
 		if err != nil {
-			return nil, wrapErr(s.dir, "list", err)
+			return nil, s.wrapErr("list", err)
 		}
 		all = append(all, v)
 	}
-	return all, wrapErr(s.dir, "list", rows.Err())
+	return all, s.wrapErr("list", rows.Err())
 }
 
 func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
@@ -537,7 +576,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return RowRange{}, wrapErr(s.dir, "read", err)
+		return RowRange{}, s.wrapErr("read", err)
 	}
 	if v.Frames < 0 || v.Frames > vprint.MaxFrames {
 		return RowRange{}, fmt.Errorf("library %s: video %d (%s): damaged print: %d frames", s.dir, id, v.Path, v.Frames)
@@ -550,7 +589,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN region_codes END FROM chunks
 		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, regions, id, first, last)
 	if err != nil {
-		return RowRange{}, wrapErr(s.dir, "read", err)
+		return RowRange{}, s.wrapErr("read", err)
 	}
 	defer rows.Close()
 	var ts, codes, regionCodes []byte
@@ -559,7 +598,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 		var c int
 		var t, k, r []byte
 		if err := rows.Scan(&c, &t, &k, &r); err != nil {
-			return RowRange{}, wrapErr(s.dir, "read", err)
+			return RowRange{}, s.wrapErr("read", err)
 		}
 		if c != want {
 			break // a missing chunk: the lengths below tell
@@ -568,7 +607,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 		want++
 	}
 	if err := rows.Err(); err != nil {
-		return RowRange{}, wrapErr(s.dir, "read", err)
+		return RowRange{}, s.wrapErr("read", err)
 	}
 	// The chunks hold rows [first*ChunkRows, end).
 	start, end := first*ChunkRows, min(v.Frames, (last+1)*ChunkRows)
@@ -624,7 +663,7 @@ func decodeEntry(c Codec, v Video, ts, codes, mean []byte) (Entry, error) {
 func (s *sqliteStore) Generation(ctx context.Context) (int64, error) {
 	var g int64
 	err := s.db.QueryRowContext(ctx, `SELECT generation FROM meta WHERE id = 1`).Scan(&g)
-	return g, wrapErr(s.dir, "generation", err)
+	return g, s.wrapErr("generation", err)
 }
 
 func (s *sqliteStore) Close() error { return s.db.Close() }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -453,43 +454,76 @@ func checkLibrary(t testing.TB, dir string, m Meta) []int {
 }
 
 // A library without write access for this user (read-only media, or
-// another user's library) opens read-only: everything reads back, and
-// writes are refused with ErrReadOnly before touching it. Root ignores file
-// modes, so as root a child process checks it as the user nobody.
+// another user's library) opens read-only: everything reads back, writes
+// are refused with ErrReadOnly before touching it, and nothing is left
+// behind that would keep its owner from writing. Root ignores file modes,
+// so as root a child process checks it as the user nobody.
 func TestStoreReadOnly(t *testing.T) {
 	m := testMeta(256)
 	if dir := os.Getenv("VIDPRINT_TEST_READONLY_LIBRARY"); dir != "" {
 		checkReadOnly(t, dir, m) // the child
 		return
 	}
-	dir := filepath.Join(t.TempDir(), "lib")
-	s := create(t, dir, m)
-	for seed := range 3 {
-		if _, err := s.Add(context.Background(), testEntry(m, seed, 30+seed)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if ReadOnly(s) {
-		t.Error("a library opened with write access says it is read-only")
-	}
-	s.Close()
-	if err := os.Chmod(filepath.Join(dir, DBName), 0o444); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
-	if os.Geteuid() != 0 {
-		checkReadOnly(t, dir, m)
-	} else {
-		out, err := testutil.AsNobody(t, dir, "TestStoreReadOnly", "VIDPRINT_TEST_READONLY_LIBRARY="+dir)
-		if err != nil || !strings.Contains(string(out), "--- PASS") {
-			t.Fatalf("child as nobody: %v\n%s", err, out)
-		}
-	}
-	if got := checkLibrary(t, dir, m); len(got) != 3 {
-		t.Errorf("%d videos after the read-only session, want 3", len(got))
+	for _, tc := range []struct {
+		name          string
+		dirMode, file os.FileMode
+		writerOpen    bool // the owner holds the library open meanwhile
+	}{
+		{"read-only directory and database", 0o555, 0o444, false},
+		{"writable directory, read-only database", 0o777, 0o444, false},
+		{"read-only directory, writable database", 0o555, 0o666, false},
+		{"a writer has it open", 0o555, 0o444, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "lib")
+			s := create(t, dir, m)
+			for seed := range 3 {
+				if _, err := s.Add(context.Background(), testEntry(m, seed, 30+seed)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ReadOnly(s) {
+				t.Error("a library opened with write access says it is read-only")
+			}
+			if !tc.writerOpen {
+				s.Close()
+			}
+			if err := os.Chmod(filepath.Join(dir, DBName), tc.file); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tc.dirMode); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+			if os.Geteuid() != 0 {
+				if tc.dirMode&0o200 != 0 || tc.file&0o200 != 0 || tc.writerOpen {
+					t.Skip("needs another user than the library's owner")
+				}
+				checkReadOnly(t, dir, m)
+			} else {
+				out, err := testutil.AsNobody(t, dir, "TestStoreReadOnly", "VIDPRINT_TEST_READONLY_LIBRARY="+dir)
+				if err != nil || !strings.Contains(string(out), "--- PASS") {
+					t.Fatalf("child as nobody: %v\n%s", err, out)
+				}
+				entries, err := os.ReadDir(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range entries {
+					if info, err := e.Info(); err == nil {
+						if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Uid == testutil.Nobody {
+							t.Errorf("the read-only user left %s behind", e.Name())
+						}
+					}
+				}
+			}
+			if tc.writerOpen {
+				s.Close()
+			}
+			if got := checkLibrary(t, dir, m); len(got) != 3 {
+				t.Errorf("%d videos after the read-only session, want 3", len(got))
+			}
+		})
 	}
 }
 

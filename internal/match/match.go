@@ -346,10 +346,18 @@ func (t *tally) outdone(m Match, upper float64) bool {
 }
 
 // repeats reports whether m covers the same stretch of video and of clip
-// as k, by their fitted alignments.
+// as k, by their fitted alignments, or is a still image's match within
+// k's alike span.
 func repeats(m, k Match) bool {
 	return overlap(m.fitStart, m.fitEnd, k.fitStart, k.fitEnd) > 0.5 &&
-		overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5
+		overlap(m.ClipStart, m.ClipEnd, k.ClipStart, k.ClipEnd) > 0.5 || WithinAlike(m, k)
+}
+
+// WithinAlike reports whether m and k are matches of one still image and
+// m lies within k's alike span: another frame of the picture k found, with
+// nothing to add.
+func WithinAlike(m, k Match) bool {
+	return m.Samples == 1 && k.Samples == 1 && k.AlikeStart <= m.VideoStart && m.VideoStart <= k.AlikeEnd
 }
 
 func (t *tally) into(res *Result) {

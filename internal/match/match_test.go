@@ -125,8 +125,10 @@ func TestMinDurationAtTheEdge(t *testing.T) {
 		found       bool
 	}{
 		{0, 10, false}, // 2 s
-		{0, 20, true},  // 4 s
-		{0, 40, true},  // 8 s
+		{0, 15, true},  // 3 s: not with a 4 s minimum, even at 0.8x
+		{4, 15, false},
+		{0, 20, true}, // 4 s
+		{0, 40, true}, // 8 s
 		{2, 10, true},
 	} {
 		rng := rand.New(rand.NewPCG(14, uint64(tc.overlap)))
@@ -232,6 +234,12 @@ func TestAlikeSpan(t *testing.T) {
 		m := res.Matches[0]
 		if !near(m.AlikeStart, tc.start, 0.5) || !near(m.AlikeEnd, tc.end, 0.5) || m.VideoStart < m.AlikeStart || m.VideoStart > m.AlikeEnd {
 			t.Errorf("%s: match at %.1f s, alike %.1f to %.1f s; want %.1f to %.1f s around it", tc.name, m.VideoStart, m.AlikeStart, m.AlikeEnd, tc.start, tc.end)
+		}
+		// The shot's other frames are not listed again.
+		for _, o := range res.Matches[1:] {
+			if o.VideoStart >= m.AlikeStart && o.VideoStart <= m.AlikeEnd {
+				t.Errorf("%s: another match at %.1f s, within the first's alike span", tc.name, o.VideoStart)
+			}
 		}
 	}
 	// A clip of many samples has no span.

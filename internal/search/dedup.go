@@ -67,6 +67,11 @@ func Dedup(ctx context.Context, b Backend, opts DedupOptions) (Report, error) {
 	if opts.MinShared <= 0 {
 		opts.MinShared = DefaultMinShared
 	}
+	// A shorter MinShared than locate's shortest match must reach the
+	// alignment too.
+	if opts.Match.MinDuration == 0 || opts.Match.MinDuration > opts.MinShared {
+		opts.Match.MinDuration = min(opts.MinShared, match.DefaultMinDuration)
+	}
 	if opts.Cover <= 0 {
 		opts.Cover = DefaultCover
 	}

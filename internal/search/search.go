@@ -447,7 +447,7 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 		}
 		dup := false
 		for _, g := range res.Matches {
-			if g.Video.ID == f.Video.ID && f.VideoStart < g.VideoEnd && g.VideoStart < f.VideoEnd {
+			if g.Video.ID == f.Video.ID && (f.VideoStart < g.VideoEnd && g.VideoStart < f.VideoEnd || match.WithinAlike(f.Match, g.Match)) {
 				dup = true
 				break
 			}

@@ -4,7 +4,10 @@
 package testutil
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,17 +133,32 @@ func AsNobody(t testing.TB, dir, name string, env ...string) ([]byte, error) {
 	if err := os.Chmod(binDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(binDir, filepath.Base(os.Args[0]))
-	data, err := os.ReadFile(os.Args[0])
+	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(binDir, filepath.Base(self))
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	var out bytes.Buffer
 	cmd := exec.Command(bin, "-test.run=^"+name+"$", "-test.v")
 	cmd.Dir = binDir
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody}}
-	return cmd.CombinedOutput()
+	if err := cmd.Start(); err != nil {
+		// A temporary directory that nobody cannot reach, or one
+		// mounted noexec.
+		if errors.Is(err, fs.ErrPermission) {
+			t.Skipf("cannot run the test as nobody here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	return out.Bytes(), err
 }
