@@ -3,8 +3,11 @@ package library
 import (
 	"bytes"
 	"context"
+	"github.com/vidprint/vidprint/internal/testutil"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -187,9 +190,16 @@ CREATE TABLE chunks (video_id INTEGER NOT NULL REFERENCES videos (id) ON DELETE 
 // after get regions.
 func TestStoreUpgrade(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
 	m := projectedMeta(t)
 	old := testEntry(m, 1, 30)
+	if dir := os.Getenv("VIDPRINT_TEST_READONLY_V2"); dir != "" {
+		checkReadOnlyV2(t, dir, m, old) // the child
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "lib")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	db, err := openDB(dir, openCreate)
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +218,24 @@ func TestStoreUpgrade(t *testing.T) {
 	exec(`INSERT INTO prints (video_id, mean) VALUES (1, ?)`, encodeFloat32s(old.Mean))
 	exec(`INSERT INTO chunks (video_id, chunk, timestamps, codes) VALUES (1, 0, ?, ?)`, encodeFloat64s(old.Timestamps), old.Codes)
 	db.Close()
+
+	// Without write access it is read as it is, not upgraded.
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		out, err := testutil.AsNobody(t, dir, "TestStoreUpgrade", "VIDPRINT_TEST_READONLY_V2="+dir)
+		if err != nil || !strings.Contains(string(out), "--- PASS") {
+			t.Fatalf("child as nobody: %v\n%s", err, out)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var version int
+		if err := rawDB(t, dir).QueryRow(`SELECT schema_version FROM meta`).Scan(&version); err != nil || version != 2 {
+			t.Fatalf("schema version %d after a read-only open, %v; want 2", version, err)
+		}
+	}
 
 	s, err := Open(ctx, dir)
 	if err != nil {
@@ -240,4 +268,29 @@ func TestStoreUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2.Close()
+}
+
+func checkReadOnlyV2(t *testing.T, dir string, m Meta, old Entry) {
+	ctx := context.Background()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("a version 2 library without write access: %v", err)
+	}
+	defer s.Close()
+	if !ReadOnly(s) {
+		t.Fatal("not read-only")
+	}
+	got, err := s.Meta(ctx)
+	want := m
+	want.RegionCodec = ""
+	if err != nil || !sameMeta(got, want) {
+		t.Fatalf("meta %+v, %v; want the library's, without regions", got, err)
+	}
+	e, err := s.Entry(ctx, 1)
+	if err != nil || !sameEntry(e, old) {
+		t.Fatalf("the video: %v", err)
+	}
+	if r, err := s.Rows(ctx, 1, 5, 20); err != nil || r.RegionCodes != nil || len(r.Timestamps) != 15 {
+		t.Fatalf("Rows: %v, %d rows, %d region bytes", err, len(r.Timestamps), len(r.RegionCodes))
+	}
 }

@@ -106,6 +106,9 @@ type sqliteStore struct {
 	// user's library); every write is refused with ErrReadOnly. immutable:
 	// read as the file is, without its write-ahead log.
 	readOnly, immutable bool
+	// noRegionColumns: a version 2 library opened read-only, so not
+	// upgraded; it is read without regions.
+	noRegionColumns bool
 }
 
 // Create makes a library in dir (creating dir if need be) bound to m. A
@@ -327,11 +330,16 @@ func (s *sqliteStore) load(ctx context.Context) error {
 	} else if err != nil {
 		return s.wrapErr("read meta", err)
 	}
-	if err := s.upgrade(ctx, version); err != nil {
+	regionCodec := "region_codec"
+	if version == 2 && s.readOnly {
+		// Without write access it cannot be upgraded: it is read as it
+		// is, as a library without regions (which its videos lack).
+		s.noRegionColumns, regionCodec = true, "''"
+	} else if err := s.upgrade(ctx, version); err != nil {
 		return err
 	}
 	var m Meta
-	err := s.db.QueryRowContext(ctx, `SELECT model_id, model_sha256, model_output, dim, fps, codec, codec_data, region_codec
+	err := s.db.QueryRowContext(ctx, `SELECT model_id, model_sha256, model_output, dim, fps, codec, codec_data, `+regionCodec+`
 		FROM meta WHERE id = 1`).Scan(&m.Model.ID, &m.Model.SHA256, &m.Model.Output, &m.Dim, &m.FPS, &m.Codec, &m.CodecData, &m.RegionCodec)
 	if err != nil {
 		return s.wrapErr("read meta", err)
@@ -570,7 +578,11 @@ func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int) (RowRange,
 // features when regions is set and the video has them.
 func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error) {
 	var mean, regionMean []byte
-	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, CASE WHEN ? THEN p.region_mean END
+	regionMeanColumn, regionCodesColumn := "p.region_mean", "region_codes"
+	if s.noRegionColumns {
+		regionMeanColumn, regionCodesColumn = "NULL", "NULL"
+	}
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, CASE WHEN ? THEN `+regionMeanColumn+` END
 		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, regions, id), &mean, &regionMean)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
@@ -586,7 +598,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 	}
 	lo = min(lo, hi)
 	first, last := lo/ChunkRows, (max(hi, lo+1)-1)/ChunkRows
-	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN region_codes END FROM chunks
+	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN `+regionCodesColumn+` END FROM chunks
 		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, regions, id, first, last)
 	if err != nil {
 		return RowRange{}, s.wrapErr("read", err)
