@@ -33,8 +33,10 @@ func newSearchCmd(g *globals) *cobra.Command {
 		Long: `search looks for QUERY in every video of the library: a video clip, a print,
 or a single image such as a screenshot. It reports the videos that contain it,
 best first, with where in each video and in the clip, the score, the clip's
-speed and the view that matched, as locate does. Nothing found is said
-plainly, with exit status 1.
+speed and the view that matched, as locate does. For an image, each match
+also gives the span of video times that look about as alike, where the time
+is uncertain (nearly still footage). Nothing found is said plainly, with
+exit status 1.
 
 An index of one-second windows proposes where the clip may be; each proposal
 is then checked by the same alignment as locate (see the README).`,
