@@ -13,21 +13,8 @@ import (
 	"github.com/vidprint/vidprint/internal/testutil"
 )
 
-type locateOut struct {
-	Found   bool `json:"found"`
-	Matches []struct {
-		Video      string   `json:"video"`
-		VideoStart float64  `json:"video_start_s"`
-		VideoEnd   float64  `json:"video_end_s"`
-		ClipStart  float64  `json:"clip_start_s"`
-		ClipEnd    float64  `json:"clip_end_s"`
-		Score      float64  `json:"score"`
-		Speed      float64  `json:"speed"`
-		View       string   `json:"view"`
-		AlikeStart *float64 `json:"alike_start_s"`
-		AlikeEnd   *float64 `json:"alike_end_s"`
-	} `json:"matches"`
-}
+// locateOut is what locate and search print with --json.
+type locateOut = locateJSON
 
 func runLocateJSON(t *testing.T, dir string, args ...string) (locateOut, result) {
 	t.Helper()

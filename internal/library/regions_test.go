@@ -272,14 +272,7 @@ func TestStoreUpgrade(t *testing.T) {
 
 func checkReadOnlyV2(t *testing.T, dir string, m Meta, old Entry) {
 	ctx := context.Background()
-	s, err := Open(ctx, dir)
-	if err != nil {
-		t.Fatalf("a version 2 library without write access: %v", err)
-	}
-	defer s.Close()
-	if !ReadOnly(s) {
-		t.Fatal("not read-only")
-	}
+	s := openReadOnly(t, dir)
 	got, err := s.Meta(ctx)
 	want := m
 	want.RegionCodec = ""

@@ -527,16 +527,24 @@ func TestStoreReadOnly(t *testing.T) {
 	}
 }
 
-func checkReadOnly(t *testing.T, dir string, m Meta) {
-	ctx := context.Background()
-	s, err := Open(ctx, dir)
+// openReadOnly opens the library in dir, which this user may not write,
+// and checks that it is read-only.
+func openReadOnly(t *testing.T, dir string) Store {
+	t.Helper()
+	s, err := Open(context.Background(), dir)
 	if err != nil {
 		t.Fatalf("Open without write access: %v", err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	if !ReadOnly(s) {
 		t.Fatal("opened without write access, but not read-only")
 	}
+	return s
+}
+
+func checkReadOnly(t *testing.T, dir string, m Meta) {
+	ctx := context.Background()
+	s := openReadOnly(t, dir)
 	videos, err := s.Videos(ctx)
 	if err != nil || len(videos) != 3 {
 		t.Fatalf("Videos: %d, %v; want 3", len(videos), err)

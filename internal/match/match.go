@@ -944,15 +944,13 @@ func (r *Reference) consistency(v *queryView, start int, speed float64, a, b int
 		if ji < 0 || ji >= r.n {
 			continue
 		}
+		var xs float64
 		for d, xv := range v.raw[i*dim : (i+1)*dim] {
 			x[d] = xv - xm[d]
+			xs += float64(x[d]) * float64(x[d])
 		}
 		best, bestJ := math.Inf(-1), -1
 		near, far := math.Inf(-1), math.Inf(-1)
-		var xs float64
-		for _, xv := range x {
-			xs += float64(xv) * float64(xv)
-		}
 		xn := math.Sqrt(xs) + 1e-12
 		for j := max(lo, ji-consistencyWindow); j <= min(hi, ji+consistencyWindow); j++ {
 			if norm[j-lo] == 0 {
