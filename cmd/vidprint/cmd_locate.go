@@ -127,16 +127,22 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	opts := match.DefaultOptions()
 	opts.Threshold = o.threshold
 
+	// A single image is compared as search compares one: whole frames,
+	// centred by the model's typical row (match.ImageSimilarity).
+	image := len(clip.print.Timestamps) == 1
+	if image {
+		clip.views = match.ImageViews(clip.views)
+	}
 	out := locateJSON{Matches: []matchJSON{}}
 	var results []match.Result
 	for i, ref := range refs {
-		r, err := match.NewReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS)
+		r, imageOpts, err := newLocateReference(ref, image, opts)
 		if err != nil {
 			return fmt.Errorf("locate: %s: %w", videos[i], err)
 		}
 		// The clip's region view is its quarters: only a print of the
 		// same regions can be searched with it.
-		if embed.HasQuarters(ref) {
+		if embed.HasQuarters(ref) && !image {
 			if err := r.AddRegions(ref.RegionFeatures, ref.Regions*ref.Dim, nil); err != nil {
 				return fmt.Errorf("locate: %s: %w", videos[i], err)
 			}
@@ -145,7 +151,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		if err != nil {
 			return fmt.Errorf("locate: %s: %w", clipPath, err)
 		}
-		res, err := match.Locate(ctx, r, q, opts)
+		res, err := match.Locate(ctx, r, q, imageOpts)
 		if err != nil {
 			return fmt.Errorf("locate %s in %s: %w", clipPath, videos[i], err)
 		}
@@ -173,6 +179,22 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		return withCode(exitNotFound, errSilent)
 	}
 	return nil
+}
+
+// newLocateReference prepares a video's print to locate a clip in, and the
+// options to locate it with. A single image is compared centred by the
+// model's typical row where the catalogue has one: centred by the video's
+// own mean, a frame of nearly still footage leaves little but noise.
+func newLocateReference(ref *vprint.Print, image bool, opts match.Options) (*match.Reference, match.Options, error) {
+	if image {
+		if typical := model.TypicalRow(ref.Model.ID, ref.Model.SHA256, ref.Model.Output); len(typical) == ref.Dim {
+			opts.BriefSimilarity = match.ImageSimilarity
+			r, err := match.NewSegmentReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS, typical)
+			return r, opts, err
+		}
+	}
+	r, err := match.NewReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS)
+	return r, opts, err
 }
 
 // errSilent ends a run with its exit code after the output has said why.

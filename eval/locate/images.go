@@ -101,6 +101,10 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		// falseHit is the first result in the library without the image's
 		// video, "" when nothing is found there (rightly).
 		falseHit, falseRef string
+		// alone: found in a library of its video alone (what locate does
+		// with the image and the video), and the time within ±1 s or
+		// within the alike span (aloneTime).
+		alone, aloneTime bool
 	}
 	var rows []row
 	for i, im := range ims {
@@ -144,6 +148,20 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			f := neg.Matches[0]
 			r.falseRef = f.Video.Path
 			r.falseHit = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
+		}
+		others := slices.DeleteFunc(referenceNames(), func(n string) bool { return n == im.Ref })
+		only, err := e.libraryWithout(others...)
+		if err != nil {
+			return "", err
+		}
+		one, err := search.Search(context.Background(), only, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+		if err != nil {
+			return "", err
+		}
+		if len(one.Matches) > 0 {
+			f := one.Matches[0]
+			r.alone = true
+			r.aloneTime = math.Abs(f.VideoStart-im.Time) <= 1 || im.Time >= f.AlikeStart-1 && im.Time <= f.AlikeEnd+1
 		}
 		rows = append(rows, r)
 		logf("image %3d/%d %-24s truth %6.2f s  %s", i+1, len(ims), im.Name, im.Time, r.got)
@@ -213,6 +231,11 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		fmt.Fprintf(&b, "| %s | %s |\n", k, pct(bySetting[k]))
 	}
 	sort.Float64s(secs)
+	var alone, aloneTime int
+	for _, r := range rows {
+		alone += b2i(r.alone)
+		aloneTime += b2i(r.aloneTime)
+	}
 	var rejected, hardN, hardRejected int
 	var falseHits []string
 	for _, r := range rows {
@@ -231,6 +254,8 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 	fmt.Fprintf(&b, "\nNegatives: each image searched in the library without its video; any result is a false positive. "+
 		"Rejected: %s; of the images of a video whose other take stays in the library (cap12, cap13: the same person in the same room), %s; of the others, %s.\n",
 		rate(rejected, len(rows)), rate(hardRejected, hardN), rate(rejected-hardRejected, len(rows)-hardN))
+	fmt.Fprintf(&b, "\nIn a library of its video alone (as `vidprint locate` compares an image with one video): found %s, with the time within ±1 s or within the alike span %s.\n",
+		rate(alone, len(rows)), rate(aloneTime, len(rows)))
 	if len(falseHits) > 0 {
 		fmt.Fprintf(&b, "\nFalse positives:\n\n%s\n", strings.Join(falseHits, "\n"))
 	}
@@ -241,4 +266,13 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		}
 	}
 	return b.String(), nil
+}
+
+// referenceNames lists the references' names.
+func referenceNames() []string {
+	var names []string
+	for _, r := range references {
+		names = append(names, r.Name)
+	}
+	return names
 }

@@ -63,6 +63,34 @@ const (
 	DefaultBriefSimilarity = 0.6
 )
 
+// ImageSimilarity is the similarity at which a single image scores the
+// default threshold, both sides centred by the model's typical row (see
+// model.TypicalRow), as search and locate compare one. On the
+// evaluation's development seed (eval/locate -seed 2 -images 120) the
+// images of unrelated videos scored up to 0.62, and those whose video came
+// first from 0.70 (0.65 and 0.71 centred by the library's mean, on which
+// it was set).
+const ImageSimilarity = 0.68
+
+// ImageViews keeps the whole-frame views (plain and mirrored) of a
+// one-sample query. A single image has no motion to confirm where it
+// lies, and a quarter of it resembles some frame of a large library by
+// chance: on the evaluation's still images, window views put most of the
+// false matches first (eval/locate's image section). Without either, it
+// keeps them all.
+func ImageViews(views []View) []View {
+	var out []View
+	for _, v := range views {
+		if v.Name == "full" || v.Name == "flip" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return views
+	}
+	return out
+}
+
 // DefaultSpeeds covers the 0.8x to 1.25x speed changes of re-uploads in
 // steps whose drift over a 20 s clip stays within a pooled window.
 var DefaultSpeeds = []float64{0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25}

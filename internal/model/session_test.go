@@ -80,7 +80,7 @@ func noiseFrames(n, w, h int, seed uint64) [][]byte {
 }
 
 // embed runs frames through e in batches of at most MaxBatch.
-func embed(t *testing.T, e *Session, frames [][]byte) []float32 {
+func embedFrames(t *testing.T, e *Session, frames [][]byte) []float32 {
 	t.Helper()
 	dim := e.Model().Output.Dim
 	out := make([]float32, len(frames)*dim)
@@ -124,8 +124,8 @@ func TestCustomModelMatchesCatalogue(t *testing.T) {
 			if id := custom.Model().Spec.ID; !strings.HasPrefix(id, "custom-") {
 				t.Fatalf("the single-output model resolved as %s", id)
 			}
-			want := embed(t, defaultSession(t, output, 4), frames)
-			got := embed(t, custom, frames)
+			want := embedFrames(t, defaultSession(t, output, 4), frames)
+			got := embedFrames(t, custom, frames)
 			d := maxDiff(got, want)
 			t.Logf("%d frames x %d: max |diff| %.2g, max |value| %.3g", len(frames), custom.Model().Output.Dim, d, maxAbs(want))
 			if d > 1e-5*max(1, maxAbs(want)) {
@@ -205,7 +205,7 @@ func TestSessionCancel(t *testing.T) {
 	s := defaultSession(t, "", 16)
 	frames := noiseFrames(16, 224, 224, 3)
 	dim := s.Model().Output.Dim
-	want := embed(t, s, frames[:1])
+	want := embedFrames(t, s, frames[:1])
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -240,7 +240,7 @@ func TestSessionCancel(t *testing.T) {
 		t.Fatal("Embed did not return after its context was cancelled")
 	}
 	// The session still works afterwards and gives the same features.
-	if got := embed(t, s, frames[:1]); maxDiff(got, want) != 0 {
+	if got := embedFrames(t, s, frames[:1]); maxDiff(got, want) != 0 {
 		t.Error("features changed after a cancelled run")
 	}
 }
@@ -249,8 +249,8 @@ func TestSessionCancel(t *testing.T) {
 func TestSessionDeterministic(t *testing.T) {
 	frames := append(imageFrames(t, 224, 224), noiseFrames(4, 224, 224, 4)...)
 	a := defaultSession(t, "", 8)
-	first, second := embed(t, a, frames), embed(t, a, frames)
-	third := embed(t, defaultSession(t, "", 3), frames)
+	first, second := embedFrames(t, a, frames), embedFrames(t, a, frames)
+	third := embedFrames(t, defaultSession(t, "", 3), frames)
 	for i := range first {
 		if math.Float32bits(first[i]) != math.Float32bits(second[i]) {
 			t.Fatalf("value %d differs between two runs: %v vs %v", i, first[i], second[i])
@@ -284,7 +284,7 @@ func TestSessionPreprocessing(t *testing.T) {
 		frames = append(frames, f)
 	}
 	frames = append(frames, noiseFrames(3, w, h, 5)...)
-	got := embed(t, s, frames)
+	got := embedFrames(t, s, frames)
 
 	mean := [3]float64{0.485, 0.456, 0.406}
 	std := [3]float64{0.229, 0.224, 0.225}
@@ -319,7 +319,7 @@ func TestSessionFixedBatch(t *testing.T) {
 		t.Fatalf("MaxBatch %d for a model with a fixed batch of 1", s.MaxBatch())
 	}
 	frames := noiseFrames(3, 4, 4, 6)
-	if got := embed(t, s, frames); len(got) != 3*48 {
+	if got := embedFrames(t, s, frames); len(got) != 3*48 {
 		t.Fatalf("%d values", len(got))
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/model"
 )
 
 // Options tune Search. Zero fields mean the defaults.
@@ -26,6 +27,11 @@ type Options struct {
 	// candidate: the alignment judges a match against its surroundings
 	// (its prominence), so it needs some.
 	Context float64
+	// ImageMean is what a single image, and the video it is compared with,
+	// are centred by: Meta().Dim values in the model's space. Nil means
+	// the model's typical row (model.TypicalRow), or the library's mean
+	// for a model the catalogue has none for.
+	ImageMean []float32
 }
 
 // Defaults; the benchmark and the evaluation in the README measured them.
@@ -96,7 +102,7 @@ type Results struct {
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
 	if len(q.Times) == 1 {
-		q.Views = wholeFrame(q.Views)
+		q.Views = match.ImageViews(q.Views)
 	}
 	views, err := newProjector(b, q)
 	if err != nil {
@@ -109,27 +115,19 @@ func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, err
 	return verify(ctx, b, views, spans, opts)
 }
 
-// ImageSimilarity is the similarity, centred by the library's mean, at
-// which a single image scores the default threshold. On the evaluation's
-// development seed (eval/locate -seed 2 -images 120) the images of
-// unrelated videos scored up to 0.65 and found images from 0.71.
-const ImageSimilarity = 0.68
-
-// wholeFrame keeps the whole-frame views (plain and mirrored) of a
-// one-sample query. A single image has no motion to confirm where it
-// lies, and a quarter of it resembles some frame of a large library by
-// chance: on the evaluation's still images, window views put most of the
-// false matches first (eval/locate's image section).
-func wholeFrame(views []match.View) []match.View {
-	var out []match.View
-	for _, v := range views {
-		if v.Name == "full" || v.Name == "flip" {
-			out = append(out, v)
-		}
+// imageMean is the row a single image is centred by, in the space the
+// library's rows decode to (see Options.ImageMean).
+func imageMean(b Backend, opts Options) []float32 {
+	raw := opts.ImageMean
+	if raw == nil {
+		m := b.Meta().Model
+		raw = model.TypicalRow(m.ID, m.SHA256, m.Output)
 	}
-	if len(out) == 0 {
-		return views
+	if len(raw) != b.Meta().Dim {
+		return b.Mean()
 	}
+	out := make([]float32, b.Codec().Dim())
+	b.Codec().Project(out, raw)
 	return out
 }
 
@@ -391,14 +389,16 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 	var res Results
 	var found []Found
 	accepted := 0.0 // votes of the weakest span that gave a match
-	// A single image is compared centred by the library's mean, not its
-	// video's: in nearly still footage the video's own mean leaves little
-	// but noise, and a small re-compressed image then looks most like the
-	// video's blurriest frames. See ImageSimilarity.
+	// A single image is compared centred by the model's typical row, not
+	// its video's mean: in nearly still footage the video's own mean
+	// leaves little but noise, and a small re-compressed image then looks
+	// most like the video's blurriest frames. See match.ImageSimilarity.
 	image := len(p.q.Times) == 1
 	mo := opts.Match
+	var centre []float32
 	if image {
-		mo.BriefSimilarity = ImageSimilarity
+		mo.BriefSimilarity = match.ImageSimilarity
+		centre = imageMean(b, opts)
 	}
 	for _, sp := range spans {
 		if accepted > 0 && sp.votes < pruneVotes*accepted {
@@ -416,7 +416,7 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 			return Results{}, err
 		}
 		if image {
-			seg.Mean = b.Mean()
+			seg.Mean = centre
 		}
 		// The regions, when both sides have them: match.Locate searches
 		// them only without a confident whole-frame match.
