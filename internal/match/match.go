@@ -387,10 +387,11 @@ func repeats(m, k Match) bool {
 }
 
 // WithinAlike reports whether m and k are matches of one still image and
-// m lies within k's alike span: another frame of the picture k found, with
-// nothing to add.
+// either lies within the other's alike span: two frames of one picture,
+// the weaker with nothing to add.
 func WithinAlike(m, k Match) bool {
-	return m.Samples == 1 && k.Samples == 1 && k.AlikeStart <= m.VideoStart && m.VideoStart <= k.AlikeEnd
+	within := func(a, b Match) bool { return b.AlikeStart <= a.VideoStart && a.VideoStart <= b.AlikeEnd }
+	return m.Samples == 1 && k.Samples == 1 && (within(m, k) || within(k, m))
 }
 
 func (t *tally) into(res *Result) {
