@@ -2,7 +2,6 @@ package embed
 
 import (
 	"math"
-	"slices"
 	"sort"
 )
 
@@ -88,40 +87,14 @@ const (
 // 224x224 take about 15 ms). Frames under 32 pixels a side or over 4M
 // pixels give false, as do fewer than two frames of w*h bytes.
 func FindInset(frames [][]byte, w, h int) (Inset, bool) {
-	found := findInsets(frames, w, h, 1)
-	if len(found) == 0 {
+	if w < 32 || h < 32 || w > 1<<22/h {
 		return Inset{}, false
 	}
-	return found[0].r, true
-}
-
-// FindInsets is FindInset's best n rectangles, best first, each
-// overlapping no better one by more than half (intersection over union).
-func FindInsets(frames [][]byte, w, h, n int) []Inset {
-	var out []Inset
-	for _, f := range findInsets(frames, w, h, n) {
-		out = append(out, f.r)
-	}
-	return out
-}
-
-// scoredInset is a detection and its score.
-type scoredInset struct {
-	r     Inset
-	score float64
-}
-
-// findInsets returns up to n detections, best first, each overlapping no
-// better one by more than half (intersection over union).
-func findInsets(frames [][]byte, w, h, n int) []scoredInset {
-	if w < 32 || h < 32 || w > 1<<22/h {
-		return nil
-	}
-	px := w * h
+	n := w * h
 	var use [][]byte
 	for _, f := range frames {
-		if len(f) >= px {
-			use = append(use, f[:px])
+		if len(f) >= n {
+			use = append(use, f[:n])
 		}
 	}
 	// Counts are uint16: keep at most 65535 frames, evenly spread.
@@ -135,7 +108,7 @@ func findInsets(frames [][]byte, w, h, n int) []scoredInset {
 		use = use[:k]
 	}
 	if len(use) < 2 {
-		return nil
+		return Inset{}, false
 	}
 	s := newInsetScorer(use, w, h)
 	cols := insetCandidatesOf(func(x int) float64 { return s.mean(true, x, 0, h) }, w)
@@ -145,7 +118,7 @@ func findInsets(frames [][]byte, w, h, n int) []scoredInset {
 	vmemo := newInsetMemo(len(cols), len(rows))
 	hmemo := newInsetMemo(len(rows), len(cols))
 
-	var found []scoredInset
+	best, bestScore, found := Inset{}, 0.0, false
 	for i := range cols {
 		for j := i + 1; j < len(cols); j++ {
 			l, r := cols[i], cols[j]
@@ -211,7 +184,7 @@ func findInsets(frames [][]byte, w, h, n int) []scoredInset {
 					if !l.border && !r.border && !t.border && !b.border {
 						score += 2 // four sides seen beat three
 					}
-					if len(found) == n && score <= found[n-1].score {
+					if found && score <= bestScore {
 						continue
 					}
 					// Without the blurred border.
@@ -226,38 +199,14 @@ func findInsets(frames [][]byte, w, h, n int) []scoredInset {
 					if s.detail(x0+d, y0+d, x1-d, y1-d) < insetMinDetail {
 						continue
 					}
-					found = keepInset(found, n, scoredInset{Inset{X: at[0] / float64(w), Y: at[2] / float64(h),
-						W: (at[1] - at[0]) / float64(w), H: (at[3] - at[2]) / float64(h)}, score})
+					best = Inset{X: at[0] / float64(w), Y: at[2] / float64(h),
+						W: (at[1] - at[0]) / float64(w), H: (at[3] - at[2]) / float64(h)}
+					bestScore, found = score, true
 				}
 			}
 		}
 	}
-	return found
-}
-
-// keepInset adds c to found, the best n detections best first, unless a
-// better one overlaps it by more than half; worse ones it overlaps so go.
-func keepInset(found []scoredInset, n int, c scoredInset) []scoredInset {
-	for _, f := range found {
-		if f.score >= c.score && insetOverlap(f.r, c.r) > 0.5 {
-			return found
-		}
-	}
-	found = slices.DeleteFunc(found, func(f scoredInset) bool { return insetOverlap(f.r, c.r) > 0.5 })
-	i := sort.Search(len(found), func(i int) bool { return found[i].score < c.score })
-	found = slices.Insert(found, i, c)
-	return found[:min(len(found), n)]
-}
-
-// insetOverlap is the intersection of two rectangles over their union.
-func insetOverlap(a, b Inset) float64 {
-	x0, y0 := max(a.X, b.X), max(a.Y, b.Y)
-	x1, y1 := min(a.X+a.W, b.X+b.W), min(a.Y+a.H, b.Y+b.H)
-	if x1 <= x0 || y1 <= y0 {
-		return 0
-	}
-	i := (x1 - x0) * (y1 - y0)
-	return i / (a.W*a.H + b.W*b.H - i)
+	return best, found
 }
 
 // insetScorer holds prefix sums of the per-pixel counts: down each column

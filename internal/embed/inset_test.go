@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
-	"slices"
 	"testing"
 )
 
@@ -220,33 +219,4 @@ func BenchmarkFindInset(b *testing.B) {
 
 func fmtInset(r Inset) string {
 	return fmt.Sprintf("x %.3f..%.3f y %.3f..%.3f", r.X, r.X+r.W, r.Y, r.Y+r.H)
-}
-
-// TestFindInsetsNested shows a picture-in-picture whose picture holds a
-// window of its own, as a screen recording does: both are rectangles with
-// motion inside, and either may score best, so FindInsets gives both.
-func TestFindInsetsNested(t *testing.T) {
-	// The picture, 320x240 at 160,60: mandelbrot with a life window,
-	// 160x120 at 80,60 within it.
-	picture := "mandelbrot=s=320x240:r=5[pic];" + insetLife + ",scale=160:120[win];[pic][win]overlay=x=80:y=60:shortest=1"
-	frames := insetFrames(t, pip(hostLife, picture, 160, 60), 3)
-	found := FindInsets(frames, insetTestSize, insetTestSize, 2)
-	outer := Inset{X: 160.0 / 640, Y: 60.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
-	inner := Inset{X: 240.0 / 640, Y: 120.0 / 360, W: 160.0 / 640, H: 120.0 / 360}
-	var got []string
-	for _, f := range found {
-		got = append(got, fmtInset(f))
-	}
-	t.Logf("found %v", got)
-	for name, want := range map[string]Inset{"picture": outer, "window": inner} {
-		if !slices.ContainsFunc(found, func(f Inset) bool { return insetOverlap(f, want) > 0.8 }) {
-			t.Errorf("the %s %s is not among %v", name, fmtInset(want), got)
-		}
-	}
-	if best, ok := FindInset(frames, insetTestSize, insetTestSize); !ok || len(found) == 0 || best != found[0] {
-		t.Errorf("FindInset gives %s (%v), FindInsets %v: want its first", fmtInset(best), ok, got)
-	}
-	if one := FindInsets(frames, insetTestSize, insetTestSize, 1); len(one) != 1 || len(found) == 0 || one[0] != found[0] {
-		t.Errorf("FindInsets(1) = %v, want the first of %v", one, got)
-	}
 }

@@ -21,11 +21,8 @@ type ViewSpec struct {
 	X, Y, W, H float64
 	Flip       bool
 	// Inset views take their rectangle from the video: a picture-in-picture
-	// found by FindInset, or with InsetRank k > 0 the k-th next-best
-	// rectangle that overlaps no better one by more than half (FindInsets).
-	// Without one the view is left out.
-	Inset     bool
-	InsetRank int
+	// found by FindInset. Without one the view is left out.
+	Inset bool
 }
 
 // QueryViews are the views a clip is searched with. A copy of a video may
@@ -49,10 +46,8 @@ func QueryViews() []ViewSpec {
 		}
 	}
 	// A picture-in-picture seldom lines up with a window: where the clip
-	// shows one, its own rectangle is one more view. The next-best
-	// rectangle is another, since a window inside the picture (a screen
-	// recording's) or one of the host's own can outscore it.
-	return append(views, ViewSpec{Name: "inset", Inset: true}, ViewSpec{Name: "inset-2", Inset: true, InsetRank: 1})
+	// shows one, its own rectangle is one more view.
+	return append(views, ViewSpec{Name: "inset", Inset: true})
 }
 
 // ViewFeatures are one view's features of every sampled frame, row-major.
@@ -97,18 +92,12 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if err != nil || len(insets) == 0 {
 		return times, out, err
 	}
-	ranks := 0
-	for _, s := range insets {
-		ranks = max(ranks, s.InsetRank+1)
-	}
-	rects := FindInsets(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h, ranks)
-	insets = slices.DeleteFunc(insets, func(s ViewSpec) bool { return s.InsetRank >= len(rects) })
-	if len(insets) == 0 {
+	rect, ok := FindInset(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h)
+	if !ok {
 		return times, out, nil
 	}
-	for i, s := range insets {
-		r := rects[s.InsetRank]
-		insets[i].X, insets[i].Y, insets[i].W, insets[i].H = r.X, r.Y, r.W, r.H
+	for i := range insets {
+		insets[i].X, insets[i].Y, insets[i].W, insets[i].H = rect.X, rect.Y, rect.W, rect.H
 	}
 	// The second pass's progress would count the frames again.
 	opts.Progress = nil

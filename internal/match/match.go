@@ -387,11 +387,10 @@ func repeats(m, k Match) bool {
 }
 
 // WithinAlike reports whether m and k are matches of one still image and
-// either lies within the other's alike span: two frames of one picture,
-// the weaker with nothing to add.
+// m lies within k's alike span: another frame of the picture k found, with
+// nothing to add.
 func WithinAlike(m, k Match) bool {
-	within := func(a, b Match) bool { return b.AlikeStart <= a.VideoStart && a.VideoStart <= b.AlikeEnd }
-	return m.Samples == 1 && k.Samples == 1 && (within(m, k) || within(k, m))
+	return m.Samples == 1 && k.Samples == 1 && k.AlikeStart <= m.VideoStart && m.VideoStart <= k.AlikeEnd
 }
 
 func (t *tally) into(res *Result) {

@@ -361,25 +361,3 @@ func TestSketchKeepsCosines(t *testing.T) {
 func cosine(a, b []float32) float64 {
 	return float64(dot(a, b)) / math.Sqrt(float64(dot(a, a))*float64(dot(b, b)))
 }
-
-func TestWithinAlike(t *testing.T) {
-	image := func(at, from, to float64) Match {
-		return Match{VideoStart: at, Samples: 1, AlikeStart: from, AlikeEnd: to}
-	}
-	clip := image(10, 0, 20)
-	clip.Samples = 50
-	for _, tc := range []struct {
-		name string
-		m, k Match
-		want bool
-	}{
-		{"inside the better's span", image(12, 12, 12), image(10, 5, 15), true},
-		{"the better inside its span", image(30, 0, 31), image(10, 5, 15), true},
-		{"apart", image(30, 25, 35), image(10, 5, 15), false},
-		{"a clip", clip, image(10, 5, 15), false},
-	} {
-		if got := WithinAlike(tc.m, tc.k); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
