@@ -66,8 +66,9 @@ CLIP and each VIDEO may be a video file or a print; a VIDEO's print is kept as
 embed names it unless --no-cache. A clip given as a video is also searched
 mirrored and through nine half-frame windows (for picture-in-picture copies,
 insets and overlays) and at speeds from 0.8x to 1.25x; a clip given as a print
-only whole-frame. A single image (a screenshot) is a one-frame clip; its
-matches also give the span of video times that look about as alike.
+only whole-frame. A single image (a screenshot) is a one-frame clip, compared
+whole-frame (plain and mirrored) with what the model typically sees taken
+away; its matches also give the span of video times that look about as alike.
 
 --picture draws the clip's picture over the video's at the best match, with
 the similarity curve under it. See the README ("Locate") for the method and

@@ -254,7 +254,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 	fmt.Fprintf(&b, "\nNegatives: each image searched in the library without its video; any result is a false positive. "+
 		"Rejected: %s; of the images of a video whose other take stays in the library (cap12, cap13: the same person in the same room), %s; of the others, %s.\n",
 		rate(rejected, len(rows)), rate(hardRejected, hardN), rate(rejected-hardRejected, len(rows)-hardN))
-	fmt.Fprintf(&b, "\nIn a library of its video alone (as `vidprint locate` compares an image with one video): found %s, with the time within ±1 s or within the alike span %s.\n",
+	fmt.Fprintf(&b, "\nIn a library of its video alone (what locate faces with one video, though locate reads exact features): found %s, with the time within ±1 s or within the alike span %s.\n",
 		rate(alone, len(rows)), rate(aloneTime, len(rows)))
 	if len(falseHits) > 0 {
 		fmt.Fprintf(&b, "\nFalse positives:\n\n%s\n", strings.Join(falseHits, "\n"))
