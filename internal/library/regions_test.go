@@ -128,7 +128,7 @@ func TestStoreRegions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Rows(ctx, v.ID, 0, n)
+	got, err := s.Rows(ctx, v.ID, 0, n, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +139,19 @@ func TestStoreRegions(t *testing.T) {
 	if e, err := s.Entry(ctx, v.ID); err != nil || !sameEntry(e, want) || e.RegionCodes != nil || e.RegionMean != nil {
 		t.Errorf("entry: %v, %d region bytes", err, len(e.RegionCodes))
 	}
+	// As do rows read for whole frames only.
+	if r, err := s.Rows(ctx, v.ID, 0, n, false); err != nil || !bytes.Equal(r.Codes, want.Codes) || r.RegionCodes != nil || r.RegionMean != nil {
+		t.Errorf("rows without regions: %v, %d region bytes, mean %d", err, len(r.RegionCodes), len(r.RegionMean))
+	}
 	rrb := 4*regionDim + 8
-	r, err := s.Rows(ctx, v.ID, ChunkRows-5, ChunkRows+5) // across two chunks
+	r, err := s.Rows(ctx, v.ID, ChunkRows-5, ChunkRows+5, true) // across two chunks
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(r.RegionCodes, want.RegionCodes[(ChunkRows-5)*rrb:(ChunkRows+5)*rrb]) || !slices.Equal(r.RegionMean, want.RegionMean) {
 		t.Errorf("rows across chunks: %d region bytes, want %d", len(r.RegionCodes), 10*rrb)
 	}
-	if r, err := s.Rows(ctx, plain.ID, 0, 20); err != nil || r.RegionCodes != nil || r.RegionMean != nil {
+	if r, err := s.Rows(ctx, plain.ID, 0, 20, true); err != nil || r.RegionCodes != nil || r.RegionMean != nil {
 		t.Errorf("a video stored without regions reads back with %d region bytes, %v", len(r.RegionCodes), err)
 	}
 
@@ -254,7 +258,7 @@ func TestStoreUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.Rows(ctx, v.ID, 0, 10); err != nil || r.RegionCodes == nil {
+	if r, err := s.Rows(ctx, v.ID, 0, 10, true); err != nil || r.RegionCodes == nil {
 		t.Fatalf("a video added after the upgrade: %v, %d region bytes", err, len(r.RegionCodes))
 	}
 	raw := rawDB(t, dir)
@@ -283,7 +287,7 @@ func checkReadOnlyV2(t *testing.T, dir string, m Meta, old Entry) {
 	if err != nil || !sameEntry(e, old) {
 		t.Fatalf("the video: %v", err)
 	}
-	if r, err := s.Rows(ctx, 1, 5, 20); err != nil || r.RegionCodes != nil || len(r.Timestamps) != 15 {
+	if r, err := s.Rows(ctx, 1, 5, 20, true); err != nil || r.RegionCodes != nil || len(r.Timestamps) != 15 {
 		t.Fatalf("Rows: %v, %d rows, %d region bytes", err, len(r.Timestamps), len(r.RegionCodes))
 	}
 }

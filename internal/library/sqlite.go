@@ -566,11 +566,11 @@ func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
 	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
 }
 
-func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error) {
+func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error) {
 	if lo < 0 || hi < lo {
 		return RowRange{}, fmt.Errorf("video %d: rows [%d, %d)", id, lo, hi)
 	}
-	return s.rows(ctx, id, lo, hi, true)
+	return s.rows(ctx, id, lo, hi, regions)
 }
 
 // rows reads rows [lo, hi) of a print, hi capped at its frames (or all of

@@ -559,7 +559,7 @@ func checkReadOnly(t *testing.T, dir string, m Meta) {
 		if !sameEntry(got, want) {
 			t.Errorf("video %d differs from what was added", v.ID)
 		}
-		if _, err := s.Rows(ctx, v.ID, 5, 20); err != nil {
+		if _, err := s.Rows(ctx, v.ID, 5, 20, true); err != nil {
 			t.Errorf("Rows: %v", err)
 		}
 	}
@@ -685,7 +685,7 @@ func TestStoreRows(t *testing.T) {
 	c, _ := NewCodec(m)
 	rb := c.RowBytes()
 	for _, r := range [][2]int{{0, 1}, {0, n}, {ChunkRows - 3, ChunkRows + 3}, {5, 2*ChunkRows + 1}, {n - 1, n}, {n - 4, n + 100}, {ChunkRows, ChunkRows}} {
-		got, err := s.Rows(ctx, v.ID, r[0], r[1])
+		got, err := s.Rows(ctx, v.ID, r[0], r[1], true)
 		if err != nil {
 			t.Fatalf("rows %v: %v", r, err)
 		}
@@ -695,10 +695,10 @@ func TestStoreRows(t *testing.T) {
 			t.Errorf("rows %v: lo %d, %d rows; want the entry's rows %d to %d", r, got.Lo, len(got.Timestamps), r[0], hi)
 		}
 	}
-	if _, err := s.Rows(ctx, v.ID, 5, 2); err == nil {
+	if _, err := s.Rows(ctx, v.ID, 5, 2, true); err == nil {
 		t.Error("rows [5, 2) gave no error")
 	}
-	if _, err := s.Rows(ctx, 99, 0, 1); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Rows(ctx, 99, 0, 1, true); !errors.Is(err, ErrNotFound) {
 		t.Errorf("rows of a missing video: %v", err)
 	}
 }

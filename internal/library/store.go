@@ -98,8 +98,9 @@ type Store interface {
 	// features: what an index of the whole library is built from.
 	Entry(ctx context.Context, id int64) (Entry, error)
 	// Rows reads rows [lo, hi) of a video's print (hi capped at its
-	// frames), with their region features, without reading the rest.
-	Rows(ctx context.Context, id int64, lo, hi int) (RowRange, error)
+	// frames), with their region features when regions is set, without
+	// reading the rest.
+	Rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error)
 	// Generation changes whenever a video is added or removed, so derived
 	// index files can tell whether they are stale.
 	Generation(ctx context.Context) (int64, error)

@@ -57,6 +57,7 @@ type Backend interface {
 	Video(id int64) (library.Video, bool)
 	// Frames is the number of rows of a video's print.
 	Frames(id int64) int
-	// Segment decodes rows [lo, hi) of a video's print.
-	Segment(ctx context.Context, id int64, lo, hi int) (Segment, error)
+	// Segment decodes rows [lo, hi) of a video's print, with their region
+	// features when regions is set and the video has them.
+	Segment(ctx context.Context, id int64, lo, hi int, regions bool) (Segment, error)
 }

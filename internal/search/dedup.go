@@ -110,7 +110,8 @@ func sharedWith(ctx context.Context, b Backend, a int64, minWindows int, opts De
 	if frames == 0 {
 		return nil, nil
 	}
-	segA, err := b.Segment(ctx, a, 0, frames)
+	// Whole frames only: dedup compares whole videos' frames.
+	segA, err := b.Segment(ctx, a, 0, frames, false)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func sharedWith(ctx context.Context, b Backend, a int64, minWindows int, opts De
 		times := segA.Times[lo:hi]
 		blo := (r.first+r.d)*match.Window - pad
 		bhi := (r.last+1+r.d)*match.Window + pad
-		segB, err := b.Segment(ctx, r.video, max(0, blo), min(b.Frames(r.video), bhi))
+		segB, err := b.Segment(ctx, r.video, max(0, blo), min(b.Frames(r.video), bhi), false)
 		if err != nil {
 			return nil, err
 		}

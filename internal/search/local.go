@@ -339,7 +339,7 @@ func parallel(ctx context.Context, n int, f func(i int)) error {
 
 // Segment decodes rows [lo, hi) of a video: from memory when its print is
 // there, otherwise read from the store, those rows only.
-func (l *Local) Segment(ctx context.Context, id int64, lo, hi int) (Segment, error) {
+func (l *Local) Segment(ctx context.Context, id int64, lo, hi int, regions bool) (Segment, error) {
 	l.mu.Lock()
 	e, cached := l.entries[id]
 	l.mu.Unlock()
@@ -350,14 +350,14 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int) (Segment, err
 		if lo < hi {
 			rb := l.codec.RowBytes()
 			r = library.RowRange{Video: e.Video, Lo: lo, Timestamps: e.Timestamps[lo:hi], Codes: e.Codes[lo*rb : hi*rb], Mean: e.Mean}
-			if e.RegionCodes != nil && l.regionCodec != nil {
+			if regions && e.RegionCodes != nil && l.regionCodec != nil {
 				rrb := l.regionCodec.RowBytes()
 				r.Regions = library.Regions{RegionCodes: e.RegionCodes[lo*rrb : hi*rrb], RegionMean: e.RegionMean}
 			}
 		}
 	case l.store != nil:
 		var err error
-		if r, err = l.store.Rows(ctx, id, max(0, lo), max(0, hi)); err != nil {
+		if r, err = l.store.Rows(ctx, id, max(0, lo), max(0, hi), regions && l.regionCodec != nil); err != nil {
 			return Segment{}, err
 		}
 	default:

@@ -76,6 +76,12 @@ func TestSearchRegions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for _, regions := range []bool{true, false} {
+				seg, err := b.Segment(context.Background(), target+1, 10, 20, regions)
+				if err != nil || len(seg.Rows) != 10*codec.Dim() || (seg.Regions != nil) != (regions && rc != nil) {
+					t.Fatalf("segment with regions %v: %v, %d rows' values, %d region values", regions, err, len(seg.Rows), len(seg.Regions))
+				}
+			}
 			views := []match.View{{Name: "full", Features: clipWhole}}
 			if tc.regionView {
 				views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: clipQuarters})

@@ -406,7 +406,8 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 			// copy of the clip would gather about as many.
 			continue
 		}
-		seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi)
+		// Regions only where the clip has a region view to search them.
+		seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, p.region != nil)
 		if err != nil {
 			return Results{}, err
 		}
