@@ -1204,6 +1204,9 @@ func Why(m Match, threshold float64) string {
 		return fmt.Sprintf("it follows the video frame by frame on only %.0f%% of its samples (a match needs %.0f%%)", 100*m.Consistency, 100*MinConsistency)
 	case m.Score >= threshold:
 		return fmt.Sprintf("its aligned frames are no more like it than others nearby (lead %.3f, a match needs %.2f): another take of the scene, not a copy", m.Lead, MinLead)
+	case m.brief:
+		return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f: a clip under %g s, such as a single image, is judged by its similarity alone)",
+			m.Score, threshold, m.Similarity, briefDuration)
 	}
 	return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f, local correlation %.2f, frame-by-frame consistency %.0f%%)",
 		m.Score, threshold, m.Similarity, m.Local, 100*m.Consistency)

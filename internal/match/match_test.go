@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -360,4 +361,27 @@ func TestSketchKeepsCosines(t *testing.T) {
 
 func cosine(a, b []float32) float64 {
 	return float64(dot(a, b)) / math.Sqrt(float64(dot(a, a))*float64(dot(b, b)))
+}
+
+func TestWhy(t *testing.T) {
+	ok := Match{Score: 0.5, Consistency: 0.8, Lead: 0.1}
+	loose, trailing, low, brief := ok, ok, ok, Match{Score: 0.1, Similarity: 0.4, brief: true}
+	loose.Consistency = 0.1
+	trailing.Lead = -0.1
+	low.Score = 0.2
+	for _, tc := range []struct {
+		name string
+		m    Match
+		want string
+	}{
+		{"accepted", ok, "a match"},
+		{"inconsistent", loose, "frame by frame on only 10%"},
+		{"trailing", trailing, "another take"},
+		{"low", low, "frame-by-frame consistency 80%"},
+		{"brief", brief, "judged by its similarity alone"},
+	} {
+		if got := Why(tc.m, DefaultThreshold); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want it to say %q", tc.name, got, tc.want)
+		}
+	}
 }
