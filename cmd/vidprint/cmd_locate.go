@@ -67,8 +67,9 @@ embed names it unless --no-cache. A clip given as a video is also searched
 mirrored and through nine half-frame windows (for picture-in-picture copies,
 insets and overlays) and at speeds from 0.8x to 1.25x; a clip given as a print
 only whole-frame. A single image (a screenshot) is a one-frame clip, compared
-whole-frame (plain and mirrored) with what the model typically sees taken
-away; its matches also give the span of video times that look about as alike.
+whole-frame only and, where the model's catalogue entry has one, with what the
+model typically sees taken away; its matches also give the span of video times
+that look about as alike.
 
 --picture draws the clip's picture over the video's at the best match, with
 the similarity curve under it. See the README ("Locate") for the method and
@@ -128,8 +129,10 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	opts := match.DefaultOptions()
 	opts.Threshold = o.threshold
 
-	// A single image is compared as search compares one: whole frames,
-	// centred by the model's typical row (match.ImageSimilarity).
+	// A single image is compared whole-frame, centred by the model's
+	// typical row (match.ImageSimilarity), as search compares one. Without
+	// a typical row each side keeps its own centring and bar: the video's
+	// mean here (match.DefaultBriefSimilarity), the library's in search.
 	image := len(clip.print.Timestamps) == 1
 	if image {
 		clip.views = match.ImageViews(clip.views)
@@ -137,7 +140,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	out := locateJSON{Matches: []matchJSON{}}
 	var results []match.Result
 	for i, ref := range refs {
-		r, imageOpts, err := newLocateReference(ref, image, opts)
+		r, lopts, err := newLocateReference(ref, image, opts)
 		if err != nil {
 			return fmt.Errorf("locate: %s: %w", videos[i], err)
 		}
@@ -152,7 +155,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		if err != nil {
 			return fmt.Errorf("locate: %s: %w", clipPath, err)
 		}
-		res, err := match.Locate(ctx, r, q, imageOpts)
+		res, err := match.Locate(ctx, r, q, lopts)
 		if err != nil {
 			return fmt.Errorf("locate %s in %s: %w", clipPath, videos[i], err)
 		}
@@ -238,7 +241,8 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 		}
 		cv := clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}
 		what := "its whole frame only"
-		if embed.HasQuarters(p) && !o.wholeOnly {
+		// A one-frame print is an image: its quarters go unused.
+		if embed.HasQuarters(p) && !o.wholeOnly && p.Frames() > 1 {
 			cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: p.RegionFeatures, Regions: true})
 			what = "its whole frame and quarters only"
 		}

@@ -1,8 +1,9 @@
 // Command typical writes a model output's typical row (model.TypicalRow):
 // the mean, over prints of footage the evaluation does not use, of each
-// print's mean row, every video weighing the same.
+// print's mean row, every video weighing the same. The file is named for
+// the prints' model, output and model file (model.TypicalFile).
 //
-//	go run ./eval/typical -o internal/model/typical/ID.OUTPUT.f32 PRINT...
+//	go run ./eval/typical -dir internal/model/typical PRINT...
 //
 // The catalogue's row was fit on the held-out prints of eval/codec
 // (scripts/codec-footage.sh, then vidprint embed; see eval/codec/README.md).
@@ -16,6 +17,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/model"
@@ -23,17 +25,17 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "", "output file: float32 values, little-endian")
+	dir := flag.String("dir", "internal/model/typical", "output directory")
 	flag.Parse()
-	if err := run(*out, flag.Args()); err != nil {
+	if err := run(*dir, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "typical:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, paths []string) error {
-	if out == "" || len(paths) == 0 {
-		return errors.New("usage: typical -o FILE PRINT")
+func run(dir string, paths []string) error {
+	if len(paths) == 0 {
+		return errors.New("usage: typical [-dir DIR] PRINT [PRINT ...]")
 	}
 	var first vprint.Model
 	var sum []float64
@@ -69,6 +71,8 @@ func run(out string, paths []string) error {
 	for _, x := range sum {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(x/float64(len(paths)))))
 	}
+	out := filepath.Join(dir, model.TypicalFile(first.ID, first.SHA256, first.Output))
+	fmt.Println(out)
 	return fsutil.WriteAtomic(out, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err

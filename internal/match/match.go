@@ -37,10 +37,10 @@ type Options struct {
 	Workers int
 	// Candidates bounds the coarse alignments scored exactly (default 40).
 	Candidates int
-	// BriefSimilarity is the similarity at which a clip shorter than
-	// 2 s, such as a single image, scores DefaultThreshold
+	// BriefSimilarity is the similarity at which a match shorter than
+	// 2 s, such as a single image's, scores DefaultThreshold
 	// (default DefaultBriefSimilarity). It depends on the mean the video is
-	// centred by: search centres an image by its library's mean.
+	// centred by: ImageSimilarity goes with a typical row.
 	BriefSimilarity float64
 }
 
@@ -108,7 +108,8 @@ type Match struct {
 	// settle); it ranks alignments and decides what counts as a match.
 	Score float64
 	// Similarity is the mean cosine of the matched samples, centred by the
-	// video's mean.
+	// reference's mean: the video's, or the one it was given
+	// (NewSegmentReference).
 	Similarity float64
 	// Prominence is Similarity less the video's typical coarse score.
 	Prominence float64
@@ -1205,7 +1206,7 @@ func Why(m Match, threshold float64) string {
 	case m.Score >= threshold:
 		return fmt.Sprintf("its aligned frames are no more like it than others nearby (lead %.3f, a match needs %.2f): another take of the scene, not a copy", m.Lead, MinLead)
 	case m.brief:
-		return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f: a clip under %g s, such as a single image, is judged by its similarity alone)",
+		return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f: a match under %g s, such as a single image's, is judged by its similarity alone)",
 			m.Score, threshold, m.Similarity, briefDuration)
 	}
 	return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f, local correlation %.2f, frame-by-frame consistency %.0f%%)",

@@ -6,25 +6,23 @@ import (
 	"math"
 )
 
-// typicalRows holds, per catalogue model and output, the typical row
-// (TypicalRow) as float32 values, little-endian: typical/ID.OUTPUT.f32,
-// written by eval/typical.
+// typicalRows holds the typical rows (TypicalRow) as float32 values,
+// little-endian, named for the model, output and the first 12 hex digits
+// of the model file's sha256 they were fit on: typical/ID.OUTPUT.SHA.f32,
+// written by eval/typical. A model re-pinned to another file has none
+// until one is fit on it.
 //
 //go:embed typical/*.f32
 var typicalRows embed.FS
 
-// TypicalRow is what a model's output looks like on average: the mean, over
-// footage no evaluation uses (eval/codec's 14 held-out videos, each
-// weighing the same), of each video's mean row. A single image is compared
-// centred by it: centred by its own video's mean instead, a frame of
-// nearly still footage leaves little but noise, and centred by a
-// library's mean, its score depends on what else the library holds (in a
-// library of one video, that video's mean again). It is nil for a model
-// or output the catalogue has none for, such as a user-supplied model, or
-// when sha256 is not the pinned one.
+// TypicalRow is what a model's output looks like on average: the mean of
+// each video's mean row over footage eval/locate does not use (eval/codec's
+// held-out videos). A single image is centred by it (match.ImageSimilarity).
+// It is nil where none was fit: a user-supplied model, another output, or
+// a model file of another sha256.
 func TypicalRow(id, sha256, output string) []float32 {
 	spec, ok := Lookup(id)
-	if !ok || spec.SHA256 == "" || spec.SHA256 != sha256 {
+	if !ok || len(sha256) < typicalSHA {
 		return nil
 	}
 	dim := 0
@@ -33,7 +31,7 @@ func TypicalRow(id, sha256, output string) []float32 {
 			dim = o.Dim
 		}
 	}
-	raw, err := typicalRows.ReadFile("typical/" + id + "." + output + ".f32")
+	raw, err := typicalRows.ReadFile("typical/" + TypicalFile(id, sha256, output))
 	if err != nil || dim == 0 || len(raw) != 4*dim {
 		return nil
 	}
@@ -42,4 +40,14 @@ func TypicalRow(id, sha256, output string) []float32 {
 		row[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return row
+}
+
+// typicalSHA is how many hex digits of the model's sha256 name a typical
+// row's file.
+const typicalSHA = 12
+
+// TypicalFile names the file of a typical row (see typicalRows); sha256
+// must have at least 12 hex digits.
+func TypicalFile(id, sha256, output string) string {
+	return id + "." + output + "." + sha256[:typicalSHA] + ".f32"
 }

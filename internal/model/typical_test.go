@@ -22,9 +22,10 @@ func TestTypicalRow(t *testing.T) {
 		t.Fatal("the typical row is all zeros")
 	}
 	for _, tc := range []struct{ name, id, sha, output string }{
-		{"another hash", Default, "00" + spec.SHA256[2:], spec.Outputs[0].Name},
-		{"an output without one", Default, spec.SHA256, "pooled"},
-		{"a user-supplied model", "mobilenetv3-large-imagenet", "", ""},
+		{"a model file of another hash", Default, "00" + spec.SHA256[2:], spec.Outputs[0].Name},
+		{"a short hash", Default, spec.SHA256[:8], spec.Outputs[0].Name},
+		{"another output", Default, spec.SHA256, "pooled"},
+		{"a user-supplied model", "mobilenetv3-large-imagenet", spec.SHA256, spec.Outputs[0].Name},
 		{"an unknown model", "nope", spec.SHA256, spec.Outputs[0].Name},
 	} {
 		if got := TypicalRow(tc.id, tc.sha, tc.output); got != nil {

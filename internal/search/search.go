@@ -30,7 +30,7 @@ type Options struct {
 	// ImageMean is what a single image, and the video it is compared with,
 	// are centred by: Meta().Dim values in the model's space. Nil means
 	// the model's typical row (model.TypicalRow), or the library's mean
-	// for a model the catalogue has none for.
+	// where the catalogue has none.
 	ImageMean []float32
 }
 
@@ -117,18 +117,20 @@ func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, err
 
 // imageMean is the row a single image is centred by, in the space the
 // library's rows decode to (see Options.ImageMean).
-func imageMean(b Backend, opts Options) []float32 {
+func imageMean(b Backend, opts Options) ([]float32, error) {
 	raw := opts.ImageMean
 	if raw == nil {
 		m := b.Meta().Model
-		raw = model.TypicalRow(m.ID, m.SHA256, m.Output)
+		if raw = model.TypicalRow(m.ID, m.SHA256, m.Output); raw == nil {
+			return b.Mean(), nil
+		}
 	}
 	if len(raw) != b.Meta().Dim {
-		return b.Mean()
+		return nil, fmt.Errorf("search: an image mean of %d values for %d features", len(raw), b.Meta().Dim)
 	}
 	out := make([]float32, b.Codec().Dim())
 	b.Codec().Project(out, raw)
-	return out
+	return out, nil
 }
 
 // projector maps a query's views into the space the library's rows decode
@@ -398,7 +400,10 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 	var centre []float32
 	if image {
 		mo.BriefSimilarity = match.ImageSimilarity
-		centre = imageMean(b, opts)
+		var err error
+		if centre, err = imageMean(b, opts); err != nil {
+			return Results{}, err
+		}
 	}
 	for _, sp := range spans {
 		if accepted > 0 && sp.votes < pruneVotes*accepted {
@@ -483,6 +488,9 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 // Search approximates, and the measure of its recall.
 func Exhaustive(ctx context.Context, b Backend, ids []int64, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
+	if len(q.Times) == 1 {
+		q.Views = match.ImageViews(q.Views)
+	}
 	p, err := newProjector(b, q)
 	if err != nil {
 		return Results{}, err

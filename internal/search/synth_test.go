@@ -206,9 +206,76 @@ func TestSearchImageQuery(t *testing.T) {
 	}
 }
 
+// A still image of nearly still footage in a library of that video alone,
+// whose mean is the video's: little but the image's noise is left, and it
+// is not found. Centred by a typical row (Options.ImageMean, as the
+// model's catalogue gives one), it is.
+func TestSearchImageOfStillFootageAlone(t *testing.T) {
+	const dim, n = 256, 500
+	rng := rand.New(rand.NewPCG(7, 7))
+	base := synth.Base(rng, dim)
+	scene := synth.Video(rng, base, 1, dim)
+	frame := func(scale float64) []float32 {
+		out := make([]float32, dim)
+		for d := range out {
+			out[d] = scene[d] + float32(scale*rng.NormFloat64())
+		}
+		return out
+	}
+	var still []float32
+	for range n {
+		still = append(still, frame(0.05)...)
+	}
+	// What the model typically sees: the mean of other footage.
+	typical := match.RowMean(synth.Video(rng, base, 2000, dim), dim)
+	for _, codecName := range []string{library.CodecHalf, library.CodecProjected} {
+		meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, codecName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codec, err := library.NewCodec(meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: still}
+		b, err := NewMemory(context.Background(), meta, []library.Entry{library.NewEntry(codec, library.Video{ID: 1, Path: "still.mp4"}, p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name      string
+			mean      []float32
+			wantFound bool
+		}{
+			{"centred by the video's mean", nil, false},
+			{"centred by a typical row", typical, true},
+		} {
+			opts := DefaultOptions()
+			opts.ImageMean = tc.mean
+			found := 0
+			for range 5 {
+				res, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: frame(0.1)}}}, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				found += min(1, len(res.Matches))
+			}
+			if (found == 5) != tc.wantFound || (found == 0) == tc.wantFound {
+				t.Errorf("%s, %s: %d of 5 images found, want all: %v", codecName, tc.name, found, tc.wantFound)
+			}
+		}
+		opts := DefaultOptions()
+		opts.ImageMean = typical[:dim-1]
+		if _, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: frame(0.1)}}}, opts); err == nil {
+			t.Errorf("%s: an image mean of %d values for %d features was taken", codecName, dim-1, dim)
+		}
+	}
+}
+
 // A still image of nearly still footage: centred by its video's own mean,
 // little but the image's noise is left and it is not found; centred by the
-// library's mean it is.
+// library's mean it is (the synthetic model has no typical row, so the
+// library's mean is what an image is centred by here).
 func TestSearchImageOfStillFootage(t *testing.T) {
 	const dim, n = 64, 500
 	lib := newSynthLib(t, 5, dim, []int{2000, 2000})
