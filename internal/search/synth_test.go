@@ -206,6 +206,24 @@ func TestSearchImageQuery(t *testing.T) {
 	}
 }
 
+// stillScene draws one scene and returns n rows of it, each with a little
+// noise (nearly still footage), and a function that gives another frame
+// of it with noise of the given scale.
+func stillScene(rng *rand.Rand, base []float64, n, dim int) (frame func(scale float64) []float32, rows []float32) {
+	scene := synth.Video(rng, base, 1, dim)
+	frame = func(scale float64) []float32 {
+		out := make([]float32, dim)
+		for d := range out {
+			out[d] = scene[d] + float32(scale*rng.NormFloat64())
+		}
+		return out
+	}
+	for range n {
+		rows = append(rows, frame(0.05)...)
+	}
+	return frame, rows
+}
+
 // A still image of nearly still footage in a library of that video alone,
 // whose mean is the video's: little but the image's noise is left, and it
 // is not found. Centred by a typical row (Options.ImageMean, as the
@@ -214,18 +232,7 @@ func TestSearchImageOfStillFootageAlone(t *testing.T) {
 	const dim, n = 256, 500
 	rng := rand.New(rand.NewPCG(7, 7))
 	base := synth.Base(rng, dim)
-	scene := synth.Video(rng, base, 1, dim)
-	frame := func(scale float64) []float32 {
-		out := make([]float32, dim)
-		for d := range out {
-			out[d] = scene[d] + float32(scale*rng.NormFloat64())
-		}
-		return out
-	}
-	var still []float32
-	for range n {
-		still = append(still, frame(0.05)...)
-	}
+	frame, still := stillScene(rng, base, n, dim)
 	// What the model typically sees: the mean of other footage.
 	typical := match.RowMean(synth.Video(rng, base, 2000, dim), dim)
 	for _, codecName := range []string{library.CodecHalf, library.CodecProjected} {
@@ -284,18 +291,7 @@ func TestSearchImageOfStillFootage(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
-	scene := synth.Video(rng, lib.base, 1, dim)
-	noise := func(scale float64) []float32 {
-		out := make([]float32, dim)
-		for d := range out {
-			out[d] = scene[d] + float32(scale*rng.NormFloat64())
-		}
-		return out
-	}
-	var still []float32
-	for range n {
-		still = append(still, noise(0.05)...)
-	}
+	noise, still := stillScene(rng, lib.base, n, dim)
 	p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: still}
 	v := library.Video{ID: 3, Path: "still.mp4", DurationS: n / 5}
 	lib.entries = append(lib.entries, library.NewEntry(codec, v, p))
