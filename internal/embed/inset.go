@@ -56,6 +56,9 @@ const (
 	// in a screencast's windows.
 	insetMinMotion = 0.01
 	insetBand      = 10
+	// insetRagged is how much a side's weaker half may score below the
+	// whole side before the side is taken for two edges in a line.
+	insetRagged = 0.15
 	// insetMinDetail is the least persistence inside a detection.
 	insetMinDetail = 0.02
 	insetMinSize   = 0.2
@@ -78,7 +81,8 @@ const (
 // that two of them make). The inside, or a band around it, must move.
 //
 // It misses sides that lie on, or next to and along, a long straight edge
-// of the host's, and sides where the inset's content matches the host's
+// of the host's (one side that runs on into such an edge it still finds:
+// see runsOn), and sides where the inset's content matches the host's
 // (white on white). It finds any persistent rectangle that something moves
 // in or around, such as a dialog window in a screen recording, or a small
 // video overlaid on the clip (an inset of the other kind).
@@ -118,7 +122,57 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 	vmemo := newInsetMemo(len(cols), len(rows))
 	hmemo := newInsetMemo(len(rows), len(cols))
 
-	best, bestScore, found := Inset{}, 0.0, false
+	best, found := scanInsets(s, cols, rows, vmemo, hmemo, false, nil)
+	if found.ok && found.ragged > insetRagged {
+		// A side of the best is strong along one part and weak along the
+		// rest: perhaps an inset's side run on by a collinear edge of the
+		// host's, up to a line of the host's. The inset inside it is then
+		// rejected only because its side continues past a corner: let a
+		// side continue past one, and take the best rectangle inside if
+		// the best's sides are weak where they run beyond it.
+		if inner, f := scanInsets(s, cols, rows, vmemo, hmemo, true, &found); f.ok && runsOn(s, found, f) {
+			return inner, true
+		}
+	}
+	return best, found.ok
+}
+
+// runsOn reports whether a side of outer, along a stretch beyond inner
+// (which it holds), is weaker than a side may be: the two are then not one
+// inset's picture and its inside, but an inset and a rectangle that host
+// lines run on from it.
+func runsOn(s *insetScorer, outer, inner insetFound) bool {
+	weak := func(vertical bool, pos, a, b int) bool {
+		if pos < 0 || pos >= s.limit(!vertical) || b-a < 2*insetSide {
+			return false // the frame's border, or too short to tell
+		}
+		v := 0.0
+		for p := max(pos-insetRefine, 1); p <= min(pos+insetRefine, s.limit(!vertical)-2); p++ {
+			v = max(v, s.strength(vertical, p, a, b))
+		}
+		return v < insetMinScore
+	}
+	return weak(true, outer.l, outer.t, inner.t) || weak(true, outer.r, outer.t, inner.t) ||
+		weak(true, outer.l, inner.b, outer.b) || weak(true, outer.r, inner.b, outer.b) ||
+		weak(false, outer.t, outer.l, inner.l) || weak(false, outer.b, outer.l, inner.l) ||
+		weak(false, outer.t, inner.r, outer.r) || weak(false, outer.b, inner.r, outer.r)
+}
+
+// insetFound is what scanInsets found: the rectangle in candidate
+// positions, and how ragged its sides are (the largest gap, over its sides,
+// between a side's score and its weaker half's).
+type insetFound struct {
+	ok         bool
+	l, r, t, b int
+	ragged     float64
+}
+
+// scanInsets scores every rectangle of candidate lines and returns the
+// best. lenient lets a side continue past one of its corners (not both),
+// and within, if set, keeps to rectangles inside that one.
+func scanInsets(s *insetScorer, cols, rows []insetCandidate, vmemo, hmemo *insetMemo, lenient bool, within *insetFound) (Inset, insetFound) {
+	w, h := s.w, s.h
+	best, bestScore, found := Inset{}, 0.0, insetFound{}
 	for i := range cols {
 		for j := i + 1; j < len(cols); j++ {
 			l, r := cols[i], cols[j]
@@ -126,6 +180,9 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 			// Both sides on the border would be a letterbox's or the whole
 			// frame's.
 			if cw < insetMinSize || cw > insetMaxSize || (l.border && r.border) {
+				continue
+			}
+			if within != nil && (l.pos < within.l || r.pos > within.r) {
 				continue
 			}
 			for k := range rows {
@@ -139,13 +196,16 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 						(l.border || r.border) && (t.border || b.border) {
 						continue
 					}
+					if within != nil && (t.pos < within.t || b.pos > within.b || [4]int{l.pos, r.pos, t.pos, b.pos} == [4]int{within.l, within.r, within.t, within.b}) {
+						continue
+					}
 					need := insetMinScore
 					if l.border || r.border || t.border || b.border {
 						need = insetMinScoreEdge
 					}
 					// Rank by the weakest side, plus a quarter of the
 					// sides' sum for rectangles whose weakest sides tie.
-					weakest, sum, ok := math.Inf(1), 0.0, true
+					weakest, sum, ragged, ok := math.Inf(1), 0.0, 0.0, true
 					var at [4]float64
 					for q, side := range [4]struct {
 						memo           *insetMemo
@@ -163,7 +223,11 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 							e := side.memo.get(side.line, side.lo, side.hi, func() insetSideScore {
 								return s.side(side.vertical, c.pos, side.corners[side.lo].pos, side.corners[side.hi].pos)
 							})
+							if lenient {
+								e.score, e.strict = e.score+e.excused, e.strict+e.excused
+							}
 							v, at[q] = e.score, e.at
+							ragged = max(ragged, e.score-e.strict)
 							if need == insetMinScoreEdge {
 								// Else a true inset's sides, stretched to
 								// the border, would pass.
@@ -184,7 +248,7 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 					if !l.border && !r.border && !t.border && !b.border {
 						score += 2 // four sides seen beat three
 					}
-					if found && score <= bestScore {
+					if found.ok && score <= bestScore {
 						continue
 					}
 					// Without the blurred border.
@@ -201,7 +265,8 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 					}
 					best = Inset{X: at[0] / float64(w), Y: at[2] / float64(h),
 						W: (at[1] - at[0]) / float64(w), H: (at[3] - at[2]) / float64(h)}
-					bestScore, found = score, true
+					bestScore = score
+					found = insetFound{ok: true, l: l.pos, r: r.pos, t: t.pos, b: b.pos, ragged: ragged}
 				}
 			}
 		}
@@ -318,8 +383,10 @@ func (s *insetScorer) strength(vertical bool, pos, a, b int) float64 {
 }
 
 // insetSideScore is a side's score; strict, the same with the weaker half
-// of the side instead of the whole; and where the side lies, in pixels.
-type insetSideScore struct{ score, strict, at float64 }
+// of the side instead of the whole; where the side lies, in pixels; and
+// excused, how much of the penalty for continuing past a corner goes when
+// it may continue past one of them.
+type insetSideScore struct{ score, strict, at, excused float64 }
 
 // side scores a side near line pos between the corners lo and hi: it
 // takes the strongest line within insetRefine of pos over that stretch,
@@ -361,7 +428,7 @@ func (s *insetScorer) side(vertical bool, pos, lo, hi int) insetSideScore {
 	}
 	ext := max(0, before-insetSlack, after-insetSlack)
 	strict := min(s.strength(vertical, best, a, mid), s.strength(vertical, best, mid, b))
-	return insetSideScore{score: v - ext, strict: strict - ext, at: at}
+	return insetSideScore{score: v - ext, strict: strict - ext, at: at, excused: ext - max(0, min(before, after)-insetSlack)}
 }
 
 // moves reports whether [x0, x1) x [y0, y1) or the band insetBand

@@ -97,6 +97,23 @@ func TestFindInsetPictureInPicture(t *testing.T) {
 	}
 }
 
+// TestFindInsetHostEdgeInLine places a picture whose right side runs on,
+// upward, into a straight edge of the host's, which meets a host line
+// above the picture: the rectangle of host line, run-on edges and the
+// picture's lower part scores, while the picture's own right side seems to
+// continue past its corner. FindInset must still give the picture.
+func TestFindInsetHostEdgeInLine(t *testing.T) {
+	host := hostGray + ",drawbox=x=479:y=30:w=3:h=72:color=white:t=fill,drawbox=x=160:y=30:w=322:h=3:color=white:t=fill"
+	frames := insetFrames(t, pip(host, insetLife, 160, 100), 3)
+	want := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
+	got, ok := FindInset(frames, insetTestSize, insetTestSize)
+	t.Logf("want %s, got %s (%v)", fmtInset(want), fmtInset(got), ok)
+	if !ok {
+		t.Fatalf("no inset found; want %s", fmtInset(want))
+	}
+	checkInset(t, got, want)
+}
+
 // checkInset fails unless each side of got is within 0.03 of want's.
 func checkInset(t *testing.T, got, want Inset) {
 	t.Helper()
