@@ -136,11 +136,16 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			}
 			r.any = r.any || right || inSpan
 		}
-		without, err := e.libraryWithout(im.Ref)
-		if err != nil {
-			return "", err
+		// searchWithout searches the image in the library less the named
+		// references.
+		searchWithout := func(names ...string) (search.Results, error) {
+			lib, err := e.libraryWithout(names...)
+			if err != nil {
+				return search.Results{}, err
+			}
+			return search.Search(context.Background(), lib, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
 		}
-		neg, err := search.Search(context.Background(), without, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+		neg, err := searchWithout(im.Ref)
 		if err != nil {
 			return "", err
 		}
@@ -149,12 +154,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			r.falseRef = f.Video.Path
 			r.falseHit = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
 		}
-		others := slices.DeleteFunc(referenceNames(), func(n string) bool { return n == im.Ref })
-		only, err := e.libraryWithout(others...)
-		if err != nil {
-			return "", err
-		}
-		one, err := search.Search(context.Background(), only, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+		one, err := searchWithout(slices.DeleteFunc(referenceNames(), func(n string) bool { return n == im.Ref })...)
 		if err != nil {
 			return "", err
 		}

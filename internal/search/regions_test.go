@@ -47,14 +47,7 @@ func TestSearchRegions(t *testing.T) {
 		{"a library without regions", library.CodecHalf, true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, tc.codec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			codec, err := library.NewCodec(meta)
-			if err != nil {
-				t.Fatal(err)
-			}
+			meta, codec := synthMeta(t, dim, tc.codec)
 			rc, err := library.NewRegionCodec(meta)
 			if err != nil {
 				t.Fatal(err)

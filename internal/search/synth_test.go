@@ -30,7 +30,9 @@ func newSynthLib(t testing.TB, seed uint64, dim int, lengths []int) *synthLib {
 	return newSynthLibCodec(t, seed, dim, lengths, library.CodecHalf)
 }
 
-func newSynthLibCodec(t testing.TB, seed uint64, dim int, lengths []int, codecName string) *synthLib {
+// synthMeta is the Meta and codec of a library of synthetic prints of dim
+// features at 5 fps, stored with codecName.
+func synthMeta(t testing.TB, dim int, codecName string) (library.Meta, library.Codec) {
 	t.Helper()
 	meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, codecName)
 	if err != nil {
@@ -40,6 +42,12 @@ func newSynthLibCodec(t testing.TB, seed uint64, dim int, lengths []int, codecNa
 	if err != nil {
 		t.Fatal(err)
 	}
+	return meta, codec
+}
+
+func newSynthLibCodec(t testing.TB, seed uint64, dim int, lengths []int, codecName string) *synthLib {
+	t.Helper()
+	meta, codec := synthMeta(t, dim, codecName)
 	base := synth.Base(rand.New(rand.NewPCG(seed, 0)), dim)
 	s := &synthLib{meta: meta, entries: make([]library.Entry, len(lengths)), raw: make([][]float32, len(lengths)), base: base}
 	var wg sync.WaitGroup
@@ -236,14 +244,7 @@ func TestSearchImageOfStillFootageAlone(t *testing.T) {
 	// What the model typically sees: the mean of other footage.
 	typical := match.RowMean(synth.Video(rng, base, 2000, dim), dim)
 	for _, codecName := range []string{library.CodecHalf, library.CodecProjected} {
-		meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, codecName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		codec, err := library.NewCodec(meta)
-		if err != nil {
-			t.Fatal(err)
-		}
+		meta, codec := synthMeta(t, dim, codecName)
 		p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: still}
 		b, err := NewMemory(context.Background(), meta, []library.Entry{library.NewEntry(codec, library.Video{ID: 1, Path: "still.mp4"}, p)})
 		if err != nil {
