@@ -272,7 +272,7 @@ func (r *Reference) refineAll(ctx context.Context, q *Query, cands []candidate, 
 		}
 		m, aligned := r.refine(q, cands[k], minSamples, slowest, fastest)
 		if aligned {
-			out[k], ok[k] = refined{m, r.prescore(&m, typical, opts.BriefSimilarity)}, true
+			out[k], ok[k] = r.scored(m, typical, opts.BriefSimilarity), true
 		}
 	})
 	if err := ctx.Err(); err != nil {
@@ -454,6 +454,13 @@ const (
 	LongDuration = 6.0
 	LongRelief   = 0.07
 )
+
+// scored is m prescored, with its bound: prescore's changes to m are made
+// before m is copied.
+func (r *Reference) scored(m Match, typical, briefSimilarity float64) refined {
+	upper := r.prescore(&m, typical, briefSimilarity)
+	return refined{m, upper}
+}
 
 // prescore sets the measures but consistency, the costly one, and returns
 // the score a perfect consistency would give: the bound that tells whether
@@ -1214,7 +1221,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	for _, c := range top.sorted() {
 		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
-		ms = append(ms, refined{m, r.prescore(&m, typical, opts.BriefSimilarity)})
+		ms = append(ms, r.scored(m, typical, opts.BriefSimilarity))
 	}
 	r.settle(ms, opts.Threshold, true).into(&res)
 	return res, nil
