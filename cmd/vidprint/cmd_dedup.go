@@ -72,7 +72,7 @@ then checked by the same alignment as locate (see the README).`,
 	f.BoolVar(&o.asJSON, "json", false, "print JSON instead of tables")
 	f.Float64Var(&o.minShared, "min-shared", search.DefaultMinShared, "shortest shared stretch reported, in seconds")
 	f.Float64Var(&o.cover, "cover", search.DefaultCover, "share of each video's length two near-duplicates must share")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, fmt.Sprintf("lowest score that counts as shared, %g less for a stretch of %g s or more (see the README)", match.LongRelief, match.LongDuration))
+	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as shared (see the README)")
 	return cmd
 }
 

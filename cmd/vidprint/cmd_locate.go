@@ -82,7 +82,7 @@ its measured accuracy.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.asJSON, "json", false, `print JSON: {"found":..,"matches":[{"video_start_s",..}]}`)
 	f.StringVar(&o.picture, "picture", "", "draw the clip over the video's picture at the best match, and the similarity curve, as PNG")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, fmt.Sprintf("lowest score that counts as found, %g less for a match of %g s or more (see the README); negative reports every candidate", match.LongRelief, match.LongDuration))
+	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as found (see the README); negative reports every candidate")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not keep the prints of videos")
 	f.StringVar(&o.model, "model", "", "model for a CLIP given as a video (default: the VIDEO prints' model)")
 	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search the clip's whole frame only (faster; misses mirrored and picture-in-picture copies)")

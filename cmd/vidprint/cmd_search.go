@@ -49,7 +49,7 @@ is then checked by the same alignment as locate (see the README).`,
 	f.StringVar(&o.library, "library", "", "the library directory (required)")
 	f.BoolVar(&o.asJSON, "json", false, "print JSON instead of a table")
 	f.IntVarP(&o.k, "k", "k", search.DefaultK, "most matches to report")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, fmt.Sprintf("lowest score that counts as a match, %g less for a match of %g s or more (see the README)", match.LongRelief, match.LongDuration))
+	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as a match (see the README)")
 	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search with the whole frame only: faster, but misses mirrored and picture-in-picture copies")
 	return cmd
 }

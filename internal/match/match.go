@@ -140,7 +140,6 @@ type Match struct {
 	// which distinct compares: steady may move VideoStart and VideoEnd.
 	fitStart, fitEnd float64
 	brief            bool // scored on Similarity alone (see prescore)
-	long             bool // needs LongRelief less score (see prescore)
 	// Local is the mean cosine of the matched samples after subtracting
 	// each side's own mean over the stretch: blind to what the whole clip
 	// shares (a tint, a caption, grey), it measures whether the clip
@@ -304,7 +303,7 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 		m := x.m
 		m.Score = x.upper
 		if !m.brief {
-			if (threshold < 0 || x.upper >= required(m, threshold)) && !(prune && t.outdone(m, x.upper)) {
+			if (threshold < 0 || x.upper >= threshold) && !(prune && t.outdone(m, x.upper)) {
 				m.Consistency, m.Lead = r.consistency(m.view, m.start, m.fitSpeed, m.a, m.b)
 			}
 			m.Score -= (1 - m.Consistency) / 3
@@ -440,19 +439,6 @@ const (
 	// briefDuration: a shorter stretch has too little motion for Local and
 	// Consistency to measure.
 	briefDuration = 2.0
-	// A match of LongDuration or more of clip needs LongRelief less than
-	// the threshold. On the development set (eval/locate -seed 2, in
-	// process) no alignment of another video held 6 s with the consistency
-	// and lead a match needs, at any score, while copies of nearly still
-	// footage (a cropped tree, a cropped talking head) held 6 to 11 s at
-	// the right offset with scores of 0.30 to 0.34: still footage gives
-	// Similarity and Local little to measure, and a long consistent
-	// stretch is the evidence instead. Shorter alignments of other videos
-	// reached 0.38 with that consistency and lead. In the library, whose
-	// codec perturbs the measures, another take of the same room held 6 s
-	// at 0.292, hence 0.30 and not less.
-	LongDuration = 6.0
-	LongRelief   = 0.07
 )
 
 // scored is m prescored, with its bound: prescore's changes to m are made
@@ -475,23 +461,13 @@ func (r *Reference) prescore(m *Match, typical, briefSimilarity float64) float64
 		m.brief = true
 		return m.Similarity - (briefSimilarity - DefaultThreshold)
 	}
-	m.long = float64(m.Samples) >= LongDuration*r.fps
 	base := -speedCost*math.Abs(m.fitSpeed-1) + lengthGain*math.Log(float64(m.Samples)/r.fps/briefDuration)
 	return (m.Similarity+m.Local+1)/3 + base
 }
 
 // Accepted applies the threshold; a negative threshold accepts everything.
 func Accepted(m Match, threshold float64) bool {
-	return threshold < 0 || (m.Score >= required(m, threshold) && (m.brief || m.Consistency >= MinConsistency && m.Lead >= MinLead))
-}
-
-// required is the score m needs: the threshold, less LongRelief for a
-// stretch of LongDuration or more.
-func required(m Match, threshold float64) float64 {
-	if m.long {
-		return threshold - LongRelief
-	}
-	return threshold
+	return threshold < 0 || (m.Score >= threshold && (m.brief || m.Consistency >= MinConsistency && m.Lead >= MinLead))
 }
 
 func median(xs []float64) float64 {
@@ -1232,17 +1208,13 @@ func Why(m Match, threshold float64) string {
 	switch {
 	case Accepted(m, threshold):
 		return "a match"
-	case m.Score >= required(m, threshold) && m.Consistency < MinConsistency:
+	case m.Score >= threshold && m.Consistency < MinConsistency:
 		return fmt.Sprintf("it follows the video frame by frame on only %.0f%% of its samples (a match needs %.0f%%)", 100*m.Consistency, 100*MinConsistency)
-	case m.Score >= required(m, threshold):
+	case m.Score >= threshold:
 		return fmt.Sprintf("its aligned frames are no more like it than others nearby (lead %.3f, a match needs %.2f): another take of the scene, not a copy", m.Lead, MinLead)
 	case m.brief:
 		return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f: a match under %g s, such as a single image's, is judged by its similarity alone)",
 			m.Score, threshold, m.Similarity, briefDuration)
-	}
-	if m.long {
-		return fmt.Sprintf("score %.2f is below %.2f, the threshold for a match of %g s or more (similarity %.2f, local correlation %.2f, frame-by-frame consistency %.0f%%)",
-			m.Score, required(m, threshold), LongDuration, m.Similarity, m.Local, 100*m.Consistency)
 	}
 	return fmt.Sprintf("score %.2f is below the threshold %.2f (similarity %.2f, local correlation %.2f, frame-by-frame consistency %.0f%%)",
 		m.Score, threshold, m.Similarity, m.Local, 100*m.Consistency)

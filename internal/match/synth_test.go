@@ -391,30 +391,3 @@ func sameMatches(a, b Result) bool {
 	}
 	return true
 }
-
-// TestLongStretchRelief: a noisy copy of nearly still footage matched over
-// 15 s is found below DefaultThreshold (a match of LongDuration or more
-// needs LongRelief less), while 5 s of the same copy at the same noise is
-// not.
-func TestLongStretchRelief(t *testing.T) {
-	for _, tc := range []struct {
-		seed  uint64
-		noise float64
-	}{{1, 0.25}, {3, 0.27}} {
-		for _, n := range []int{75, 25} {
-			rng := rand.New(rand.NewPCG(tc.seed, 12))
-			video := stillVideo(rng, 1500, testDim)
-			clip := noisyCopy(rng, video, testDim, 600, n, tc.noise)
-			res := locate(t, video, []View{{Name: "full", Features: clip}}, n, DefaultOptions())
-			long := float64(n)/testFPS >= LongDuration
-			switch {
-			case long && len(res.Matches) == 0:
-				t.Errorf("seed %d, %d samples: not found; best %+v", tc.seed, n, res.Best)
-			case long && (res.Matches[0].Score >= DefaultThreshold || !near(impliedStart(res.Matches[0]), 120, 0.2+1e-9)):
-				t.Errorf("seed %d, %d samples: want a match at 120 s scoring below %.2f, got %+v", tc.seed, n, DefaultThreshold, res.Matches[0])
-			case !long && len(res.Matches) > 0:
-				t.Errorf("seed %d, %d samples: found %+v, want nothing under %g s below the threshold", tc.seed, n, res.Matches[0], LongDuration)
-			}
-		}
-	}
-}
