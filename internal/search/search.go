@@ -101,9 +101,6 @@ type Results struct {
 // Search finds the videos of the library that contain the clip, and where.
 func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	if len(q.Times) == 1 {
-		q.Views = match.ImageViews(q.Views)
-	}
 	views, err := newProjector(b, q)
 	if err != nil {
 		return Results{}, err
@@ -151,6 +148,10 @@ type projector struct {
 }
 
 func newProjector(b Backend, q Query) (*projector, error) {
+	if len(q.Times) == 1 {
+		// A single image is compared with the views match.ImageViews keeps.
+		q.Views = match.ImageViews(q.Views)
+	}
 	n, in := len(q.Times), b.Meta().Dim
 	var region *match.View
 	rc := b.RegionCodec()
@@ -488,9 +489,6 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 // Search approximates, and the measure of its recall.
 func Exhaustive(ctx context.Context, b Backend, ids []int64, q Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
-	if len(q.Times) == 1 {
-		q.Views = match.ImageViews(q.Views)
-	}
 	p, err := newProjector(b, q)
 	if err != nil {
 		return Results{}, err
