@@ -41,7 +41,11 @@ type libraryRow struct {
 	anywhere   bool // source among the results, at the right start
 	falseHits  int  // results in the library without the source
 	falseFirst string
-	first      string  // the first result in the whole library, for misses
+	first      string // the first result in the whole library, for misses
+	// exhaustive is, for misses, what search.Exhaustive (every video
+	// aligned whole) put first: it tells a candidate the index did not
+	// recall from an alignment that scores too low.
+	exhaustive string
 	seconds    float64 // one search, clip views given
 }
 
@@ -140,11 +144,7 @@ func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) m
 		right := func(f search.Found) bool {
 			return f.Video.Path == c.Ref && math.Abs(f.VideoStart-f.ClipStart*f.Speed-c.Start) <= tol
 		}
-		row.first = "nothing"
-		if len(res.Matches) > 0 {
-			f := res.Matches[0]
-			row.first = fmt.Sprintf("%s at %.1f s (%s, score %.3f)", f.Video.Path, f.VideoStart-f.ClipStart*f.Speed, f.View, f.Score)
-		}
+		row.first = describeFirst(res, right)
 		for i, f := range res.Matches {
 			h := hit{Score: f.Score, Start: f.VideoStart - f.ClipStart*f.Speed, Speed: f.Speed}
 			if old, ok := a.Hits[f.Video.Path]; !ok || h.Score > old.Score {
@@ -155,6 +155,13 @@ func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) m
 				row.top1 = row.top1 || i == 0
 				row.top1Host = row.top1Host || i == 0 || (i == 1 && c.Host != "" && res.Matches[0].Video.Path == c.Host)
 			}
+		}
+		if !row.top1 {
+			ex, err := search.Exhaustive(context.Background(), e.full, e.full.IDs(), q, e.opts)
+			if err != nil {
+				return answer{Err: err.Error()}
+			}
+			row.exhaustive = describeFirst(ex, right)
 		}
 		excluded := []string{c.Ref}
 		if c.Host != "" {
@@ -231,7 +238,7 @@ func (e *libraryEval) markdown() string {
 	var missed []string
 	for _, r := range e.rows {
 		if !r.top1 {
-			missed = append(missed, fmt.Sprintf("- %s (%s at %.1f s): %s", r.clip.Name, r.clip.Ref, r.clip.Start, r.first))
+			missed = append(missed, fmt.Sprintf("- %s (%s at %.1f s): %s; exhaustive: %s", r.clip.Name, r.clip.Ref, r.clip.Start, r.first, r.exhaustive))
 		}
 	}
 	if len(missed) > 0 {
@@ -247,6 +254,24 @@ func (e *libraryEval) markdown() string {
 		fmt.Fprintf(&b, "False positives in the library without the source (%d):\n\n%s\n", len(fps), strings.Join(fps, "\n"))
 	}
 	return b.String()
+}
+
+// describeFirst says what a search put first, and how close its best
+// alignment came when it found nothing.
+func describeFirst(res search.Results, right func(search.Found) bool) string {
+	if len(res.Matches) > 0 {
+		f := res.Matches[0]
+		verdict := "wrong"
+		if right(f) {
+			verdict = "right"
+		}
+		return fmt.Sprintf("%s, %s at %.1f s (%s, score %.3f)", verdict, f.Video.Path, f.VideoStart-f.ClipStart*f.Speed, f.View, f.Score)
+	}
+	if b := res.Best; b.Samples > 0 {
+		return fmt.Sprintf("nothing; best %s at %.1f s over %.1f s of clip (%s), score %.3f, consistency %.2f, lead %.3f",
+			b.Video.Path, b.VideoStart-b.ClipStart*b.Speed, b.ClipEnd-b.ClipStart, b.View, b.Score, b.Consistency, b.Lead)
+	}
+	return "nothing"
 }
 
 func b2i(v bool) int {
