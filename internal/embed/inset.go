@@ -81,9 +81,11 @@ const (
 // that two of them make). The inside, or a band around it, must move.
 //
 // It misses sides that lie on, or next to and along, a long straight edge
-// of the host's (one side that runs on into such an edge it still finds:
-// see runsOn), and sides where the inset's content matches the host's
-// (white on white). It finds any persistent rectangle that something moves
+// of the host's, and sides where the inset's content matches the host's
+// (white on white). A side that runs on into such an edge past one of its
+// corners it still finds: when no rectangle stops at all its corners, or
+// when one that does is a host's rectangle the side runs on to (see
+// runsOn). It finds any persistent rectangle that something moves
 // in or around, such as a dialog window in a screen recording, or a small
 // video overlaid on the clip (an inset of the other kind).
 //
@@ -123,7 +125,17 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 	hmemo := newInsetMemo(len(rows), len(cols))
 
 	best, found := scanInsets(s, cols, rows, vmemo, hmemo, false, nil)
-	if found.ok && found.ragged > insetRagged {
+	if !found.ok {
+		// Nothing with four sides that stop at their corners: perhaps a
+		// side runs on, past one corner, into a straight edge of the
+		// host's (a window frame, a wall) in line with it. Only with four
+		// sides inside the frame: a letterbox's edges run on past every
+		// rectangle that stands on the frame's border.
+		offBorder := insetFound{l: 0, r: w - 1, t: 0, b: h - 1}
+		inner, f := scanInsets(s, cols, rows, vmemo, hmemo, true, &offBorder)
+		return inner, f.ok
+	}
+	if found.ragged > insetRagged {
 		// A side of the best is strong along one part and weak along the
 		// rest: perhaps an inset's side run on by a collinear edge of the
 		// host's, up to a line of the host's. The inset inside it is then

@@ -114,6 +114,31 @@ func TestFindInsetHostEdgeInLine(t *testing.T) {
 	checkInset(t, got, want)
 }
 
+// TestFindInsetSideRunsOn places a picture whose left side runs on, up to
+// the frame's top, into a straight edge of the host's (a window frame's, a
+// dark wall's): that side continues past one of its corners, and no
+// rectangle of the host's stands in for the picture.
+func TestFindInsetSideRunsOn(t *testing.T) {
+	cases := []struct{ name, host string }{
+		{"wall/still", hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill"},
+		{"bar/still", hostGray + ",drawbox=x=158:y=0:w=4:h=100:color=white:t=fill"},
+		{"bar/life", hostLife + ",drawbox=x=156:y=0:w=4:h=100:color=white:t=fill"},
+		{"bar/mandelbrot", hostMandelbrot + ",drawbox=x=156:y=0:w=4:h=100:color=white:t=fill"},
+	}
+	want := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			frames := insetFrames(t, pip(tc.host, insetLife, 160, 100), 3)
+			got, ok := FindInset(frames, insetTestSize, insetTestSize)
+			t.Logf("want %s, got %s (%v)", fmtInset(want), fmtInset(got), ok)
+			if !ok {
+				t.Fatalf("no inset found; want %s", fmtInset(want))
+			}
+			checkInset(t, got, want)
+		})
+	}
+}
+
 // checkInset fails unless each side of got is within 0.03 of want's.
 func checkInset(t *testing.T, got, want Inset) {
 	t.Helper()
