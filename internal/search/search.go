@@ -412,31 +412,28 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 			// copy of the clip would gather about as many.
 			continue
 		}
-		// Regions only where the clip has a region view to search them.
-		seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, p.region != nil)
-		if err != nil {
-			return Results{}, err
-		}
 		// The views that found the span, and the whole frame always.
 		views, err := p.views(ctx, sp.views|1)
 		if err != nil {
 			return Results{}, err
 		}
-		if image {
-			seg.Mean = centre
-		}
-		// The regions, when both sides have them: match.Locate searches
-		// them only without a confident whole-frame match.
-		if rv := p.regionView(); rv != nil && seg.Regions != nil {
-			views = append(slices.Clip(views), *rv)
-		} else {
-			seg.Regions = nil
-		}
-		r, err := locateIn(ctx, seg, b.Meta().FPS, p.q.Times, views, mo)
+		seg, r, err := verifySpan(ctx, b, p, sp, views, centre, mo)
 		if err != nil {
 			return Results{}, err
 		}
 		res.Verified++
+		if lo, hi, cut := runsPast(b, sp, seg, r.Best, p.q.Times, opts.Context); cut {
+			// The best alignment runs past the span's edge: the votes put
+			// the clip elsewhere, and only its end (or start) reached in.
+			// Verified whole it may be the match (a grey copy whose right
+			// start gathered few votes).
+			wide := sp
+			wide.lo, wide.hi = lo, hi
+			if seg, r, err = verifySpan(ctx, b, p, wide, views, centre, mo); err != nil {
+				return Results{}, err
+			}
+			res.Verified++
+		}
 		for _, m := range r.Matches {
 			found = append(found, Found{seg.Video, m})
 		}
@@ -464,6 +461,51 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 		}
 	}
 	return res, nil
+}
+
+// verifySpan aligns the clip's views with a span of video, with its
+// regions where the clip has a region view; centre, when set, is what the
+// span is centred by (a single image's).
+func verifySpan(ctx context.Context, b Backend, p *projector, sp span, views []match.View, centre []float32, mo match.Options) (Segment, match.Result, error) {
+	seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, p.region != nil)
+	if err != nil {
+		return Segment{}, match.Result{}, err
+	}
+	if centre != nil {
+		seg.Mean = centre
+	}
+	// The regions, when both sides have them: match.Locate searches
+	// them only without a confident whole-frame match.
+	if rv := p.regionView(); rv != nil && seg.Regions != nil {
+		views = append(slices.Clip(views), *rv)
+	} else {
+		seg.Regions = nil
+	}
+	r, err := locateIn(ctx, seg, b.Meta().FPS, p.q.Times, views, mo)
+	return seg, r, err
+}
+
+// runsPast tells whether the alignment m, found in seg (span sp), would
+// place part of the clip beyond the span where the video goes on, and if
+// so the span, in rows, that holds the whole clip with context seconds
+// either side.
+func runsPast(b Backend, sp span, seg Segment, m match.Match, times []float64, context float64) (lo, hi int, cut bool) {
+	if m.Samples == 0 || len(seg.Times) == 0 || len(times) < 2 {
+		return 0, 0, false
+	}
+	fps := b.Meta().FPS
+	start := m.VideoStart - m.ClipStart*m.Speed
+	end := start + (times[len(times)-1]-times[0])*m.Speed
+	step := 1 / fps
+	before := start < seg.Times[0]-step && sp.lo > 0
+	after := end > seg.Times[len(seg.Times)-1]+step && sp.hi < b.Frames(sp.video)
+	if !before && !after {
+		return 0, 0, false
+	}
+	pad := context * fps
+	lo = max(0, min(sp.lo, int(math.Floor(start*fps-pad))))
+	hi = min(b.Frames(sp.video), max(sp.hi, int(math.Ceil(end*fps+pad))))
+	return lo, hi, true
 }
 
 func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, views []match.View, opts match.Options) (match.Result, error) {

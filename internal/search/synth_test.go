@@ -386,3 +386,47 @@ func BenchmarkSearchProjected(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyWidensACutSpan verifies a span that holds only the last
+// seconds of a clip's place, as when the votes put the clip elsewhere and
+// only its end reaches in: the match is verified again whole, on a span
+// that holds the clip.
+func TestVerifyWidensACutSpan(t *testing.T) {
+	const dim, clipN, at = 256, 75, 300 // the clip: rows 300 to 374 (60 to 75 s)
+	lib := newSynthLib(t, 3, dim, []int{900})
+	b := lib.backend(t)
+	rng := rand.New(rand.NewPCG(3, 1))
+	clip := synth.Clip(rng, lib.raw[0], dim, at, clipN, 1, 0.1)
+	q := Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, lib.base, clip, clipN, dim, 1)}
+	p, err := newProjector(b, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := withDefaults(DefaultOptions())
+	for _, tc := range []struct {
+		name     string
+		lo, hi   int
+		verified int
+	}{
+		{"whole", 200, 500, 1},
+		{"end only", 355, 600, 2},
+		{"start only", 100, 320, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := verify(context.Background(), b, p, []span{{video: lib.entries[0].ID, lo: tc.lo, hi: tc.hi, views: p.all()}}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verified != tc.verified {
+				t.Errorf("verified %d spans, want %d", res.Verified, tc.verified)
+			}
+			if len(res.Matches) == 0 {
+				t.Fatalf("nothing found; best %+v", res.Best.Match)
+			}
+			m := res.Matches[0]
+			if start := m.VideoStart - m.ClipStart*m.Speed; math.Abs(start-at/5.0) > 0.5 || m.Samples < clipN-5 {
+				t.Errorf("found at %.1f s over %d samples, want %.1f s over about %d", start, m.Samples, at/5.0, clipN)
+			}
+		})
+	}
+}
