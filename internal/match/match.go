@@ -37,6 +37,14 @@ type Options struct {
 	Workers int
 	// Candidates bounds the coarse alignments scored exactly (default 40).
 	Candidates int
+	// EveryView also scores each view's best coarse alignment exactly,
+	// where none of the view's is among the Candidates. A library's
+	// projected rows rank alignments less surely, and the one view that
+	// sees a cropped or grey copy can rank its right alignment below 40
+	// of views that see nothing; search sets it. In locate's float rows
+	// it found one clip more on the evaluation's seeds 2 and 3 and let
+	// three room takes more through, so locate leaves it off.
+	EveryView bool
 	// BriefSimilarity is the similarity at which a match shorter than
 	// 2 s, such as a single image's, scores DefaultThreshold
 	// (default DefaultBriefSimilarity). It depends on the mean the video is
@@ -246,7 +254,7 @@ func (r *Reference) locateViews(ctx context.Context, q *Query, opts Options, pru
 		return Result{}, err
 	}
 	res := Result{CurveStep: Window / r.fps}
-	cands, curve := coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates)
+	cands, curve := coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates, opts.EveryView)
 	res.Curve = curve
 
 	typical := median(curve)
@@ -555,9 +563,10 @@ func coarseScores(ctx context.Context, r *Reference, q *Query, workers int) ([][
 }
 
 // coarseCandidates slides every view at every speed along the reference's
-// windows and keeps the best alignments, a few per region of the video. It
-// also returns the similarity curve.
-func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float64, limit int) ([]candidate, []float64) {
+// windows and keeps the best alignments, a few per region of the video,
+// and with everyView each view's best (Options.EveryView). It also returns
+// the similarity curve.
+func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float64, limit int, everyView bool) ([]candidate, []float64) {
 	qw := (q.n + Window - 1) / Window
 	nw := r.nCoarse
 	// An alignment must overlap this many windows, unless the clip or the
@@ -675,6 +684,16 @@ func coarseCandidates(r *Reference, q *Query, coarse [][]float32, speeds []float
 		kept = append(kept, c)
 		if len(kept) == limit {
 			break
+		}
+	}
+	if everyView {
+		for v := range q.views {
+			if slices.ContainsFunc(kept, func(c candidate) bool { return c.view == v }) {
+				continue
+			}
+			if i := slices.IndexFunc(all, func(c candidate) bool { return c.view == v }); i >= 0 {
+				kept = append(kept, all[i])
+			}
 		}
 	}
 	return kept, curve
@@ -1191,7 +1210,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates)
+	_, res.Curve = coarseCandidates(r, q, coarse, opts.Speeds, opts.Candidates, false)
 	typical := median(res.Curve)
 	var ms []refined
 	for _, c := range top.sorted() {

@@ -194,6 +194,31 @@ func TestLocateBestViewWins(t *testing.T) {
 	}
 }
 
+// TestEveryViewsBestIsScored: with room for one exact alignment, taken by
+// the clearer view, the other view's best alignment is scored too with
+// EveryView, and not without.
+func TestEveryViewsBestIsScored(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	video := synthVideo(rng, 2000, testDim)
+	views := []View{
+		{Name: "full", Features: noisyCopy(rng, video, testDim, 1500, 75, 0.02)},
+		{Name: "flip", Features: noisyCopy(rng, video, testDim, 500, 75, 0.3)},
+	}
+	for _, every := range []bool{false, true} {
+		opts := DefaultOptions()
+		opts.Candidates = 1
+		opts.EveryView = every
+		res := locate(t, video, views, 75, opts)
+		found := map[string]bool{}
+		for _, m := range res.Matches {
+			found[m.View] = found[m.View] || near(impliedStart(m), map[string]float64{"full": 300, "flip": 100}[m.View], 0.2)
+		}
+		if !found["full"] || found["flip"] != every {
+			t.Errorf("EveryView %v: matches %+v, want full at 300 s, and flip at 100 s only with EveryView", every, res.Matches)
+		}
+	}
+}
+
 func TestLocateOneFrameClip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 17))
 	video := synthVideo(rng, 2000, testDim)
