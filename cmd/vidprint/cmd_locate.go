@@ -283,14 +283,7 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 	p := embed.Header(res, embed.Options{FPS: ref.FPS})
 	p.Timestamps, p.Features = times, views[0].Features
 	p.Source.Name = filepath.Base(path)
-	cv := clipViews{print: p}
-	for _, v := range views {
-		cv.views = append(cv.views, match.View{Name: v.Name, Features: v.Features})
-	}
-	if regions, ok := embed.RegionView(views, len(times)); ok {
-		cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: regions, Regions: true})
-	}
-	return cv, nil
+	return clipViews{print: p, views: embed.MatchViews(views, len(times))}, nil
 }
 
 func printLocate(w io.Writer, clip string, videos []string, results []match.Result, threshold float64) {

@@ -186,18 +186,14 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 	return m, pool.Close, nil
 }
 
-// withRegionView adds the clip's region view, made of its quarter views, as
-// vidprint locate does.
+// withRegionView makes the clip's views into what match searches, region
+// views included (embed.MatchViews), as vidprint locate does.
 func withRegionView(cv cachedViews) []match.View {
 	views := make([]embed.ViewFeatures, len(cv.Views))
 	for i, v := range cv.Views {
 		views[i] = embed.ViewFeatures{Name: v.Name, Features: v.Features}
 	}
-	regions, ok := embed.RegionView(views, len(cv.Times))
-	if !ok {
-		return cv.Views
-	}
-	return append(slices.Clip(cv.Views), match.View{Name: match.RegionsView, Features: regions, Regions: true})
+	return embed.MatchViews(views, len(cv.Times))
 }
 
 // centreReference is a reference's centre crop (frac of its width and

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/model"
 )
 
@@ -21,7 +22,8 @@ type ViewSpec struct {
 	X, Y, W, H float64
 	Flip       bool
 	// Inset views take their rectangle from the video: a picture-in-picture
-	// found by FindInset. Without one the view is left out.
+	// found by FindInset, within which X, Y, W and H then place the view
+	// (zero W and H: all of it). Without one the view is left out.
 	Inset bool
 }
 
@@ -46,8 +48,22 @@ func QueryViews() []ViewSpec {
 		}
 	}
 	// A picture-in-picture seldom lines up with a window: where the clip
-	// shows one, its own rectangle is one more view.
-	return append(views, ViewSpec{Name: "inset", Inset: true})
+	// shows one, its own rectangle is one more view, and its quarters are
+	// searched in a print's regions (MatchViews).
+	views = append(views, ViewSpec{Name: "inset", Inset: true})
+	return append(views, InsetQuarters[:]...)
+}
+
+// InsetQuarters are the quarters of a picture-in-picture, in the order of
+// Quarters. A picture-in-picture shows its video at about half size, and
+// nearly still footage (a talking head, a tree) so small barely changes
+// its whole-frame features; a quarter holds the motion, as the frame's
+// quarters do for a cropped copy.
+var InsetQuarters = [...]ViewSpec{
+	{Name: "inset-00", X: 0, Y: 0, W: 0.5, H: 0.5, Inset: true},
+	{Name: "inset-02", X: 0.5, Y: 0, W: 0.5, H: 0.5, Inset: true},
+	{Name: "inset-20", X: 0, Y: 0.5, W: 0.5, H: 0.5, Inset: true},
+	{Name: "inset-22", X: 0.5, Y: 0.5, W: 0.5, H: 0.5, Inset: true},
 }
 
 // ViewFeatures are one view's features of every sampled frame, row-major.
@@ -96,8 +112,12 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if !ok {
 		return times, out, nil
 	}
-	for i := range insets {
-		insets[i].X, insets[i].Y, insets[i].W, insets[i].H = rect.X, rect.Y, rect.W, rect.H
+	for i, s := range insets {
+		if s.W == 0 || s.H == 0 {
+			s.X, s.Y, s.W, s.H = 0, 0, 1, 1
+		}
+		insets[i].X, insets[i].Y = rect.X+s.X*rect.W, rect.Y+s.Y*rect.H
+		insets[i].W, insets[i].H = s.W*rect.W, s.H*rect.H
 	}
 	// The second pass's progress would count the frames again.
 	opts.Progress = nil
@@ -341,13 +361,39 @@ func (s *sampler) sample(dst, src []byte) {
 	}
 }
 
+// MatchViews turns a clip's embedded views into what match searches: the
+// whole-frame and window views, the frame's quarters side by side as its
+// region view (match.RegionsView) and, where the clip shows a
+// picture-in-picture, the inset's quarters as a second region view
+// (match.InsetRegionsView). The inset's quarters serve only there: as
+// whole-frame views they would be four more chances for a false match.
+func MatchViews(views []ViewFeatures, frames int) []match.View {
+	var out []match.View
+	for _, v := range views {
+		if !slices.ContainsFunc(InsetQuarters[:], func(q ViewSpec) bool { return q.Name == v.Name }) {
+			out = append(out, match.View{Name: v.Name, Features: v.Features})
+		}
+	}
+	if regions, ok := RegionView(views, frames); ok {
+		out = append(out, match.View{Name: match.RegionsView, Features: regions, Regions: true})
+	}
+	if regions, ok := quartersSideBySide(views, frames, InsetQuarters[:]); ok {
+		out = append(out, match.View{Name: match.InsetRegionsView, Features: regions, Regions: true})
+	}
+	return out
+}
+
 // RegionView puts the rows of a clip's quarter views (Quarters, which
 // QueryViews include) side by side, frame by frame, as a print's region
 // features are laid out, so that a clip of frames samples can be searched
 // in a print's regions. It reports false when views lacks a quarter.
 func RegionView(views []ViewFeatures, frames int) ([]float32, bool) {
-	quarters := make([][]float32, len(Quarters))
-	for i, q := range Quarters {
+	return quartersSideBySide(views, frames, Quarters[:])
+}
+
+func quartersSideBySide(views []ViewFeatures, frames int, specs []ViewSpec) ([]float32, bool) {
+	quarters := make([][]float32, len(specs))
+	for i, q := range specs {
 		for _, v := range views {
 			if v.Name == q.Name {
 				quarters[i] = v.Features

@@ -2,10 +2,13 @@ package embed
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/testutil"
 )
 
@@ -34,9 +37,12 @@ func TestViewsInset(t *testing.T) {
 		}
 		return out
 	}
-	ref := views(alone)["full"]
-	if _, ok := views(alone)["inset"]; ok {
-		t.Errorf("%s has no inset, but got an inset view", alone)
+	aloneViews := views(alone)
+	ref := aloneViews["full"]
+	for _, name := range []string{"inset", "inset-00", "inset-22"} {
+		if _, ok := aloneViews[name]; ok {
+			t.Errorf("%s has no inset, but got view %s", alone, name)
+		}
 	}
 	got := views(pip)
 	inset, ok := got["inset"]
@@ -44,22 +50,89 @@ func TestViewsInset(t *testing.T) {
 		t.Fatalf("no inset view of %s", pip)
 	}
 	// Mean absolute difference of the mean colours, per sample.
-	diff := func(a []float32) float64 {
+	diffFrom := func(a, b []float32) float64 {
 		var sum float64
-		for i := range ref {
-			sum += math.Abs(float64(a[i] - ref[i]))
+		for i := range b {
+			sum += math.Abs(float64(a[i] - b[i]))
 		}
-		return sum / float64(len(ref))
+		return sum / float64(len(b))
 	}
+	diff := func(a []float32) float64 { return diffFrom(a, ref) }
 	best := math.Inf(1)
 	for name, f := range got {
-		if name != "inset" && len(f) == len(ref) {
+		if !strings.HasPrefix(name, "inset") && len(f) == len(ref) {
 			best = min(best, diff(f))
 		}
 	}
 	t.Logf("inset view %.2f levels from the inset video, closest fixed view %.2f", diff(inset), best)
 	if d := diff(inset); d > 6 || d > best/3 {
 		t.Errorf("the inset view differs from the inset video by %.1f levels; the closest fixed view by %.1f", d, best)
+	}
+	// Each of the inset's quarters sees the inset video's own quarter, and
+	// no other as well.
+	for i, iq := range InsetQuarters {
+		f, ok := got[iq.Name]
+		if !ok {
+			t.Fatalf("no view %s of %s", iq.Name, pip)
+		}
+		own, other := diffFrom(f, aloneViews[Quarters[i].Name]), math.Inf(1)
+		for j, q := range Quarters {
+			if j != i {
+				other = min(other, diffFrom(f, aloneViews[q.Name]))
+			}
+		}
+		t.Logf("%s: %.2f levels from the inset video's %s, %.2f from its closest other quarter", iq.Name, own, Quarters[i].Name, other)
+		if own > 6 || own > other/2 {
+			t.Errorf("%s differs from the inset video's %s by %.1f levels, from another quarter by %.1f", iq.Name, Quarters[i].Name, own, other)
+		}
+	}
+}
+
+// TestMatchViews: the frame's quarters and the inset's make one region view
+// each; the inset's quarters are not searched as whole frames.
+func TestMatchViews(t *testing.T) {
+	row := func(v float32) []float32 { return []float32{v, v, v, v} } // two frames of dim 2
+	views := []ViewFeatures{{Name: "full", Features: row(1)}, {Name: "inset", Features: row(2)}}
+	for q, spec := range Quarters {
+		views = append(views, ViewFeatures{Name: spec.Name, Features: row(float32(10 + q))})
+	}
+	withInset := slices.Clone(views)
+	for q, spec := range InsetQuarters {
+		withInset = append(withInset, ViewFeatures{Name: spec.Name, Features: row(float32(20 + q))})
+	}
+	tests := []struct {
+		name    string
+		views   []ViewFeatures
+		whole   []string
+		regions map[string]float32 // the first value of each region view
+	}{
+		{"no inset", views, []string{"full", "inset", "window-00", "window-02", "window-20", "window-22"},
+			map[string]float32{match.RegionsView: 10}},
+		{"inset", withInset, []string{"full", "inset", "window-00", "window-02", "window-20", "window-22"},
+			map[string]float32{match.RegionsView: 10, match.InsetRegionsView: 20}},
+		{"whole frame only", views[:1], []string{"full"}, map[string]float32{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var whole []string
+			regions := map[string]float32{}
+			for _, v := range MatchViews(tt.views, 2) {
+				if v.Regions {
+					if len(v.Features) != 2*4*2 {
+						t.Errorf("region view %s has %d values, want 16", v.Name, len(v.Features))
+					}
+					regions[v.Name] = v.Features[0]
+				} else {
+					whole = append(whole, v.Name)
+				}
+			}
+			if !slices.Equal(whole, tt.whole) {
+				t.Errorf("whole-frame views %v, want %v", whole, tt.whole)
+			}
+			if !maps.Equal(regions, tt.regions) {
+				t.Errorf("region views %v, want %v", regions, tt.regions)
+			}
+		})
 	}
 }
 

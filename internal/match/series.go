@@ -278,11 +278,15 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 // selfCentred tells which views also get a self-centred companion: the
 // whole-frame ones, where global changes to a copy show most.
 func selfCentred(view string) bool {
-	return view == "full" || view == "flip" || view == RegionsView
+	return view == "full" || view == "flip" || view == RegionsView || view == InsetRegionsView
 }
 
 // RegionsView names a clip's region view: its quarters side by side.
 const RegionsView = "regions"
+
+// InsetRegionsView names a clip's second region view, where it shows a
+// picture-in-picture: the inset's quarters side by side.
+const InsetRegionsView = "inset-regions"
 
 // RowMean is the mean of the rows of features (rows of dim values).
 func RowMean(features []float32, dim int) []float32 {

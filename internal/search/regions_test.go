@@ -35,16 +35,21 @@ func TestSearchRegions(t *testing.T) {
 	}
 	clipQuarters := synth.Clip(rng, vs[target].quarters, 4*dim, from, clipN, 1, 0.1)
 
+	// A picture-in-picture's host: its frame's quarters show something
+	// else; the clip's quarters are the inset's.
+	hostQuarters := synth.Video(rng, base, clipN, 4*dim)
+
 	for _, tc := range []struct {
 		name          string
 		codec         string
-		regionView    bool
+		regionView    string // the region view that holds the clip's quarters
 		wantFound     bool
 		wantRegionHit bool
 	}{
-		{"regions on both sides", library.CodecProjected, true, true, true},
-		{"no region view", library.CodecProjected, false, false, false},
-		{"a library without regions", library.CodecHalf, true, false, false},
+		{"regions on both sides", library.CodecProjected, match.RegionsView, true, true},
+		{"the inset's regions after the host's", library.CodecProjected, match.InsetRegionsView, true, true},
+		{"no region view", library.CodecProjected, "", false, false},
+		{"a library without regions", library.CodecHalf, match.RegionsView, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			meta, codec := synthMeta(t, dim, tc.codec)
@@ -76,8 +81,12 @@ func TestSearchRegions(t *testing.T) {
 				}
 			}
 			views := []match.View{{Name: "full", Features: clipWhole}}
-			if tc.regionView {
+			switch tc.regionView {
+			case match.RegionsView:
 				views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: clipQuarters})
+			case match.InsetRegionsView:
+				views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: hostQuarters},
+					match.View{Name: match.InsetRegionsView, Regions: true, Features: clipQuarters})
 			}
 			res, err := Search(context.Background(), b, Query{Times: synth.Times(clipN, 5), Views: views}, DefaultOptions())
 			if err != nil {
@@ -87,7 +96,7 @@ func TestSearchRegions(t *testing.T) {
 			for _, m := range res.Matches {
 				if m.Video.ID == target+1 && math.Abs(m.VideoStart-m.ClipStart*m.Speed-from/5.0) <= 0.2 {
 					found = true
-					regionHit = regionHit || m.View == match.RegionsView || m.View == match.RegionsView+"/own"
+					regionHit = regionHit || m.View == tc.regionView || m.View == tc.regionView+"/own"
 				}
 			}
 			if found != tc.wantFound || regionHit != tc.wantRegionHit {

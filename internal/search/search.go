@@ -146,12 +146,12 @@ type projector struct {
 	codec library.Codec
 	in    int
 	done  []match.View // Features nil until projected
-	// region is the clip's region view (match.View.Regions), searched in
-	// videos stored with regions; nil without one, or in a library that
-	// keeps none. regionCodec projects it, once, when first needed.
-	region      *match.View
+	// regions are the clip's region views (match.View.Regions), searched
+	// in videos stored with regions; none in a library that keeps none.
+	// regionCodec projects them, once, when first needed.
+	regions     []match.View
 	regionCodec library.Codec
-	projected   *match.View
+	projected   []match.View
 }
 
 func newProjector(b Backend, q Query) (*projector, error) {
@@ -160,17 +160,19 @@ func newProjector(b Backend, q Query) (*projector, error) {
 		q.Views = match.ImageViews(q.Views)
 	}
 	n, in := len(q.Times), b.Meta().Dim
-	var region *match.View
+	var regions []match.View
 	rc := b.RegionCodec()
 	whole := slices.DeleteFunc(slices.Clone(q.Views), func(v match.View) bool {
-		if v.Regions && rc != nil && region == nil {
-			region = &v
+		if v.Regions && rc != nil {
+			regions = append(regions, v)
 		}
 		return v.Regions
 	})
 	q.Views = whole
-	if region != nil && len(region.Features) != n*4*in {
-		return nil, fmt.Errorf("search: region view %s has %d values for %d samples of four quarters of %d features", region.Name, len(region.Features), n, in)
+	for _, r := range regions {
+		if len(r.Features) != n*4*in {
+			return nil, fmt.Errorf("search: region view %s has %d values for %d samples of four quarters of %d features", r.Name, len(r.Features), n, in)
+		}
 	}
 	if n == 0 || len(q.Views) == 0 {
 		return nil, errors.New("search: an empty query")
@@ -183,7 +185,7 @@ func newProjector(b Backend, q Query) (*projector, error) {
 			return nil, fmt.Errorf("search: view %s has %d values for %d samples of %d features", v.Name, len(v.Features), n, in)
 		}
 	}
-	p := &projector{q: q, codec: b.Codec(), in: in, done: make([]match.View, len(q.Views)), region: region, regionCodec: rc}
+	p := &projector{q: q, codec: b.Codec(), in: in, done: make([]match.View, len(q.Views)), regions: regions, regionCodec: rc}
 	for i, v := range q.Views {
 		p.done[i].Name = v.Name
 	}
@@ -225,16 +227,14 @@ func (p *projector) views(ctx context.Context, set uint64) ([]match.View, error)
 
 func (p *projector) all() uint64 { return 1<<len(p.done) - 1 }
 
-// regionView is the clip's region view projected by the region codec, or
-// nil without one.
-func (p *projector) regionView() *match.View {
-	if p.region == nil {
-		return nil
-	}
+// regionViews are the clip's region views projected by the region codec.
+func (p *projector) regionViews() []match.View {
 	if p.projected == nil {
-		out := make([]float32, len(p.q.Times)*p.regionCodec.Dim())
-		p.regionCodec.ProjectRows(out, p.region.Features)
-		p.projected = &match.View{Name: p.region.Name, Features: out, Regions: true}
+		for _, r := range p.regions {
+			out := make([]float32, len(p.q.Times)*p.regionCodec.Dim())
+			p.regionCodec.ProjectRows(out, r.Features)
+			p.projected = append(p.projected, match.View{Name: r.Name, Features: out, Regions: true})
+		}
 	}
 	return p.projected
 }
@@ -474,7 +474,7 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 // regions where the clip has a region view; centre, when set, is what the
 // span is centred by (a single image's).
 func verifySpan(ctx context.Context, b Backend, p *projector, sp span, views []match.View, centre []float32, mo match.Options) (Segment, match.Result, error) {
-	seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, p.region != nil)
+	seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, len(p.regions) > 0)
 	if err != nil {
 		return Segment{}, match.Result{}, err
 	}
@@ -483,8 +483,8 @@ func verifySpan(ctx context.Context, b Backend, p *projector, sp span, views []m
 	}
 	// The regions, when both sides have them: match.Locate searches
 	// them only without a confident whole-frame match.
-	if rv := p.regionView(); rv != nil && seg.Regions != nil {
-		views = append(slices.Clip(views), *rv)
+	if rv := p.regionViews(); len(rv) > 0 && seg.Regions != nil {
+		views = append(slices.Clip(views), rv...)
 	} else {
 		seg.Regions = nil
 	}
