@@ -64,6 +64,12 @@ func evaluate() error {
 		if name != "" {
 			vc.refresh[name] = true
 		}
+		if name == "inset" {
+			// The inset's quarters lie in the same rectangle.
+			for _, q := range embed.InsetQuarters {
+				vc.refresh[q.Name] = true
+			}
+		}
 	}
 	if abs, err := filepath.Abs(*bin); err == nil {
 		*bin = abs // locate runs in a temporary directory
