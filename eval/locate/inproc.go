@@ -120,7 +120,7 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 			return answer{Err: err.Error()}
 		}
 		if cd == nil || rcd != nil {
-			cv.Views = withRegionView(cv)
+			cv.Views = matchViews(cv)
 		}
 		if cd != nil {
 			views := make([]match.View, len(cv.Views))
@@ -186,9 +186,9 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 	return m, pool.Close, nil
 }
 
-// withRegionView makes the clip's views into what match searches, region
-// views included (embed.MatchViews), as vidprint locate does.
-func withRegionView(cv cachedViews) []match.View {
+// matchViews makes the clip's cached views into what match searches,
+// region views included (embed.MatchViews), as vidprint locate does.
+func matchViews(cv cachedViews) []match.View {
 	views := make([]embed.ViewFeatures, len(cv.Views))
 	for i, v := range cv.Views {
 		views[i] = embed.ViewFeatures{Name: v.Name, Features: v.Features}

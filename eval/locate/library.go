@@ -133,7 +133,7 @@ func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) m
 			return answer{Err: err.Error()}
 		}
 		// As vidprint search does: the region view too.
-		q := search.Query{Times: cv.Times, Views: withRegionView(cv)}
+		q := search.Query{Times: cv.Times, Views: matchViews(cv)}
 		t0 := time.Now()
 		res, err := search.Search(context.Background(), e.full, q, e.opts)
 		if err != nil {

@@ -65,9 +65,11 @@ func evaluate() error {
 			vc.refresh[name] = true
 		}
 		if name == "inset" {
-			// The inset's quarters lie in the same rectangle.
-			for _, q := range embed.InsetQuarters {
-				vc.refresh[q.Name] = true
+			// Every view placed in the inset's rectangle moves with it.
+			for _, s := range embed.QueryViews() {
+				if s.Inset {
+					vc.refresh[s.Name] = true
+				}
 			}
 		}
 	}

@@ -471,7 +471,7 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 }
 
 // verifySpan aligns the clip's views with a span of video, with its
-// regions where the clip has a region view; centre, when set, is what the
+// regions where the clip has region views; centre, when set, is what the
 // span is centred by (a single image's).
 func verifySpan(ctx context.Context, b Backend, p *projector, sp span, views []match.View, centre []float32, mo match.Options) (Segment, match.Result, error) {
 	seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, len(p.regions) > 0)
