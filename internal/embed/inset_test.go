@@ -139,6 +139,31 @@ func TestFindInsetSideRunsOn(t *testing.T) {
 	}
 }
 
+// TestFindInsetsSecondGuess adds, beside a picture whose left side runs on
+// into a dark wall of the host's (as in TestFindInsetSideRunsOn), a
+// window of the host's, outlined in 7 frames of 10, whose sides stop at
+// their corners: the strict scan takes the window, and only the lenient
+// one the picture. FindInsets must give both, the strict scan's first.
+func TestFindInsetsSecondGuess(t *testing.T) {
+	host := hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
+		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
+	frames := insetFrames(t, pip(host, insetLife, 160, 100), 3)
+	window := Inset{X: 496.0 / 640, Y: 40.0 / 360, W: 136.0 / 640, H: 160.0 / 360}
+	picture := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
+	got := FindInsets(frames, insetTestSize, insetTestSize)
+	for _, r := range got {
+		t.Logf("got %s", fmtInset(r))
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d rectangles, want the window %s and the picture %s", len(got), fmtInset(window), fmtInset(picture))
+	}
+	checkInset(t, got[0], window)
+	checkInset(t, got[1], picture)
+	if first, ok := FindInset(frames, insetTestSize, insetTestSize); !ok || first != got[0] {
+		t.Errorf("FindInset gives %s (%v), want FindInsets's first, %s", fmtInset(first), ok, fmtInset(got[0]))
+	}
+}
+
 // checkInset fails unless each side of got is within 0.03 of want's.
 func checkInset(t *testing.T, got, want Inset) {
 	t.Helper()

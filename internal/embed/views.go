@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/vidprint/vidprint/internal/decode"
@@ -22,9 +23,11 @@ type ViewSpec struct {
 	X, Y, W, H float64
 	Flip       bool
 	// Inset views take their rectangle from the video: a picture-in-picture
-	// found by FindInset, within which X, Y, W and H then place the view
-	// (zero W and H: all of it). Without one the view is left out.
-	Inset bool
+	// found by FindInsets (the one at InsetRank, 0 the first), within
+	// which X, Y, W and H then place the view (zero W and H: all of it).
+	// Without one the view is left out.
+	Inset     bool
+	InsetRank int
 }
 
 // QueryViews are the views a clip is searched with. A copy of a video may
@@ -49,9 +52,12 @@ func QueryViews() []ViewSpec {
 	}
 	// A picture-in-picture seldom lines up with a window: where the clip
 	// shows one, its own rectangle is one more view, and its quarters are
-	// searched in a print's regions (MatchViews).
+	// searched in a print's regions (MatchViews). FindInsets's second
+	// guess, where it has one, gets the same views.
 	views = append(views, ViewSpec{Name: "inset", Inset: true})
-	return append(views, InsetQuarters[:]...)
+	views = append(views, InsetQuarters[:]...)
+	views = append(views, ViewSpec{Name: "inset2", Inset: true, InsetRank: 1})
+	return append(views, SecondInsetQuarters[:]...)
 }
 
 // InsetQuarters are the quarters of a picture-in-picture, in the order of
@@ -59,11 +65,17 @@ func QueryViews() []ViewSpec {
 // nearly still footage (a talking head, a tree) so small barely changes
 // its whole-frame features; a quarter holds the motion, as the frame's
 // quarters do for a cropped copy.
-var InsetQuarters = [...]ViewSpec{
-	{Name: "inset-00", X: 0, Y: 0, W: 0.5, H: 0.5, Inset: true},
-	{Name: "inset-02", X: 0.5, Y: 0, W: 0.5, H: 0.5, Inset: true},
-	{Name: "inset-20", X: 0, Y: 0.5, W: 0.5, H: 0.5, Inset: true},
-	{Name: "inset-22", X: 0.5, Y: 0.5, W: 0.5, H: 0.5, Inset: true},
+var InsetQuarters = insetQuarters("inset", 0)
+
+// SecondInsetQuarters are the quarters of FindInsets's second rectangle.
+var SecondInsetQuarters = insetQuarters("inset2", 1)
+
+func insetQuarters(prefix string, rank int) [4]ViewSpec {
+	var out [4]ViewSpec
+	for i, q := range Quarters {
+		out[i] = ViewSpec{Name: prefix + strings.TrimPrefix(q.Name, "window"), X: q.X, Y: q.Y, W: q.W, H: q.H, Inset: true, InsetRank: rank}
+	}
+	return out
 }
 
 // ViewFeatures are one view's features of every sampled frame, row-major.
@@ -108,17 +120,24 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if err != nil || len(insets) == 0 {
 		return times, out, err
 	}
-	rect, ok := FindInset(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h)
-	if !ok {
-		return times, out, nil
-	}
-	for i, s := range insets {
+	rects := FindInsets(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h)
+	placed := insets[:0]
+	for _, s := range insets {
+		if s.InsetRank >= len(rects) {
+			continue
+		}
+		rect := rects[s.InsetRank]
 		if s.W == 0 || s.H == 0 {
 			s.X, s.Y, s.W, s.H = 0, 0, 1, 1
 		}
-		insets[i].X, insets[i].Y = rect.X+s.X*rect.W, rect.Y+s.Y*rect.H
-		insets[i].W, insets[i].H = s.W*rect.W, s.H*rect.H
+		s.X, s.Y = rect.X+s.X*rect.W, rect.Y+s.Y*rect.H
+		s.W, s.H = s.W*rect.W, s.H*rect.H
+		placed = append(placed, s)
 	}
+	if len(placed) == 0 {
+		return times, out, nil
+	}
+	insets = placed
 	// The second pass's progress would count the frames again.
 	opts.Progress = nil
 	again, more, err := embedViews(ctx, path, pool, opts, insets, nil)
@@ -365,12 +384,17 @@ func (s *sampler) sample(dst, src []byte) {
 // whole-frame and window views, the frame's quarters side by side as its
 // region view (match.RegionsView) and, where the clip shows a
 // picture-in-picture, the inset's quarters as a second region view
-// (match.InsetRegionsView). The inset's quarters serve only there: as
+// (match.InsetRegionsView), and a second guess's as a third
+// (match.SecondInsetRegionsView). The inset's quarters serve only there: as
 // whole-frame views they would be four more chances for a false match.
 func MatchViews(views []ViewFeatures, frames int) []match.View {
+	quarter := func(name string) bool {
+		is := func(q ViewSpec) bool { return q.Name == name }
+		return slices.ContainsFunc(InsetQuarters[:], is) || slices.ContainsFunc(SecondInsetQuarters[:], is)
+	}
 	var out []match.View
 	for _, v := range views {
-		if !slices.ContainsFunc(InsetQuarters[:], func(q ViewSpec) bool { return q.Name == v.Name }) {
+		if !quarter(v.Name) {
 			out = append(out, match.View{Name: v.Name, Features: v.Features})
 		}
 	}
@@ -379,6 +403,9 @@ func MatchViews(views []ViewFeatures, frames int) []match.View {
 	}
 	if regions, ok := quartersSideBySide(views, frames, InsetQuarters[:]); ok {
 		out = append(out, match.View{Name: match.InsetRegionsView, Features: regions, Regions: true})
+	}
+	if regions, ok := quartersSideBySide(views, frames, SecondInsetQuarters[:]); ok {
+		out = append(out, match.View{Name: match.SecondInsetRegionsView, Features: regions, Regions: true})
 	}
 	return out
 }

@@ -39,7 +39,7 @@ func TestViewsInset(t *testing.T) {
 	}
 	aloneViews := views(alone)
 	ref := aloneViews["full"]
-	for _, name := range []string{"inset", "inset-00", "inset-22"} {
+	for _, name := range []string{"inset", "inset-00", "inset-22", "inset2", "inset2-00"} {
 		if _, ok := aloneViews[name]; ok {
 			t.Errorf("%s has no inset, but got view %s", alone, name)
 		}
@@ -88,6 +88,49 @@ func TestViewsInset(t *testing.T) {
 	}
 }
 
+// TestViewsSecondInset embeds the video of TestFindInsetsSecondGuess, where
+// FindInsets finds a window of the host's first and the picture second:
+// the second rectangle's views must be there, and inset2 must see the
+// picture's own video, as inset sees the window.
+func TestViewsSecondInset(t *testing.T) {
+	dir := t.TempDir()
+	host := hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
+		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
+	enc := []string{"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"}
+	both := testutil.FFmpegGen(t, dir, "both.mp4", append([]string{"-filter_complex", pip(host, insetLife, 160, 100)}, enc...)...)
+	alone := testutil.FFmpegGen(t, dir, "alone.mp4", append([]string{"-filter_complex", insetLife}, enc...)...)
+	pool := Ready(&fakeModel{side: 224, delay: 1})
+	views := func(path string) map[string][]float32 {
+		t.Helper()
+		_, vs, err := Views(context.Background(), path, pool, Options{}, QueryViews())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]float32{}
+		for _, v := range vs {
+			out[v.Name] = v.Features
+		}
+		return out
+	}
+	got, picture := views(both), views(alone)["full"]
+	for _, spec := range append([]ViewSpec{{Name: "inset2"}}, SecondInsetQuarters[:]...) {
+		if _, ok := got[spec.Name]; !ok {
+			t.Fatalf("no view %s of %s", spec.Name, both)
+		}
+	}
+	diff := func(a []float32) float64 {
+		var sum float64
+		for i := range picture {
+			sum += math.Abs(float64(a[i] - picture[i]))
+		}
+		return sum / float64(len(picture))
+	}
+	t.Logf("the picture's video: %.2f levels from inset2, %.2f from inset", diff(got["inset2"]), diff(got["inset"]))
+	if d := diff(got["inset2"]); d > 6 || d > diff(got["inset"])/3 {
+		t.Errorf("inset2 differs from the picture's video by %.1f levels, inset by %.1f", d, diff(got["inset"]))
+	}
+}
+
 // TestMatchViews: the frame's quarters and the inset's make one region view
 // each; the inset's quarters are not searched as whole frames.
 func TestMatchViews(t *testing.T) {
@@ -100,6 +143,10 @@ func TestMatchViews(t *testing.T) {
 	for q, spec := range InsetQuarters {
 		withInset = append(withInset, ViewFeatures{Name: spec.Name, Features: row(float32(20 + q))})
 	}
+	withTwo := append(slices.Clone(withInset), ViewFeatures{Name: "inset2", Features: row(3)})
+	for q, spec := range SecondInsetQuarters {
+		withTwo = append(withTwo, ViewFeatures{Name: spec.Name, Features: row(float32(30 + q))})
+	}
 	tests := []struct {
 		name    string
 		views   []ViewFeatures
@@ -110,6 +157,11 @@ func TestMatchViews(t *testing.T) {
 			map[string]float32{match.RegionsView: 10}},
 		{"inset", withInset, []string{"full", "inset", "window-00", "window-02", "window-20", "window-22"},
 			map[string]float32{match.RegionsView: 10, match.InsetRegionsView: 20}},
+		{"two insets", withTwo, []string{"full", "inset", "window-00", "window-02", "window-20", "window-22", "inset2"},
+			map[string]float32{match.RegionsView: 10, match.InsetRegionsView: 20, match.SecondInsetRegionsView: 30}},
+		{"a second inset's quarters only", append(slices.Clone(views), withTwo[len(withInset)+1:]...),
+			[]string{"full", "inset", "window-00", "window-02", "window-20", "window-22"},
+			map[string]float32{match.RegionsView: 10, match.SecondInsetRegionsView: 30}},
 		{"whole frame only", views[:1], []string{"full"}, map[string]float32{}},
 	}
 	for _, tt := range tests {

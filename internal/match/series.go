@@ -278,7 +278,7 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 // selfCentred tells which views also get a self-centred companion: the
 // whole-frame ones, where global changes to a copy show most.
 func selfCentred(view string) bool {
-	return view == "full" || view == "flip" || view == RegionsView || view == InsetRegionsView
+	return view == "full" || view == "flip" || view == RegionsView || view == InsetRegionsView || view == SecondInsetRegionsView
 }
 
 // RegionsView names a clip's region view: its quarters side by side.
@@ -287,6 +287,10 @@ const RegionsView = "regions"
 // InsetRegionsView names a clip's second region view, where it shows a
 // picture-in-picture: the inset's quarters side by side.
 const InsetRegionsView = "inset-regions"
+
+// SecondInsetRegionsView names the quarters of a second guess at the
+// picture-in-picture, where the clip's detection has one.
+const SecondInsetRegionsView = "inset2-regions"
 
 // RowMean is the mean of the rows of features (rows of dim values).
 func RowMean(features []float32, dim int) []float32 {
