@@ -49,6 +49,11 @@ const (
 	hostMandelbrot = "mandelbrot=s=640x360:r=5"
 	// Still but for a little noise.
 	hostGray = "color=c=gray:s=640x360:r=5,noise=alls=10:allf=t"
+	// hostWallAndWindow: a dark wall whose right edge a picture at 160,100
+	// continues upward, and a window outlined in 7 frames of 10, whose
+	// sides stop at their corners (TestFindInsetsSecondGuess).
+	hostWallAndWindow = hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
+		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
 )
 
 // Insets: other moving sources, scaled to 320 wide.
@@ -145,9 +150,7 @@ func TestFindInsetSideRunsOn(t *testing.T) {
 // their corners: the strict scan takes the window, and only the lenient
 // one the picture. FindInsets must give both, the strict scan's first.
 func TestFindInsetsSecondGuess(t *testing.T) {
-	host := hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
-		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
-	frames := insetFrames(t, pip(host, insetLife, 160, 100), 3)
+	frames := insetFrames(t, pip(hostWallAndWindow, insetLife, 160, 100), 3)
 	window := Inset{X: 496.0 / 640, Y: 40.0 / 360, W: 136.0 / 640, H: 160.0 / 360}
 	picture := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
 	got := FindInsets(frames, insetTestSize, insetTestSize)

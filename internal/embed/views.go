@@ -388,24 +388,29 @@ func (s *sampler) sample(dst, src []byte) {
 // (match.SecondInsetRegionsView). The inset's quarters serve only there: as
 // whole-frame views they would be four more chances for a false match.
 func MatchViews(views []ViewFeatures, frames int) []match.View {
-	quarter := func(name string) bool {
-		is := func(q ViewSpec) bool { return q.Name == name }
-		return slices.ContainsFunc(InsetQuarters[:], is) || slices.ContainsFunc(SecondInsetQuarters[:], is)
+	insetRegions := [...]struct {
+		name     string
+		quarters []ViewSpec
+	}{{match.InsetRegionsView, InsetQuarters[:]}, {match.SecondInsetRegionsView, SecondInsetQuarters[:]}}
+	isQuarter := map[string]bool{}
+	for _, r := range insetRegions {
+		for _, q := range r.quarters {
+			isQuarter[q.Name] = true
+		}
 	}
 	var out []match.View
 	for _, v := range views {
-		if !quarter(v.Name) {
+		if !isQuarter[v.Name] {
 			out = append(out, match.View{Name: v.Name, Features: v.Features})
 		}
 	}
 	if regions, ok := RegionView(views, frames); ok {
 		out = append(out, match.View{Name: match.RegionsView, Features: regions, Regions: true})
 	}
-	if regions, ok := quartersSideBySide(views, frames, InsetQuarters[:]); ok {
-		out = append(out, match.View{Name: match.InsetRegionsView, Features: regions, Regions: true})
-	}
-	if regions, ok := quartersSideBySide(views, frames, SecondInsetQuarters[:]); ok {
-		out = append(out, match.View{Name: match.SecondInsetRegionsView, Features: regions, Regions: true})
+	for _, r := range insetRegions {
+		if regions, ok := quartersSideBySide(views, frames, r.quarters); ok {
+			out = append(out, match.View{Name: r.name, Features: regions, Regions: true})
+		}
 	}
 	return out
 }

@@ -24,19 +24,7 @@ func TestViewsInset(t *testing.T) {
 		"-f", "lavfi", "-i", fg, "-filter_complex", "[1:v]scale=160:120[in];[0:v][in]overlay=x=100:y=60",
 		"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
 	pool := Ready(&fakeModel{side: 224, delay: 1})
-
-	views := func(path string) map[string][]float32 {
-		t.Helper()
-		_, vs, err := Views(context.Background(), path, pool, Options{}, QueryViews())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string][]float32{}
-		for _, v := range vs {
-			out[v.Name] = v.Features
-		}
-		return out
-	}
+	views := func(path string) map[string][]float32 { return queryViews(t, pool, path) }
 	aloneViews := views(alone)
 	ref := aloneViews["full"]
 	for _, name := range []string{"inset", "inset-00", "inset-22", "inset2", "inset2-00"} {
@@ -49,15 +37,7 @@ func TestViewsInset(t *testing.T) {
 	if !ok {
 		t.Fatalf("no inset view of %s", pip)
 	}
-	// Mean absolute difference of the mean colours, per sample.
-	diffFrom := func(a, b []float32) float64 {
-		var sum float64
-		for i := range b {
-			sum += math.Abs(float64(a[i] - b[i]))
-		}
-		return sum / float64(len(b))
-	}
-	diff := func(a []float32) float64 { return diffFrom(a, ref) }
+	diff := func(a []float32) float64 { return meanAbsDiff(a, ref) }
 	best := math.Inf(1)
 	for name, f := range got {
 		if !strings.HasPrefix(name, "inset") && len(f) == len(ref) {
@@ -75,10 +55,10 @@ func TestViewsInset(t *testing.T) {
 		if !ok {
 			t.Fatalf("no view %s of %s", iq.Name, pip)
 		}
-		own, other := diffFrom(f, aloneViews[Quarters[i].Name]), math.Inf(1)
+		own, other := meanAbsDiff(f, aloneViews[Quarters[i].Name]), math.Inf(1)
 		for j, q := range Quarters {
 			if j != i {
-				other = min(other, diffFrom(f, aloneViews[q.Name]))
+				other = min(other, meanAbsDiff(f, aloneViews[q.Name]))
 			}
 		}
 		t.Logf("%s: %.2f levels from the inset video's %s, %.2f from its closest other quarter", iq.Name, own, Quarters[i].Name, other)
@@ -94,41 +74,46 @@ func TestViewsInset(t *testing.T) {
 // picture's own video, as inset sees the window.
 func TestViewsSecondInset(t *testing.T) {
 	dir := t.TempDir()
-	host := hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
-		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
 	enc := []string{"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"}
-	both := testutil.FFmpegGen(t, dir, "both.mp4", append([]string{"-filter_complex", pip(host, insetLife, 160, 100)}, enc...)...)
+	both := testutil.FFmpegGen(t, dir, "both.mp4", append([]string{"-filter_complex", pip(hostWallAndWindow, insetLife, 160, 100)}, enc...)...)
 	alone := testutil.FFmpegGen(t, dir, "alone.mp4", append([]string{"-filter_complex", insetLife}, enc...)...)
 	pool := Ready(&fakeModel{side: 224, delay: 1})
-	views := func(path string) map[string][]float32 {
-		t.Helper()
-		_, vs, err := Views(context.Background(), path, pool, Options{}, QueryViews())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string][]float32{}
-		for _, v := range vs {
-			out[v.Name] = v.Features
-		}
-		return out
-	}
+	views := func(path string) map[string][]float32 { return queryViews(t, pool, path) }
 	got, picture := views(both), views(alone)["full"]
 	for _, spec := range append([]ViewSpec{{Name: "inset2"}}, SecondInsetQuarters[:]...) {
 		if _, ok := got[spec.Name]; !ok {
 			t.Fatalf("no view %s of %s", spec.Name, both)
 		}
 	}
-	diff := func(a []float32) float64 {
-		var sum float64
-		for i := range picture {
-			sum += math.Abs(float64(a[i] - picture[i]))
-		}
-		return sum / float64(len(picture))
-	}
+	diff := func(a []float32) float64 { return meanAbsDiff(a, picture) }
 	t.Logf("the picture's video: %.2f levels from inset2, %.2f from inset", diff(got["inset2"]), diff(got["inset"]))
 	if d := diff(got["inset2"]); d > 6 || d > diff(got["inset"])/3 {
 		t.Errorf("inset2 differs from the picture's video by %.1f levels, inset by %.1f", d, diff(got["inset"]))
 	}
+}
+
+// queryViews embeds path through QueryViews and returns the views by name.
+func queryViews(t *testing.T, pool *Pool, path string) map[string][]float32 {
+	t.Helper()
+	_, vs, err := Views(context.Background(), path, pool, Options{}, QueryViews())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float32{}
+	for _, v := range vs {
+		out[v.Name] = v.Features
+	}
+	return out
+}
+
+// meanAbsDiff is the mean absolute difference of a and b, per value: with
+// fakeModel, of the mean colours, per sample.
+func meanAbsDiff(a, b []float32) float64 {
+	var sum float64
+	for i := range b {
+		sum += math.Abs(float64(a[i] - b[i]))
+	}
+	return sum / float64(len(b))
 }
 
 // TestMatchViews: the frame's quarters and the inset's make one region view
