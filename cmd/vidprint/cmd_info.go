@@ -17,6 +17,7 @@ type printInfo struct {
 	Frames      int        `json:"frames"`
 	Dim         int        `json:"dim"`
 	Regions     int        `json:"regions"`
+	Thumbnails  thumbsInfo `json:"thumbnails"`
 	FPS         float64    `json:"fps"`
 	Model       string     `json:"model"`
 	ModelSHA256 string     `json:"model_sha256"`
@@ -26,6 +27,14 @@ type printInfo struct {
 	LastS       float64    `json:"last_s"`
 	Source      sourceInfo `json:"source"`
 	CreatedAt   *time.Time `json:"created_at,omitempty"`
+}
+
+// thumbsInfo describes a print's thumbnails; all zero for none.
+type thumbsInfo struct {
+	Count  int `json:"count"`
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	Every  int `json:"every"` // rows
 }
 
 type sourceInfo struct {
@@ -40,6 +49,8 @@ type sourceInfo struct {
 func describePrint(file string, p *vprint.Print) printInfo {
 	info := printInfo{
 		File: file, Frames: p.Frames(), Dim: p.Dim, Regions: p.Regions, FPS: p.FPS,
+		Thumbnails: thumbsInfo{Count: p.Thumbs.Count(p.Frames()), Width: p.Thumbs.Width,
+			Height: p.Thumbs.Height, Every: p.Thumbs.Every},
 		Model: p.Model.ID, ModelSHA256: p.Model.SHA256, Output: p.Model.Output,
 		DurationS: p.Source.DurationS,
 		Source: sourceInfo{Name: p.Source.Name, Size: p.Source.Size, SHA256: p.Source.SHA256,
@@ -91,6 +102,11 @@ func newInfoCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "frames\t%d (%.3f s to %.3f s)\n", in.Frames, in.FirstS, in.LastS)
 				fmt.Fprintf(tw, "dim\t%d\n", in.Dim)
 				fmt.Fprintf(tw, "regions\t%d\n", in.Regions)
+				if th := in.Thumbnails; th.Count > 0 {
+					fmt.Fprintf(tw, "thumbnails\t%d, %dx%d, one every %d rows\n", th.Count, th.Width, th.Height, th.Every)
+				} else {
+					fmt.Fprintf(tw, "thumbnails\tnone\n")
+				}
 				fmt.Fprintf(tw, "fps\t%g\n", in.FPS)
 				fmt.Fprintf(tw, "model\t%s, output %s (sha256 %s)\n", in.Model, in.Output, in.ModelSHA256)
 				fmt.Fprintf(tw, "duration\t%.3f s\n", in.DurationS)

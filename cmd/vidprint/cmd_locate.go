@@ -40,6 +40,10 @@ type matchJSON struct {
 	// as alike as the match (match.AlikeMargin); absent for clips.
 	AlikeStart *float64 `json:"alike_start_s,omitempty"`
 	AlikeEnd   *float64 `json:"alike_end_s,omitempty"`
+	// Where the score was borderline and the pixel check decided: how
+	// well the clip's pictures agree with the video's thumbnails
+	// (match.PixelAgreement); absent otherwise.
+	PixelAgreement *float64 `json:"pixel_agreement,omitempty"`
 }
 
 type locateOptions struct {
@@ -148,6 +152,11 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		// same regions can be searched with it.
 		if embed.HasQuarters(ref) && !image {
 			if err := r.AddRegions(ref.RegionFeatures, ref.Regions*ref.Dim, nil); err != nil {
+				return fmt.Errorf("locate: %s: %w", videos[i], err)
+			}
+		}
+		if t := ref.Thumbs; t.Width > 0 {
+			if err := r.AddThumbs(t.Pixels, t.Width, t.Height, t.Every, 0); err != nil {
 				return fmt.Errorf("locate: %s: %w", videos[i], err)
 			}
 		}
@@ -306,6 +315,7 @@ func printLocate(w io.Writer, clip string, videos []string, results []match.Resu
 		}
 		tw.Flush()
 		printAlike(w, r.Matches, func(int) string { return "" })
+		printPixelChecked(w, r.Matches, func(int) string { return "" })
 	}
 }
 
@@ -316,6 +326,16 @@ func printAlike(w io.Writer, ms []match.Match, label func(i int) string) {
 		if m.AlikeEnd-m.AlikeStart > 1 {
 			fmt.Fprintf(w, "  %sframes from %s to %s look about as alike: the time is uncertain within them\n",
 				label(i), timecode(m.AlikeStart), timecode(m.AlikeEnd))
+		}
+	}
+}
+
+// printPixelChecked notes the matches whose borderline score the pixel
+// check settled, so that a score under the threshold is explained.
+func printPixelChecked(w io.Writer, ms []match.Match, label func(i int) string) {
+	for i, m := range ms {
+		if m.PixelChecked() {
+			fmt.Fprintf(w, "  %sa borderline score, settled by the pixels: they agree with the video's thumbnails by %.3f\n", label(i), m.Pixels)
 		}
 	}
 }

@@ -152,6 +152,10 @@ func toMatchJSON(video string, m match.Match) matchJSON {
 		start, end := round3(m.AlikeStart), round3(m.AlikeEnd)
 		j.AlikeStart, j.AlikeEnd = &start, &end
 	}
+	if m.PixelChecked() {
+		agreement := round3(m.Pixels)
+		j.PixelAgreement = &agreement
+	}
 	return j
 }
 
@@ -178,4 +182,5 @@ func printSearch(w io.Writer, query string, res search.Results, threshold float6
 		ms[i] = f.Match
 	}
 	printAlike(w, ms, func(i int) string { return fmt.Sprintf("#%d: ", i+1) })
+	printPixelChecked(w, ms, func(i int) string { return fmt.Sprintf("#%d: ", i+1) })
 }

@@ -3,7 +3,7 @@
 // hour, memory, search p50 and p95 for a 15 s clip with 11 views, and
 // recall against exhaustive alignment of every video.
 //
-//	go run ./eval/libbench [-hours 1,10,100] [-queries 40] [-exhaustive 20] [-dir DIR] [-out out/bench-library.md]
+//	go run ./eval/libbench [-hours 1,10,100] [-queries 40] [-exhaustive 20] [-thumbs=false] [-dir DIR] [-out out/bench-library.md]
 //
 // Synthetic prints stand in for real ones because 100 hours of footage
 // cannot be embedded here; the real-footage quality of search is measured
@@ -43,6 +43,7 @@ type config struct {
 	dim        int
 	codec      string
 	regions    bool
+	thumbs     bool
 }
 
 func main() {
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&c.dim, "dim", 1024, "features per row of the synthetic model")
 	flag.StringVar(&c.codec, "codec", library.DefaultCodec, "the library codec")
 	flag.BoolVar(&c.regions, "regions", true, "store region features (synthetic quarters) too, where the codec keeps them, and give each query a region view")
+	flag.BoolVar(&c.thumbs, "thumbs", true, "store synthetic thumbnails too, as vidprint makes them: 16x12, one every 5 rows")
 	flag.Parse()
 	for _, h := range strings.Split(hours, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
@@ -184,6 +186,9 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 					p.Regions, p.RegionFeatures = 4, synth.Quarters(f, c.dim)
 					e.Regions = library.NewRegions(regionCodec, p)
 				}
+				if c.thumbs {
+					e.Thumbs = thumbs(rand.New(rand.NewPCG(uint64(hours*1000), uint64(i)+100_000)), lens[i])
+				}
 				made[i] <- e
 			}
 		}()
@@ -307,6 +312,20 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	return r, err
 }
 
+// Synthetic thumbnails are the size vidprint's are; their pixels are
+// random, which costs the same as real ones since the library stores them
+// uncompressed.
+const thumbW, thumbH, thumbEvery = 16, 12, 5
+
+func thumbs(rng *rand.Rand, frames int) vprint.Thumbs {
+	t := vprint.Thumbs{Width: thumbW, Height: thumbH, Every: thumbEvery}
+	t.Pixels = make([]byte, t.Count(frames)*thumbW*thumbH)
+	for i := range t.Pixels {
+		t.Pixels[i] = byte(rng.Uint32())
+	}
+	return t
+}
+
 func dirSize(dir string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
@@ -332,8 +351,12 @@ func render(c config, rows []result) string {
 	if c.regions {
 		regions = "synthetic quarters, the codec's region codec"
 	}
-	fmt.Fprintf(&b, "%s, %s/%s, %d cores (GOMAXPROCS %d), codec %s, regions: %s, %d features per row, 15 s clips with 11 views (and a region view with regions), %d searches per size.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.codec, regions, c.dim, c.queries)
+	thumbs := "none"
+	if c.thumbs {
+		thumbs = fmt.Sprintf("%dx%d every %d rows", thumbW, thumbH, thumbEvery)
+	}
+	fmt.Fprintf(&b, "%s, %s/%s, %d cores (GOMAXPROCS %d), codec %s, regions: %s, thumbnails: %s, %d features per row, 15 s clips with 11 views (and a region view with regions), %d searches per size.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), c.codec, regions, thumbs, c.dim, c.queries)
 	b.WriteString("| library | videos | on disk per hour | index file | add (all videos) | index build | index load | memory: index loaded | after searches | search p50 | p95 | mean | exhaustive alignment, same queries | recall vs exhaustive | right video and start |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {

@@ -96,6 +96,11 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 				return m, nil, fmt.Errorf("%s: %w", path, err)
 			}
 		}
+		if t := p.Thumbs; t.Width > 0 {
+			if err := r.AddThumbs(t.Pixels, t.Width, t.Height, t.Every, 0); err != nil {
+				return m, nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
 		refs[name] = r
 	}
 	centreRefs := map[string]*match.Reference{}
@@ -191,7 +196,7 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 func matchViews(cv cachedViews) []match.View {
 	views := make([]embed.ViewFeatures, len(cv.Views))
 	for i, v := range cv.Views {
-		views[i] = embed.ViewFeatures{Name: v.Name, Features: v.Features}
+		views[i] = embed.ViewFeatures{Name: v.Name, Features: v.Features, Pixels: v.Pixels}
 	}
 	return embed.MatchViews(views, len(cv.Times))
 }
@@ -270,7 +275,26 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 		}
 	}
 	if len(missing) == 0 {
-		return queried(cv), nil
+		// Caches from before the pixel check lack the views' pictures:
+		// they come from a decoding pass without the model.
+		if !slices.ContainsFunc(queried(cv).Views, func(v match.View) bool { return v.Pixels == nil }) {
+			return queried(cv), nil
+		}
+		times, views, err := embed.ViewPixels(context.Background(), video, pool, eo, embed.QueryViews())
+		if err != nil {
+			return cv, fmt.Errorf("pictures of %s: %w", video, err)
+		}
+		if len(times) != len(cv.Times) {
+			return cv, fmt.Errorf("pictures of %s: %d samples, %d cached", video, len(times), len(cv.Times))
+		}
+		for i, v := range cv.Views {
+			for _, pv := range views {
+				if pv.Name == v.Name {
+					cv.Views[i].Pixels, cv.Views[i].PixelWidth, cv.Views[i].PixelHeight = pv.Pixels, embed.PixelWidth, embed.PixelHeight
+				}
+			}
+		}
+		return queried(cv), writeViews(cache, cv)
 	}
 	times, views, err := embed.Views(context.Background(), video, pool, eo, missing)
 	if err != nil {
@@ -281,7 +305,7 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 	}
 	cv.Times = times
 	for _, v := range views {
-		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features})
+		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features, Pixels: v.Pixels, PixelWidth: embed.PixelWidth, PixelHeight: embed.PixelHeight})
 	}
 	for _, s := range missing {
 		cv.Specs = append(cv.Specs, s.Name)

@@ -60,6 +60,7 @@ type frame struct {
 	// with regions each quarter.
 	tensor []float32
 	ts     float64
+	thumb  []byte // every thumbEvery rows, the print's thumbnail
 }
 
 // job is one batch on its way through a worker.
@@ -142,7 +143,8 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 		defer close(frames)
 		raw := make([]byte, dopts.FrameBytes())
 		small := make([]byte, pre.FrameBytes())
-		for {
+		every := thumbEvery(opts.FPS)
+		for n := 0; ; n++ {
 			ts, err := reader.Next(raw)
 			if err == io.EOF {
 				decodeErr <- nil
@@ -163,7 +165,12 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 				decodeErr <- err
 				return
 			}
-			frames <- frame{tensor, ts}
+			var thumb []byte
+			if n%every == 0 {
+				thumb = make([]byte, ThumbWidth*ThumbHeight)
+				newLumaSums(raw, width, height).picture(thumb, ThumbWidth, ThumbHeight, 0, 0, 1, 1, false)
+			}
+			frames <- frame{tensor, ts, thumb}
 		}
 	}()
 
@@ -315,7 +322,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 					if regions > 0 {
 						regionRow = row[dim:]
 					}
-					if err := sink.Append(f.ts, row[:dim], regionRow); err != nil {
+					if err := sink.Append(f.ts, row[:dim], regionRow, f.thumb); err != nil {
 						embedErr = err
 						cancel()
 					}
@@ -387,9 +394,11 @@ func embedAll(ctx context.Context, e model.Embedder, input []float32, count int,
 }
 
 // Sink takes a print's rows in order; *vprint.Writer streams them to disk.
-// regions is nil unless Options.Regions.
+// regions is nil unless Options.Regions; thumb is the row's thumbnail
+// (ThumbWidth x ThumbHeight luma) every thumbEvery rows from the first, nil
+// for the others.
 type Sink interface {
-	Append(ts float64, features, regions []float32) error
+	Append(ts float64, features, regions []float32, thumb []byte) error
 }
 
 // Header is a print with no rows yet: what a pool's model writes with
@@ -403,6 +412,8 @@ func Header(res model.Resolved, opts Options) *vprint.Print {
 		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
 		Dim:   res.Output.Dim,
 		FPS:   fps,
+		// The thumbnails' pixels are appended row by row.
+		Thumbs: vprint.Thumbs{Width: ThumbWidth, Height: ThumbHeight, Every: thumbEvery(fps)},
 	}
 	if opts.Regions {
 		p.Regions = len(Quarters)
@@ -413,7 +424,8 @@ func Header(res model.Resolved, opts Options) *vprint.Print {
 // memory collects rows into a Print.
 type memory struct{ p *vprint.Print }
 
-func (m memory) Append(ts float64, features, regions []float32) error {
+func (m memory) Append(ts float64, features, regions []float32, thumb []byte) error {
+	m.p.Thumbs.Pixels = append(m.p.Thumbs.Pixels, thumb...)
 	m.p.Timestamps = append(m.p.Timestamps, ts)
 	m.p.Features = append(m.p.Features, features...)
 	m.p.RegionFeatures = append(m.p.RegionFeatures, regions...)

@@ -192,7 +192,7 @@ func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
 
 type failingSink struct{ after int }
 
-func (f *failingSink) Append(float64, []float32, []float32) error {
+func (f *failingSink) Append(float64, []float32, []float32, []byte) error {
 	if f.after--; f.after < 0 {
 		return errors.New("disk full")
 	}
@@ -231,14 +231,20 @@ func TestSessionThatFailsToLoad(t *testing.T) {
 // with a model that returns mean colours: each region row must be its
 // quarter's colour and the whole frame their mean, with batches split to
 // what the session takes.
-func TestRegions(t *testing.T) {
-	video := testutil.FFmpegGen(t, t.TempDir(), "quarters.mp4",
+// quartersVideo is seconds of a frame whose quarters are red, lime, blue
+// and white.
+func quartersVideo(t *testing.T, seconds string) string {
+	return testutil.FFmpegGen(t, t.TempDir(), "quarters.mp4",
 		"-f", "lavfi", "-i", "color=red:size=32x32:rate=25",
 		"-f", "lavfi", "-i", "color=lime:size=32x32:rate=25",
 		"-f", "lavfi", "-i", "color=blue:size=32x32:rate=25",
 		"-f", "lavfi", "-i", "color=white:size=32x32:rate=25",
-		"-filter_complex", "[0][1][2][3]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0", "-t", "2",
+		"-filter_complex", "[0][1][2][3]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0", "-t", seconds,
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+}
+
+func TestRegions(t *testing.T) {
+	video := quartersVideo(t, "2")
 	fake := &fakeModel{batch: 3}
 	p, err := ToPrint(context.Background(), video, Ready(fake), Options{Regions: true})
 	if err != nil {

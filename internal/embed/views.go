@@ -82,6 +82,9 @@ func insetQuarters(prefix string, rank int) [4]ViewSpec {
 type ViewFeatures struct {
 	Name     string
 	Features []float32
+	// Pixels are the view's grey pictures, PixelWidth x PixelHeight bytes
+	// a sample, for the pixel check (match.View.Pixels).
+	Pixels []byte
 }
 
 // viewScale is how much larger than the model's input frames are decoded,
@@ -98,6 +101,16 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if pool.Size() == 0 {
 		return nil, nil, errors.New("embed: a pool without sessions")
 	}
+	return views(ctx, path, pool, opts, specs, true)
+}
+
+// ViewPixels is Views without the model: the views' pictures alone (their
+// Features nil), from the same decoding, for features kept from before.
+func ViewPixels(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec) ([]float64, []ViewFeatures, error) {
+	return views(ctx, path, pool, opts, specs, false)
+}
+
+func views(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec, features bool) ([]float64, []ViewFeatures, error) {
 	if len(specs) == 0 {
 		return nil, nil, errors.New("embed: no views")
 	}
@@ -116,7 +129,7 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if len(insets) > 0 {
 		lumas = &lumaFrames{}
 	}
-	times, out, err := embedViews(ctx, path, pool, opts, fixed, lumas)
+	times, out, err := embedViews(ctx, path, pool, opts, fixed, lumas, features)
 	if err != nil || len(insets) == 0 {
 		return times, out, err
 	}
@@ -140,7 +153,7 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	insets = placed
 	// The second pass's progress would count the frames again.
 	opts.Progress = nil
-	again, more, err := embedViews(ctx, path, pool, opts, insets, nil)
+	again, more, err := embedViews(ctx, path, pool, opts, insets, nil, features)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -193,7 +206,7 @@ func (l *lumaFrames) add(idx int, raw []byte, w, h int) {
 
 // embedViews is one decoding pass embedding specs; lumas, if not nil,
 // collects grey frames on the way.
-func embedViews(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec, lumas *lumaFrames) ([]float64, []ViewFeatures, error) {
+func embedViews(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec, lumas *lumaFrames, features bool) ([]float64, []ViewFeatures, error) {
 	res := pool.Model()
 	w, h := res.Spec.Pre.Width, res.Spec.Pre.Height
 	dopts := decode.Options{FPS: opts.FPS, Width: viewScale * w, Height: viewScale * h,
@@ -219,7 +232,8 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 	var (
 		mu       sync.Mutex
 		times    []float64
-		features = make([][]float32, len(specs))
+		rowsOf   = make([][]float32, len(specs))
+		pixelsOf = make([][]byte, len(specs))
 		firstErr error
 		done     int
 	)
@@ -241,12 +255,15 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e, err := pool.Session(ctx, i)
-			if err != nil {
-				fail(err)
-				for range frames {
+			var e model.Embedder
+			if features {
+				var err error
+				if e, err = pool.Session(ctx, i); err != nil {
+					fail(err)
+					for range frames {
+					}
+					return
 				}
-				return
 			}
 			pre := model.NewPreprocessor(res.Spec.Pre)
 			small := make([]byte, pre.FrameBytes())
@@ -256,8 +273,17 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 				if lumas != nil {
 					lumas.add(f.idx, f.raw, dopts.Width, dopts.Height)
 				}
+				sums := newLumaSums(f.raw, dopts.Width, dopts.Height)
+				pics := make([][]byte, len(specs))
+				for v, s := range specs {
+					pics[v] = make([]byte, PixelWidth*PixelHeight)
+					sums.picture(pics[v], PixelWidth, PixelHeight, s.X, s.Y, s.W, s.H, s.Flip)
+				}
 				rows := make([][]float32, len(specs))
 				for v, s := range samplers {
+					if !features {
+						break
+					}
 					s.sample(small, f.raw)
 					if err := pre.Frame(tensor, small); err != nil {
 						fail(err)
@@ -271,13 +297,20 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 				}
 				mu.Lock()
 				for v := range specs {
-					need := (f.idx + 1) * dim
-					if len(features[v]) < need {
-						features[v] = append(features[v], make([]float32, need-len(features[v]))...)
+					if features {
+						need := (f.idx + 1) * dim
+						if len(rowsOf[v]) < need {
+							rowsOf[v] = append(rowsOf[v], make([]float32, need-len(rowsOf[v]))...)
+						}
+						if rows[v] != nil {
+							copy(rowsOf[v][f.idx*dim:], rows[v])
+						}
 					}
-					if rows[v] != nil {
-						copy(features[v][f.idx*dim:], rows[v])
+					pp := PixelWidth * PixelHeight
+					if need := (f.idx + 1) * pp; len(pixelsOf[v]) < need {
+						pixelsOf[v] = append(pixelsOf[v], make([]byte, need-len(pixelsOf[v]))...)
 					}
+					copy(pixelsOf[v][f.idx*pp:], pics[v])
 				}
 				done++
 				d := done
@@ -323,7 +356,10 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 	}
 	out := make([]ViewFeatures, len(specs))
 	for v, s := range specs {
-		out[v] = ViewFeatures{Name: s.Name, Features: features[v][:len(times)*dim]}
+		out[v] = ViewFeatures{Name: s.Name, Pixels: pixelsOf[v][:len(times)*PixelWidth*PixelHeight]}
+		if features {
+			out[v].Features = rowsOf[v][:len(times)*dim]
+		}
 	}
 	return times, out, nil
 }
@@ -380,7 +416,8 @@ func (s *sampler) sample(dst, src []byte) {
 	}
 }
 
-// MatchViews turns a clip's embedded views into what match searches: the
+// MatchViews turns a clip's embedded views into what match searches, each
+// with its pictures (a region view takes its whole view's): the
 // whole-frame and window views, the frame's quarters side by side as its
 // region view (match.RegionsView) and, where the clip shows a
 // picture-in-picture, the inset's quarters as a second region view
@@ -391,7 +428,12 @@ func MatchViews(views []ViewFeatures, frames int) []match.View {
 	insetRegions := [...]struct {
 		name     string
 		quarters []ViewSpec
-	}{{match.InsetRegionsView, InsetQuarters[:]}, {match.SecondInsetRegionsView, SecondInsetQuarters[:]}}
+		whole    string // the view whose pictures the quarters' are
+	}{{match.InsetRegionsView, InsetQuarters[:], "inset"}, {match.SecondInsetRegionsView, SecondInsetQuarters[:], "inset2"}}
+	pixels := map[string][]byte{}
+	for _, v := range views {
+		pixels[v.Name] = v.Pixels
+	}
 	isQuarter := map[string]bool{}
 	for _, r := range insetRegions {
 		for _, q := range r.quarters {
@@ -401,18 +443,26 @@ func MatchViews(views []ViewFeatures, frames int) []match.View {
 	var out []match.View
 	for _, v := range views {
 		if !isQuarter[v.Name] {
-			out = append(out, match.View{Name: v.Name, Features: v.Features})
+			out = append(out, withPixels(match.View{Name: v.Name, Features: v.Features}, v.Pixels, frames))
 		}
 	}
 	if regions, ok := RegionView(views, frames); ok {
-		out = append(out, match.View{Name: match.RegionsView, Features: regions, Regions: true})
+		out = append(out, withPixels(match.View{Name: match.RegionsView, Features: regions, Regions: true}, pixels["full"], frames))
 	}
 	for _, r := range insetRegions {
 		if regions, ok := quartersSideBySide(views, frames, r.quarters); ok {
-			out = append(out, match.View{Name: r.name, Features: regions, Regions: true})
+			out = append(out, withPixels(match.View{Name: r.name, Features: regions, Regions: true}, pixels[r.whole], frames))
 		}
 	}
 	return out
+}
+
+// withPixels gives v the pictures px when they are whole: one a frame.
+func withPixels(v match.View, px []byte, frames int) match.View {
+	if len(px) == frames*PixelWidth*PixelHeight && frames > 0 {
+		v.Pixels, v.PixelWidth, v.PixelHeight = px, PixelWidth, PixelHeight
+	}
+	return v
 }
 
 // RegionView puts the rows of a clip's quarter views (Quarters, which

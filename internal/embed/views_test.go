@@ -12,17 +12,24 @@ import (
 	"github.com/vidprint/vidprint/internal/testutil"
 )
 
+// pipVideos are seconds of a test pattern alone, and the same at half size
+// over a fractal: a picture-in-picture.
+func pipVideos(t *testing.T, seconds string) (alone, pip string) {
+	dir := t.TempDir()
+	const fg = "testsrc2=s=320x240:rate=25"
+	alone = testutil.FFmpegGen(t, dir, "alone.mp4", "-f", "lavfi", "-i", fg, "-t", seconds,
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+	pip = testutil.FFmpegGen(t, dir, "pip.mp4", "-f", "lavfi", "-i", "mandelbrot=s=320x240:rate=25",
+		"-f", "lavfi", "-i", fg, "-filter_complex", "[1:v]scale=160:120[in];[0:v][in]overlay=x=100:y=60",
+		"-t", seconds, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+	return alone, pip
+}
+
 // TestViewsInset embeds a picture-in-picture video through the query views
 // with a model that sees mean colours: the inset view must see what the
 // inset video alone shows, and a video without an inset gets no inset view.
 func TestViewsInset(t *testing.T) {
-	dir := t.TempDir()
-	const fg = "testsrc2=s=320x240:rate=25"
-	alone := testutil.FFmpegGen(t, dir, "alone.mp4", "-f", "lavfi", "-i", fg, "-t", "3",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
-	pip := testutil.FFmpegGen(t, dir, "pip.mp4", "-f", "lavfi", "-i", "mandelbrot=s=320x240:rate=25",
-		"-f", "lavfi", "-i", fg, "-filter_complex", "[1:v]scale=160:120[in];[0:v][in]overlay=x=100:y=60",
-		"-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+	alone, pip := pipVideos(t, "3")
 	pool := Ready(&fakeModel{side: 224, delay: 1})
 	views := func(path string) map[string][]float32 { return queryViews(t, pool, path) }
 	aloneViews := views(alone)

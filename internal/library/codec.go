@@ -93,13 +93,14 @@ func (h half) Decode(dst []float32, code []byte) {
 	}
 }
 
-// NewEntry encodes a print's rows with c. The mean is taken over the
-// decoded rows, so the search centres exactly what it reads.
+// NewEntry encodes a print's rows with c, and keeps its thumbnails. The
+// mean is taken over the decoded rows, so the search centres exactly what
+// it reads.
 func NewEntry(c Codec, v Video, p *vprint.Print) Entry {
 	n := p.Frames()
 	codes, mean := encodeRows(c, n, p.Row)
 	v.Frames = n
-	return Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean}
+	return Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean, Thumbs: p.Thumbs}
 }
 
 // encodeRows encodes n rows with c, and returns the mean of the decoded

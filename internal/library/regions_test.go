@@ -3,6 +3,7 @@ package library
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"github.com/vidprint/vidprint/internal/testutil"
 	"math"
 	"math/rand/v2"
@@ -200,20 +201,7 @@ func TestStoreUpgrade(t *testing.T) {
 		checkReadOnlyV2(t, dir, m, old) // the child
 		return
 	}
-	dir := filepath.Join(t.TempDir(), "lib")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	db, err := openDB(dir, openCreate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, db, exec := oldLibrary(t)
 	exec(schemaV2)
 	exec(`INSERT INTO meta (id, schema_version, model_id, model_sha256, model_output, dim, fps, codec, codec_data)
 		VALUES (1, 2, ?, ?, ?, ?, ?, ?, ?)`, m.Model.ID, m.Model.SHA256, m.Model.Output, m.Dim, m.FPS, m.Codec, m.CodecData)
@@ -289,5 +277,25 @@ func checkReadOnlyV2(t *testing.T, dir string, m Meta, old Entry) {
 	}
 	if r, err := s.Rows(ctx, 1, 5, 20, true); err != nil || r.RegionCodes != nil || len(r.Timestamps) != 15 {
 		t.Fatalf("Rows: %v, %d rows, %d region bytes", err, len(r.Timestamps), len(r.RegionCodes))
+	}
+}
+
+// oldLibrary opens a new database in a new library directory, for a test
+// to lay out an earlier schema with exec.
+func oldLibrary(t *testing.T) (dir string, db *sql.DB, exec func(q string, args ...any)) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "lib")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDB(dir, openCreate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, db, func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -24,14 +24,14 @@ import (
 const DBName = "library.db"
 
 // SchemaVersion is the database layout this package writes. A library of
-// version 2 (before region features) is upgraded when it is opened; its
-// videos keep no regions.
-const SchemaVersion = 3
+// version 2 (before region features) or 3 (before thumbnails) is upgraded
+// when it is opened; its videos keep no regions or thumbnails.
+const SchemaVersion = 4
 
 // ChunkRows is how many rows of a print one database row holds: a minute
-// at 5 fps, 79 KB of rp256-i8 codes and 50 KB of region codes. A search
-// verifying a candidate reads
-// the chunks around it, not the whole hour-long print.
+// at 5 fps, 79 KB of rp256-i8 codes, 50 KB of region codes and 11.5 KB of
+// 16x12 thumbnails. A search verifying a candidate reads the chunks
+// around it, not the whole hour-long print.
 const ChunkRows = 300
 
 // ErrStorage marks a failure to read or write the database itself: a full
@@ -43,7 +43,7 @@ var ErrStorage = errors.New("library storage failed")
 // is an ErrStorage.
 var ErrReadOnly = fmt.Errorf("%w: opened read-only (no write access to the library's directory or database)", ErrStorage)
 
-// schema is the version-3 layout. Videos keep AUTOINCREMENT ids so that an
+// schema is the version-4 layout. Videos keep AUTOINCREMENT ids so that an
 // id is never reused after a Remove: a stale index file can then never
 // point at the wrong video. Prints sit in their own table so that listing
 // videos never reads feature blobs.
@@ -75,7 +75,10 @@ CREATE TABLE videos (
 CREATE TABLE prints (
 	video_id   INTEGER PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
 	mean       BLOB NOT NULL, -- float32 little-endian, codec Dim values
-	region_mean BLOB          -- the same for the region codec; NULL: no regions
+	region_mean BLOB,         -- the same for the region codec; NULL: no regions
+	thumb_width  INTEGER NOT NULL DEFAULT 0, -- 0 (and height, every): no thumbnails
+	thumb_height INTEGER NOT NULL DEFAULT 0,
+	thumb_every  INTEGER NOT NULL DEFAULT 0  -- a thumbnail of each row r with r % thumb_every = 0
 );
 CREATE TABLE chunks (
 	video_id   INTEGER NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
@@ -83,6 +86,7 @@ CREATE TABLE chunks (
 	timestamps BLOB NOT NULL,    -- float64 little-endian, one per row
 	codes      BLOB NOT NULL,    -- the rows, codec RowBytes each
 	region_codes BLOB,           -- the region rows, region codec RowBytes each
+	thumbs     BLOB,             -- the thumbnails of the chunk's rows, 8-bit luma, in order
 	PRIMARY KEY (video_id, chunk)
 );
 `
@@ -96,6 +100,15 @@ ALTER TABLE prints ADD COLUMN region_mean BLOB;
 ALTER TABLE chunks ADD COLUMN region_codes BLOB;
 `
 
+// upgrade3 takes a library of version 3 to 4: thumbnails, which its
+// videos lack.
+const upgrade3 = `
+ALTER TABLE prints ADD COLUMN thumb_width INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prints ADD COLUMN thumb_height INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prints ADD COLUMN thumb_every INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN thumbs BLOB;
+`
+
 type sqliteStore struct {
 	db          *sql.DB
 	dir         string
@@ -106,9 +119,10 @@ type sqliteStore struct {
 	// user's library); every write is refused with ErrReadOnly. immutable:
 	// read as the file is, without its write-ahead log.
 	readOnly, immutable bool
-	// noRegionColumns: a version 2 library opened read-only, so not
-	// upgraded; it is read without regions.
-	noRegionColumns bool
+	// version is the file's schema version: SchemaVersion, or an earlier
+	// one opened read-only, so not upgraded, and read without the columns
+	// it lacks.
+	version int
 }
 
 // Create makes a library in dir (creating dir if need be) bound to m. A
@@ -330,13 +344,18 @@ func (s *sqliteStore) load(ctx context.Context) error {
 	} else if err != nil {
 		return s.wrapErr("read meta", err)
 	}
-	regionCodec := "region_codec"
-	if version == 2 && s.readOnly {
+	if s.readOnly && version >= 2 && version < SchemaVersion {
 		// Without write access it cannot be upgraded: it is read as it
-		// is, as a library without regions (which its videos lack).
-		s.noRegionColumns, regionCodec = true, "''"
+		// is, without the regions or thumbnails its videos lack.
+		s.version = version
 	} else if err := s.upgrade(ctx, version); err != nil {
 		return err
+	} else {
+		s.version = SchemaVersion
+	}
+	regionCodec := "region_codec"
+	if s.version < 3 {
+		regionCodec = "''"
 	}
 	var m Meta
 	err := s.db.QueryRowContext(ctx, `SELECT model_id, model_sha256, model_output, dim, fps, codec, codec_data, `+regionCodec+`
@@ -362,21 +381,35 @@ func (s *sqliteStore) upgrade(ctx context.Context, version int) error {
 	switch version {
 	case SchemaVersion:
 		return nil
-	case 2:
+	case 2, 3:
 	default:
-		return fmt.Errorf("library %s: schema version %d, this vidprint reads 2 (upgrading it) and %d", s.dir, version, SchemaVersion)
+		return fmt.Errorf("library %s: schema version %d, this vidprint reads 2 and 3 (upgrading them) and %d", s.dir, version, SchemaVersion)
 	}
-	return s.write(ctx, "upgrade to schema version 3", func(tx *sql.Tx) error {
+	return s.write(ctx, fmt.Sprintf("upgrade to schema version %d", SchemaVersion), func(tx *sql.Tx) error {
+		// Read again under the write lock: another process, maybe an
+		// older vidprint, may have upgraded it part or all of the way.
 		var v int
 		var codec string
-		if err := tx.QueryRowContext(ctx, `SELECT schema_version, codec FROM meta WHERE id = 1`).Scan(&v, &codec); err != nil || v != 2 {
+		if err := tx.QueryRowContext(ctx, `SELECT schema_version, codec FROM meta WHERE id = 1`).Scan(&v, &codec); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, upgrade2); err != nil {
+		if v == 2 {
+			if _, err := tx.ExecContext(ctx, upgrade2); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 3, region_codec = ?`, regionCodecFor(codec)); err != nil {
+				return err
+			}
+			v = 3
+		}
+		if v == 3 {
+			if _, err := tx.ExecContext(ctx, upgrade3); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 4`)
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 3, region_codec = ?`, regionCodecFor(codec))
-		return err
+		return nil
 	})
 }
 
@@ -479,20 +512,27 @@ func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
 		if e.RegionCodes != nil {
 			regionMean = encodeFloat32s(e.RegionMean)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, mean, region_mean) VALUES (?, ?, ?)`,
-			v.ID, encodeFloat32s(e.Mean), regionMean); err != nil {
+		var th vprint.Thumbs // all zero without thumbnails
+		if e.Thumbs.Width != 0 {
+			th = e.Thumbs
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO prints (video_id, mean, region_mean, thumb_width, thumb_height, thumb_every)
+			VALUES (?, ?, ?, ?, ?, ?)`, v.ID, encodeFloat32s(e.Mean), regionMean, th.Width, th.Height, th.Every); err != nil {
 			return err
 		}
 		rb := s.codec.RowBytes()
 		for c := 0; c*ChunkRows < v.Frames; c++ {
 			lo, hi := c*ChunkRows, min(v.Frames, (c+1)*ChunkRows)
-			var regions []byte
+			var regions, thumbs []byte // NULL without them
 			if e.RegionCodes != nil {
 				rrb := s.regionCodec.RowBytes()
 				regions = e.RegionCodes[lo*rrb : hi*rrb]
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (video_id, chunk, timestamps, codes, region_codes) VALUES (?, ?, ?, ?, ?)`,
-				v.ID, c, encodeFloat64s(e.Timestamps[lo:hi]), e.Codes[lo*rb:hi*rb], regions); err != nil {
+			if th.Width != 0 {
+				thumbs = nonNil(SliceThumbs(th, lo, hi).Pixels)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (video_id, chunk, timestamps, codes, region_codes, thumbs) VALUES (?, ?, ?, ?, ?, ?)`,
+				v.ID, c, encodeFloat64s(e.Timestamps[lo:hi]), e.Codes[lo*rb:hi*rb], regions, thumbs); err != nil {
 				return err
 			}
 		}
@@ -520,6 +560,9 @@ func (s *sqliteStore) checkEntry(e Entry) error {
 		return fmt.Errorf("mean holds %d values, want %d", len(e.Mean), s.codec.Dim())
 	}
 	if err := CheckRegions(s.regionCodec, e.Regions, n); err != nil {
+		return err
+	}
+	if err := CheckThumbs(e.Thumbs, n); err != nil {
 		return err
 	}
 	for i, t := range e.Timestamps {
@@ -562,7 +605,7 @@ func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
 }
 
 func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
-	r, err := s.rows(ctx, id, 0, -1, false)
+	r, err := s.rows(ctx, id, 0, -1, false, false)
 	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
 }
 
@@ -570,20 +613,26 @@ func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int, regions bo
 	if lo < 0 || hi < lo {
 		return RowRange{}, fmt.Errorf("video %d: rows [%d, %d)", id, lo, hi)
 	}
-	return s.rows(ctx, id, lo, hi, regions)
+	return s.rows(ctx, id, lo, hi, regions, true)
 }
 
 // rows reads rows [lo, hi) of a print, hi capped at its frames (or all of
 // them for hi < 0), from the chunks that hold them, with their region
-// features when regions is set and the video has them.
-func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error) {
+// features when regions is set and the video has them, and likewise their
+// thumbnails.
+func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, thumbs bool) (RowRange, error) {
 	var mean, regionMean []byte
+	var tw, th, te int
 	regionMeanColumn, regionCodesColumn := "p.region_mean", "region_codes"
-	if s.noRegionColumns {
+	if s.version < 3 {
 		regionMeanColumn, regionCodesColumn = "NULL", "NULL"
 	}
-	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, CASE WHEN ? THEN `+regionMeanColumn+` END
-		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, regions, id), &mean, &regionMean)
+	thumbColumns, thumbsColumn := "p.thumb_width, p.thumb_height, p.thumb_every", "thumbs"
+	if s.version < 4 || !thumbs {
+		thumbColumns, thumbsColumn = "0, 0, 0", "NULL"
+	}
+	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, CASE WHEN ? THEN `+regionMeanColumn+` END, `+thumbColumns+`
+		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, regions, id), &mean, &regionMean, &tw, &th, &te)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
 	}
@@ -598,24 +647,24 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 	}
 	lo = min(lo, hi)
 	first, last := lo/ChunkRows, (max(hi, lo+1)-1)/ChunkRows
-	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN `+regionCodesColumn+` END FROM chunks
-		WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, regions, id, first, last)
+	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN `+regionCodesColumn+` END, `+thumbsColumn+`
+		FROM chunks WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, regions, id, first, last)
 	if err != nil {
 		return RowRange{}, s.wrapErr("read", err)
 	}
 	defer rows.Close()
-	var ts, codes, regionCodes []byte
+	var ts, codes, regionCodes, pixels []byte
 	want := first
 	for rows.Next() {
 		var c int
-		var t, k, r []byte
-		if err := rows.Scan(&c, &t, &k, &r); err != nil {
+		var t, k, r, p []byte
+		if err := rows.Scan(&c, &t, &k, &r, &p); err != nil {
 			return RowRange{}, s.wrapErr("read", err)
 		}
 		if c != want {
 			break // a missing chunk: the lengths below tell
 		}
-		ts, codes, regionCodes = append(ts, t...), append(codes, k...), append(regionCodes, r...)
+		ts, codes, regionCodes, pixels = append(ts, t...), append(codes, k...), append(regionCodes, r...), append(pixels, p...)
 		want++
 	}
 	if err := rows.Err(); err != nil {
@@ -630,12 +679,16 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions bo
 	if err == nil && regionMean != nil {
 		e.Regions, err = decodeRegions(s.regionCodec, end-start, regionCodes, regionMean)
 	}
+	var thumbRange vprint.Thumbs
+	if err == nil {
+		thumbRange, err = decodeThumbs(tw, th, te, start, end, lo, hi, pixels)
+	}
 	if err != nil {
 		return RowRange{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
 	}
 	rb := s.codec.RowBytes()
 	r := RowRange{Video: v, Lo: lo, Timestamps: e.Timestamps[lo-start : hi-start],
-		Codes: e.Codes[(lo-start)*rb : (hi-start)*rb], Mean: e.Mean}
+		Codes: e.Codes[(lo-start)*rb : (hi-start)*rb], Mean: e.Mean, Thumbs: thumbRange}
 	if e.RegionCodes != nil {
 		rrb := s.regionCodec.RowBytes()
 		r.Regions = Regions{RegionCodes: e.RegionCodes[(lo-start)*rrb : (hi-start)*rrb], RegionMean: e.RegionMean}

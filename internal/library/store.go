@@ -51,6 +51,9 @@ type Entry struct {
 	Codes      []byte
 	Mean       []float32
 	Regions
+	// Thumbs are the print's thumbnails, picture k of row k*Every; the
+	// zero value for a print without them.
+	Thumbs vprint.Thumbs
 }
 
 // Regions are a print's region features in the library's region codec:
@@ -70,6 +73,11 @@ type RowRange struct {
 	Codes      []byte
 	Mean       []float32
 	Regions
+	// Thumbs are the thumbnails of the rows r of the range with
+	// r%Thumbs.Every == 0, in order (see SliceThumbs): picture k is row
+	// ceil(Lo/Every)*Every + k*Every's, not row k*Every's. The zero value
+	// for a video without them.
+	Thumbs vprint.Thumbs
 }
 
 // Errors a Store reports; callers test them with errors.Is.
@@ -95,11 +103,12 @@ type Store interface {
 	// Videos lists every video, oldest first.
 	Videos(ctx context.Context) ([]Video, error)
 	// Entry reads one video with its whole-frame print, without region
-	// features: what an index of the whole library is built from.
+	// features or thumbnails: what an index of the whole library is built
+	// from.
 	Entry(ctx context.Context, id int64) (Entry, error)
 	// Rows reads rows [lo, hi) of a video's print (hi capped at its
-	// frames), with their region features when regions is set, without
-	// reading the rest.
+	// frames), with their thumbnails, and their region features when
+	// regions is set, without reading the rest.
 	Rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error)
 	// Generation changes whenever a video is added or removed, so derived
 	// index files can tell whether they are stale.

@@ -153,6 +153,10 @@ type Match struct {
 	// shares (a tint, a caption, grey), it measures whether the clip
 	// changes as the video does.
 	Local float64
+	// Pixels is the pixel agreement of a borderline alignment (see
+	// PixelAgreement), which then decides it; 0 where it was not checked.
+	Pixels       float64
+	pixelChecked bool
 }
 
 // Result is what Locate found.
@@ -310,11 +314,22 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 	for _, x := range ms {
 		m := x.m
 		m.Score = x.upper
+		// With pictures on both sides, an alignment just below the
+		// threshold may still be settled by them.
+		lowest := threshold
+		if r.thumbs != nil && m.view.pixels != nil {
+			lowest -= PixelBelow
+		}
 		if !m.brief {
-			if (threshold < 0 || x.upper >= threshold) && !(prune && t.outdone(m, x.upper)) {
+			if (threshold < 0 || x.upper >= lowest) && !(prune && t.outdone(m, x.upper)) {
 				m.Consistency, m.Lead = r.consistency(m.view, m.start, m.fitSpeed, m.a, m.b)
 			}
 			m.Score -= (1 - m.Consistency) / 3
+		}
+		if threshold >= 0 && m.Score >= threshold-PixelBelow && m.Score < threshold+PixelAbove && !(prune && t.outdone(m, m.Score)) {
+			if p := r.pixelAgreement(m.view, m.start, m.fitSpeed, m.a, m.b); !math.IsNaN(p) {
+				m.Pixels, m.pixelChecked = p, true
+			}
 		}
 		if Accepted(m, threshold) {
 			// Only what is reported: steadying costs up to a few
@@ -473,9 +488,18 @@ func (r *Reference) prescore(m *Match, typical, briefSimilarity float64) float64
 	return (m.Similarity+m.Local+1)/3 + base
 }
 
+// PixelChecked tells whether the pixel check decided m (see Pixels).
+func (m Match) PixelChecked() bool { return m.pixelChecked }
+
 // Accepted applies the threshold; a negative threshold accepts everything.
 func Accepted(m Match, threshold float64) bool {
-	return threshold < 0 || (m.Score >= threshold && (m.brief || m.Consistency >= MinConsistency && m.Lead >= MinLead))
+	switch {
+	case threshold < 0:
+		return true
+	case m.pixelChecked && m.Score >= threshold-PixelBelow && m.Score < threshold+PixelAbove:
+		return m.Pixels >= PixelAgreement
+	}
+	return m.Score >= threshold && (m.brief || m.Consistency >= MinConsistency && m.Lead >= MinLead)
 }
 
 func median(xs []float64) float64 {
@@ -1227,6 +1251,9 @@ func Why(m Match, threshold float64) string {
 	switch {
 	case Accepted(m, threshold):
 		return "a match"
+	case m.PixelChecked():
+		return fmt.Sprintf("a borderline score (%.2f), and its pixels agree with the video's thumbnails by only %.3f (a copy's agree by %.2f or more): another take of the scene, not a copy",
+			m.Score, m.Pixels, PixelAgreement)
 	case m.Score >= threshold && m.Consistency < MinConsistency:
 		return fmt.Sprintf("it follows the video frame by frame on only %.0f%% of its samples (a match needs %.0f%%)", 100*m.Consistency, 100*MinConsistency)
 	case m.Score >= threshold:

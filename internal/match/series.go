@@ -37,6 +37,9 @@ type Reference struct {
 	// regions, when set, are features of parts of each frame (see
 	// AddRegions), searched as a second reference.
 	regions *Reference
+	// thumbs, when set, are pictures of some samples (see AddThumbs),
+	// shared with regions.
+	thumbs *thumbs
 }
 
 // AddRegions gives the reference region features: for every sample, the
@@ -60,6 +63,7 @@ func (r *Reference) AddRegions(features []float32, width int, regionMean []float
 	if err != nil {
 		return fmt.Errorf("regions: %w", err)
 	}
+	rr.thumbs = r.thumbs
 	r.regions = rr
 	return nil
 }
@@ -209,6 +213,9 @@ type queryView struct {
 	// centred row.
 	meanDot []float32
 	coarse  []float32
+	// pixels are the view's pictures, pw x ph bytes a sample; nil for none.
+	pixels []byte
+	pw, ph int
 }
 
 // View is one way of looking at every frame of a clip: features of the same
@@ -220,6 +227,11 @@ type View struct {
 	// against the reference's regions; a reference without them ignores
 	// the view.
 	Regions bool
+	// Pixels, when set, are small greyscale pictures of what the view
+	// sees, PixelWidth x PixelHeight bytes of luma a sample, for the
+	// pixel check of borderline alignments (see AddThumbs).
+	Pixels                  []byte
+	PixelWidth, PixelHeight int
 }
 
 // NewQuery prepares a clip's views for matching against ref: it centres them
@@ -234,24 +246,28 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 	// What each query view is centred by; the views are prepared in
 	// parallel below.
 	type job struct {
-		name     string
-		features []float32
-		mean     []float32 // nil: the clip's own
+		name string
+		view View
+		mean []float32 // nil: the clip's own
 	}
 	var jobs []job
 	for _, v := range views {
+		if v.Pixels != nil && (v.PixelWidth < 1 || v.PixelHeight < 1 || len(v.Pixels) != q.n*v.PixelWidth*v.PixelHeight) {
+			return nil, fmt.Errorf("query view %s: %d pixel bytes for %d samples of %dx%d", v.Name, len(v.Pixels), q.n, v.PixelWidth, v.PixelHeight)
+		}
 		if v.Regions {
-			regionViews = append(regionViews, View{Name: v.Name, Features: v.Features})
+			v.Regions = false // a whole-frame view of the reference's regions
+			regionViews = append(regionViews, v)
 			continue
 		}
 		if err := checkRows(v.Features, times, r.dim); err != nil {
 			return nil, fmt.Errorf("query view %s: %w", v.Name, err)
 		}
-		jobs = append(jobs, job{v.Name, v.Features, r.mean})
+		jobs = append(jobs, job{v.Name, v, r.mean})
 		if selfCentred(v.Name) && q.n >= 2*Window {
 			// The same view centred by the clip's own mean: a change that
 			// the whole clip shares (grey, a tint, a caption) then cancels.
-			jobs = append(jobs, job{v.Name + "/own", v.Features, nil})
+			jobs = append(jobs, job{v.Name + "/own", v, nil})
 		}
 	}
 	if len(jobs) == 0 {
@@ -261,9 +277,10 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 	eachParallel(runtime.GOMAXPROCS(0), len(jobs), func(_, k int) {
 		j := jobs[k]
 		if j.mean == nil {
-			j.mean = RowMean(j.features, r.dim)
+			j.mean = RowMean(j.view.Features, r.dim)
 		}
-		q.views[k] = r.queryView(j.name, j.features, j.mean)
+		q.views[k] = r.queryView(j.name, j.view.Features, j.mean)
+		q.views[k].pixels, q.views[k].pw, q.views[k].ph = j.view.Pixels, j.view.PixelWidth, j.view.PixelHeight
 	})
 	if r.regions != nil && len(regionViews) > 0 {
 		rq, err := r.regions.NewQuery(times, regionViews)

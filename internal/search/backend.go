@@ -34,6 +34,19 @@ type Segment struct {
 	Regions    []float32
 	RegionDim  int
 	RegionMean []float32
+	// Thumbs are the thumbnails of every video row r in
+	// [Lo, Lo+len(Times)) with r%ThumbEvery == 0, in order, the first
+	// being row ceil(Lo/ThumbEvery)*ThumbEvery's: ThumbWidth*ThumbHeight
+	// 8-bit luma values each, row-major (see vprint.Thumbs). Empty, and
+	// the sizes zero, for a video without them.
+	Thumbs                              []byte
+	ThumbWidth, ThumbHeight, ThumbEvery int
+}
+
+// firstThumb is the index, within the segment, of its first thumbnail's
+// row.
+func (s *Segment) firstThumb() int {
+	return (s.Lo+s.ThumbEvery-1)/s.ThumbEvery*s.ThumbEvery - s.Lo
 }
 
 // Backend holds a library's index vectors (see WindowVectors) and prints.

@@ -8,6 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
+
+	"github.com/x448/float16"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/library"
@@ -20,31 +23,45 @@ import (
 //
 // Layout, little-endian: magic, version u32, generation i64, codec name
 // (u16 length, bytes), codec dim u32, index dim u32, cells u32, videos u32,
-// windows u64, windows its cells were trained on u64, mean (codec dim f32), video IDs (i64 each), centroids (cells
-// x index dim f32), cell starts (cells+1 u32), window refs (video u32,
-// window u32), window vectors (windows x index dim f32), then the CRC-32C
-// of everything before it.
+// windows u64, windows its cells were trained on u64, mean (codec dim f32),
+// video IDs (i64 each), centroids (cells x index dim f16), cell starts
+// (cells+1 u32), window refs (video u32, window u32), window vectors
+// (windows x index dim f16), then the CRC-32C of everything before it.
+//
+// Version 2 stores the centroids and window vectors, which grow with the
+// library, as IEEE half floats: half the size of version 1's float32 and
+// plenty for proposing candidates (unit vectors, whose cosines are off by
+// at most about 1e-3, and the exact alignment checks every candidate). A
+// file of another version is rebuilt.
 const indexMagic = "vidprint-windows\x00"
 
-const indexVersion = 1
+const indexVersion = 2
 
 var errStale = errors.New("index is stale")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// writeIndex saves x to path. It first rounds x's centroids and window
+// vectors to the float16 values the file holds, so that the index searched
+// now is the one a later Open reads back, whether or not the save succeeds.
 func writeIndex(path string, x *windowIndex, codec library.Codec) error {
+	b, err := encodeIndex(x, codec)
+	if err != nil {
+		return err
+	}
+	roundHalves(x.centroids)
+	roundHalves(x.vecs)
 	return fsutil.WriteAtomic(path, func(w io.Writer) error {
-		b := encodeIndex(x, codec)
 		_, err := w.Write(b)
 		return err
 	})
 }
 
-func encodeIndex(x *windowIndex, codec library.Codec) []byte {
+func encodeIndex(x *windowIndex, codec library.Codec) ([]byte, error) {
 	cells := len(x.start) - 1
 	n := len(x.refs)
-	size := len(indexMagic) + 4 + 8 + 2 + len(codec.Name()) + 4*5 + 8 + 8 + 4*len(x.mean) + 8*len(x.videoIDs) +
-		4*len(x.centroids) + 4*(cells+1) + 8*n + 4*len(x.vecs) + 4
+	size := len(indexMagic) + 4 + 8 + 2 + len(codec.Name()) + 4*4 + 8 + 8 + 4*len(x.mean) + 8*len(x.videoIDs) +
+		2*len(x.centroids) + 4*(cells+1) + 8*n + 2*len(x.vecs) + 4
 	b := make([]byte, 0, size)
 	b = append(b, indexMagic...)
 	b = binary.LittleEndian.AppendUint32(b, indexVersion)
@@ -60,7 +77,10 @@ func encodeIndex(x *windowIndex, codec library.Codec) []byte {
 	for _, id := range x.videoIDs {
 		b = binary.LittleEndian.AppendUint64(b, uint64(id))
 	}
-	b = appendFloats(b, x.centroids)
+	b, err := appendHalves(b, x.centroids)
+	if err != nil {
+		return nil, fmt.Errorf("index centroids: %w", err)
+	}
 	for _, s := range x.start {
 		b = binary.LittleEndian.AppendUint32(b, uint32(s))
 	}
@@ -68,8 +88,10 @@ func encodeIndex(x *windowIndex, codec library.Codec) []byte {
 		b = binary.LittleEndian.AppendUint32(b, uint32(r.video))
 		b = binary.LittleEndian.AppendUint32(b, uint32(r.window))
 	}
-	b = appendFloats(b, x.vecs)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	if b, err = appendHalves(b, x.vecs); err != nil {
+		return nil, fmt.Errorf("index window vectors: %w", err)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
 }
 
 func appendFloats(b []byte, xs []float32) []byte {
@@ -77,6 +99,39 @@ func appendFloats(b []byte, xs []float32) []byte {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
 	return b
+}
+
+// appendHalves appends xs as float16, rounded to nearest even. A value
+// that float16 cannot hold (beyond ±65504, or NaN) is an error rather than
+// an infinity: index vectors are unit vectors, so it means a bug upstream.
+func appendHalves(b []byte, xs []float32) ([]byte, error) {
+	for i, v := range xs {
+		h := float16.Fromfloat32(v)
+		if h.IsNaN() || h.IsInf(0) {
+			return nil, fmt.Errorf("value %d (%g) is outside float16's range", i, v)
+		}
+		b = binary.LittleEndian.AppendUint16(b, h.Bits())
+	}
+	return b, nil
+}
+
+// halfValues widens every float16 bit pattern: a table lookup decodes the
+// index file's vectors with one load a value, and no branch on its class.
+var halfValues = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for h := range t {
+		t[h] = float16.Frombits(uint16(h)).Float32()
+	}
+	return &t
+})
+
+// roundHalves rounds each value to the nearest float16, as appendHalves
+// stores it.
+func roundHalves(xs []float32) {
+	t := halfValues()
+	for i, v := range xs {
+		xs[i] = t[float16.Fromfloat32(v).Bits()]
+	}
 }
 
 // readIndex reads an index file built with codec; a file of another codec
@@ -144,6 +199,9 @@ func (r *indexReader) u64() uint64 {
 
 // floats reads n float32s, checking the length before allocating.
 func (r *indexReader) floats(n uint64) []float32 {
+	if r.err != nil {
+		return nil
+	}
 	if n > uint64(len(r.b))/4 {
 		r.err = errors.New("index file is truncated")
 		return nil
@@ -152,6 +210,31 @@ func (r *indexReader) floats(n uint64) []float32 {
 	out := make([]float32, n)
 	for i := range out {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+// halves reads n float16s into float32s, checking the length before
+// allocating. Infinities and NaNs, which encodeIndex never writes, make
+// the file damaged.
+func (r *indexReader) halves(n uint64) []float32 {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b))/2 {
+		r.err = errors.New("index file is truncated")
+		return nil
+	}
+	b := r.take(2 * n)
+	t := halfValues()
+	out := make([]float32, n)
+	for i := range out {
+		h := binary.LittleEndian.Uint16(b[2*i:])
+		if h&0x7c00 == 0x7c00 {
+			r.err = errors.New("index file holds a value that is not finite")
+			return nil
+		}
+		out[i] = t[h]
 	}
 	return out
 }
@@ -192,7 +275,7 @@ func decodeIndex(b []byte) (decodedIndex, error) {
 		return none, fmt.Errorf("index trained on %d windows", trained)
 	}
 	x.ivf = &ivf{dim: int(dim), trained: int(trained)}
-	x.centroids = r.floats(uint64(cells) * uint64(dim))
+	x.centroids = r.halves(uint64(cells) * uint64(dim))
 	if uint64(cells)+1 > uint64(len(r.b))/4 {
 		return none, errors.New("index file is truncated")
 	}
@@ -207,7 +290,7 @@ func decodeIndex(b []byte) (decodedIndex, error) {
 	for i := range x.refs {
 		x.refs[i] = windowRef{int32(r.u32()), int32(r.u32())}
 	}
-	x.vecs = r.floats(windows * uint64(dim))
+	x.vecs = r.halves(windows * uint64(dim))
 	if r.err != nil {
 		return none, r.err
 	}

@@ -127,6 +127,9 @@ func NewMemory(ctx context.Context, meta library.Meta, entries []library.Entry) 
 		if err := library.CheckRegions(regionCodec, e.Regions, len(e.Timestamps)); err != nil {
 			return nil, fmt.Errorf("video %d: %w", e.ID, err)
 		}
+		if err := library.CheckThumbs(e.Thumbs, len(e.Timestamps)); err != nil {
+			return nil, fmt.Errorf("video %d: %w", e.ID, err)
+		}
 		l.videos[e.ID] = e.Video
 		l.ids = append(l.ids, e.ID)
 		l.entries[e.ID] = e
@@ -349,7 +352,8 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int, regions bool)
 		lo, hi = max(0, lo), min(len(e.Timestamps), hi)
 		if lo < hi {
 			rb := l.codec.RowBytes()
-			r = library.RowRange{Video: e.Video, Lo: lo, Timestamps: e.Timestamps[lo:hi], Codes: e.Codes[lo*rb : hi*rb], Mean: e.Mean}
+			r = library.RowRange{Video: e.Video, Lo: lo, Timestamps: e.Timestamps[lo:hi], Codes: e.Codes[lo*rb : hi*rb], Mean: e.Mean,
+				Thumbs: library.SliceThumbs(e.Thumbs, lo, hi)}
 			if regions && e.RegionCodes != nil && l.regionCodec != nil {
 				rrb := l.regionCodec.RowBytes()
 				r.Regions = library.Regions{RegionCodes: e.RegionCodes[lo*rrb : hi*rrb], RegionMean: e.RegionMean}
@@ -371,6 +375,9 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int, regions bool)
 	rows := make([]float32, n*dim)
 	library.DecodeRows(l.codec, rows, r.Codes, 0, n)
 	seg := Segment{Video: r.Video, Lo: r.Lo, Times: r.Timestamps, Rows: rows, Dim: dim, Mean: r.Mean}
+	if t := r.Thumbs; t.Width != 0 {
+		seg.Thumbs, seg.ThumbWidth, seg.ThumbHeight, seg.ThumbEvery = t.Pixels, t.Width, t.Height, t.Every
+	}
 	if r.RegionCodes != nil && l.regionCodec != nil {
 		seg.RegionDim = l.regionCodec.Dim()
 		seg.Regions = make([]float32, n*seg.RegionDim)

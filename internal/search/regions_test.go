@@ -106,3 +106,51 @@ func TestSearchRegions(t *testing.T) {
 		})
 	}
 }
+
+// TestProjectorKeepsPictures: a view's pictures, for the pixel check,
+// reach the alignment with its projected features, region views' too.
+func TestProjectorKeepsPictures(t *testing.T) {
+	const dim, n, clipN = 256, 50, 10
+	rng := rand.New(rand.NewPCG(5, 6))
+	meta, codec := synthMeta(t, dim, library.CodecProjected)
+	rc, err := library.NewRegionCodec(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: synth.Still(rng, n, dim),
+		Regions: 4, RegionFeatures: synth.Still(rng, n, 4*dim)}
+	e := library.NewEntry(codec, library.Video{ID: 1, Path: "video.mp4"}, p)
+	e.Regions = library.NewRegions(rc, p)
+	b, err := NewMemory(context.Background(), meta, []library.Entry{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pictures := func(seed byte) []byte {
+		px := make([]byte, clipN*6*4)
+		for i := range px {
+			px[i] = byte(i) + seed
+		}
+		return px
+	}
+	q := Query{Times: synth.Times(clipN, 5), Views: []match.View{
+		{Name: "full", Features: synth.Still(rng, clipN, dim), Pixels: pictures(1), PixelWidth: 6, PixelHeight: 4},
+		{Name: match.RegionsView, Features: synth.Still(rng, clipN, 4*dim), Regions: true, Pixels: pictures(2), PixelWidth: 6, PixelHeight: 4},
+	}}
+	pr, err := newProjector(b, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, err := pr.views(context.Background(), pr.all())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range append(views, pr.regionViews()...) {
+		want := q.Views[0]
+		if v.Regions {
+			want = q.Views[1]
+		}
+		if v.Features == nil || string(v.Pixels) != string(want.Pixels) || v.PixelWidth != 6 || v.PixelHeight != 4 {
+			t.Errorf("view %s: %d features, %d pixel bytes of %dx%d; want the clip's %d bytes of 6x4", v.Name, len(v.Features), len(v.Pixels), v.PixelWidth, v.PixelHeight, len(want.Pixels))
+		}
+	}
+}

@@ -187,7 +187,8 @@ func newProjector(b Backend, q Query) (*projector, error) {
 	}
 	p := &projector{q: q, codec: b.Codec(), in: in, done: make([]match.View, len(q.Views)), regions: regions, regionCodec: rc}
 	for i, v := range q.Views {
-		p.done[i].Name = v.Name
+		// The pictures go with the view, for the pixel check.
+		p.done[i] = match.View{Name: v.Name, Pixels: v.Pixels, PixelWidth: v.PixelWidth, PixelHeight: v.PixelHeight}
 	}
 	return p, nil
 }
@@ -233,7 +234,8 @@ func (p *projector) regionViews() []match.View {
 		for _, r := range p.regions {
 			out := make([]float32, len(p.q.Times)*p.regionCodec.Dim())
 			p.regionCodec.ProjectRows(out, r.Features)
-			p.projected = append(p.projected, match.View{Name: r.Name, Features: out, Regions: true})
+			p.projected = append(p.projected, match.View{Name: r.Name, Features: out, Regions: true,
+				Pixels: r.Pixels, PixelWidth: r.PixelWidth, PixelHeight: r.PixelHeight})
 		}
 	}
 	return p.projected
@@ -524,6 +526,11 @@ func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, vi
 	// over the stretch (dedup, for one, brings whole frames only).
 	if seg.Regions != nil && slices.ContainsFunc(views, func(v match.View) bool { return v.Regions }) {
 		if err := ref.AddRegions(seg.Regions, seg.RegionDim, seg.RegionMean); err != nil {
+			return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
+		}
+	}
+	if seg.ThumbWidth > 0 && len(seg.Thumbs) > 0 {
+		if err := ref.AddThumbs(seg.Thumbs, seg.ThumbWidth, seg.ThumbHeight, seg.ThumbEvery, seg.firstThumb()); err != nil {
 			return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
 		}
 	}

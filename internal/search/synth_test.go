@@ -84,6 +84,23 @@ func (s *synthLib) backend(t testing.TB) *Local {
 	return m
 }
 
+// stored writes entries to a new library in dir; the caller closes it.
+func (s *synthLib) stored(t testing.TB, dir string, entries []library.Entry) library.Store {
+	t.Helper()
+	st, err := library.Create(context.Background(), dir, s.meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		e.SHA256 = sha(e.ID)
+		if _, err := st.Add(context.Background(), e); err != nil {
+			st.Close()
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
 type synthQuery struct {
 	video int // index into entries, -1 for a clip from elsewhere
 	start float64
@@ -428,5 +445,64 @@ func TestVerifyWidensACutSpan(t *testing.T) {
 				t.Errorf("found at %.1f s over %d samples, want %.1f s over about %d", start, m.Samples, at/5.0, clipN)
 			}
 		})
+	}
+}
+
+// TestSegmentThumbs reads a video's thumbnails with its rows, from memory
+// and from a library, for segments starting anywhere.
+func TestSegmentThumbs(t *testing.T) {
+	ctx := context.Background()
+	const dim, n, w, h, every = 16, library.ChunkRows + 50, 16, 12, 5
+	lib := newSynthLib(t, 3, dim, []int{n, 60})
+	pixel := func(r, i int) byte { return byte(r*13 + i*7) }
+	th := &lib.entries[0].Thumbs // the second video keeps none
+	*th = vprint.Thumbs{Width: w, Height: h, Every: every}
+	for r := 0; r < n; r += every {
+		for i := range w * h {
+			th.Pixels = append(th.Pixels, pixel(r, i))
+		}
+	}
+	st := lib.stored(t, t.TempDir(), lib.entries)
+	defer st.Close()
+	stored, err := Open(ctx, st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backends := map[string]Backend{"memory": lib.backend(t), "store": stored}
+	tests := []struct {
+		lo, hi, wantLo int
+		wantRows       []int // rows with a thumbnail
+	}{
+		{7, 47, 7, []int{10, 15, 20, 25, 30, 35, 40, 45}},
+		{-3, 6, 0, []int{0, 5}},
+		{library.ChunkRows - 2, library.ChunkRows + 6, library.ChunkRows - 2, []int{library.ChunkRows, library.ChunkRows + 5}},
+		{library.ChunkRows + 1, library.ChunkRows + 4, library.ChunkRows + 1, nil},
+		{n - 3, n + 20, n - 3, nil},
+		{n - 5, n, n - 5, []int{n - 5}},
+	}
+	for name, b := range backends {
+		for _, tt := range tests {
+			seg, err := b.Segment(ctx, lib.entries[0].ID, tt.lo, tt.hi, false)
+			if err != nil {
+				t.Fatalf("%s: rows [%d, %d): %v", name, tt.lo, tt.hi, err)
+			}
+			var want []byte
+			for _, r := range tt.wantRows {
+				for i := range w * h {
+					want = append(want, pixel(r, i))
+				}
+			}
+			if seg.Lo != tt.wantLo || seg.ThumbWidth != w || seg.ThumbHeight != h || seg.ThumbEvery != every || string(seg.Thumbs) != string(want) {
+				t.Errorf("%s: rows [%d, %d): lo %d, %dx%d every %d, %d bytes; want lo %d, %dx%d every %d, %d bytes", name, tt.lo, tt.hi,
+					seg.Lo, seg.ThumbWidth, seg.ThumbHeight, seg.ThumbEvery, len(seg.Thumbs), tt.wantLo, w, h, every, len(want))
+			}
+			if len(tt.wantRows) > 0 && seg.Lo+seg.firstThumb() != tt.wantRows[0] {
+				t.Errorf("%s: rows [%d, %d): the first thumbnail is row %d's, want %d's", name, tt.lo, tt.hi, seg.Lo+seg.firstThumb(), tt.wantRows[0])
+			}
+		}
+		seg, err := b.Segment(ctx, lib.entries[1].ID, 3, 40, false)
+		if err != nil || seg.Thumbs != nil || seg.ThumbWidth != 0 || seg.ThumbHeight != 0 || seg.ThumbEvery != 0 {
+			t.Errorf("%s: a video without thumbnails: %v, %d bytes, %dx%d every %d", name, err, len(seg.Thumbs), seg.ThumbWidth, seg.ThumbHeight, seg.ThumbEvery)
+		}
 	}
 }

@@ -30,12 +30,12 @@ const (
 // castagnoli is read-only after init; crc32 caches the table anyway.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Encode writes p to w in format version 1, or 2 when p has regions. p must
-// pass Validate, and every
-// feature must fit in float16: a value with magnitude 65520 or more (which
-// float16 would round to infinity) is rejected with ErrRange rather than
-// clamped, because it means the model output is not what the print was
-// designed for. Encode checks everything before writing anything.
+// Encode writes p to w in the oldest format version that holds it: 1, 2
+// when p has regions, 3 when it has thumbnails. p must pass Validate, and
+// every feature must fit in float16: a value with magnitude 65520 or more
+// (which float16 would round to infinity) is rejected with ErrRange rather
+// than clamped, because it means the model output is not what the print
+// was designed for. Encode checks everything before writing anything.
 func Encode(w io.Writer, p *Print) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -90,6 +90,11 @@ func Encode(w io.Writer, p *Print) error {
 			}
 		}
 	}
+	if len(p.Thumbs.Pixels) > 0 {
+		if err := write(p.Thumbs.Pixels, "thumbnails"); err != nil {
+			return err
+		}
+	}
 	if _, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc)); err != nil {
 		return fmt.Errorf("write print checksum: %w", err)
 	}
@@ -101,15 +106,16 @@ func Encode(w io.Writer, p *Print) error {
 func encodeHead(p *Print) []byte {
 	head := make([]byte, prefixLen, prefixLen+512)
 	copy(head, Magic)
-	binary.LittleEndian.PutUint16(head[8:], uint16(p.version()))
-	head = appendHeader(head, p)
+	v := p.version()
+	binary.LittleEndian.PutUint16(head[8:], uint16(v))
+	head = appendHeader(head, p, v)
 	binary.LittleEndian.PutUint32(head[10:], uint32(len(head)-prefixLen))
 	return binary.LittleEndian.AppendUint32(head, crc32.Checksum(head, castagnoli))
 }
 
-// appendHeader appends the header fields of p's version; see
+// appendHeader appends the header fields of a version; see
 // docs/print-format.md.
-func appendHeader(b []byte, p *Print) []byte {
+func appendHeader(b []byte, p *Print, version int) []byte {
 	le := binary.LittleEndian
 	str := func(b []byte, s string) []byte { return append(le.AppendUint16(b, uint16(len(s))), s...) }
 	var created int64
@@ -129,8 +135,13 @@ func appendHeader(b []byte, p *Print) []byte {
 	b = le.AppendUint32(b, uint32(p.Source.Width))
 	b = le.AppendUint32(b, uint32(p.Source.Height))
 	b = le.AppendUint64(b, uint64(created))
-	if p.version() >= 2 {
+	if version >= 2 {
 		b = le.AppendUint32(b, uint32(p.Regions))
+	}
+	if version >= 3 {
+		b = le.AppendUint16(b, uint16(p.Thumbs.Width))
+		b = le.AppendUint16(b, uint16(p.Thumbs.Height))
+		b = le.AppendUint32(b, uint32(p.Thumbs.Every))
 	}
 	return b
 }
@@ -254,24 +265,36 @@ func decode(r io.Reader, size int64) (*Print, error) {
 	if p.Regions < 0 || p.Regions > MaxRegions {
 		return nil, fmt.Errorf("%w: regions %d is outside 0..%d", ErrCorrupt, p.Regions, MaxRegions)
 	}
+	if err := p.Thumbs.checkShape(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
 	nFrames := int64(frames)
 	nFeat := nFrames * int64(p.Dim)
 	nRegion := nFeat * int64(p.Regions)
+	// At most 50e6 thumbnails of 4096 bytes: no overflow either.
+	nThumb := int64(p.Thumbs.Count(int(frames))) * int64(p.Thumbs.Width*p.Thumbs.Height)
 	if nFeat+nRegion > math.MaxInt {
 		return nil, fmt.Errorf("%w: %d features do not fit in memory on this platform", ErrCorrupt, nFeat+nRegion)
 	}
-	if err := d.need(nFrames*8+(nFeat+nRegion)*2+4, "data"); err != nil {
+	if nThumb > math.MaxInt {
+		return nil, fmt.Errorf("%w: %d thumbnail bytes do not fit in memory on this platform", ErrCorrupt, nThumb)
+	}
+	if err := d.need(nFrames*8+(nFeat+nRegion)*2+nThumb+4, "data"); err != nil {
 		return nil, err
 	}
 
-	capTS, capFeat, capRegion := int(nFrames), int(nFeat), int(nRegion)
+	capTS, capFeat, capRegion, capThumb := int(nFrames), int(nFeat), int(nRegion), int(nThumb)
 	if d.left < 0 {
 		capTS, capFeat, capRegion = min(capTS, unknownSizeCap), min(capFeat, unknownSizeCap), min(capRegion, unknownSizeCap)
+		capThumb = min(capThumb, unknownSizeCap)
 	}
 	p.Timestamps = make([]float64, 0, capTS)
 	p.Features = make([]float32, 0, capFeat)
 	if nRegion > 0 {
 		p.RegionFeatures = make([]float32, 0, capRegion)
+	}
+	if nThumb > 0 {
+		p.Thumbs.Pixels = make([]byte, 0, capThumb)
 	}
 	buf := make([]byte, chunkLen)
 	var crc uint32
@@ -302,6 +325,15 @@ func decode(r io.Reader, size int64) (*Print, error) {
 			*block.dst = slices.Grow(*block.dst, len(chunk)/2)[:at+len(chunk)/2]
 			getHalves((*block.dst)[at:], chunk)
 		}
+	}
+	for todo := nThumb; todo > 0; {
+		chunk := buf[:min(todo, chunkLen)]
+		if err := d.read(chunk, "thumbnails"); err != nil {
+			return nil, err
+		}
+		crc = crc32.Update(crc, castagnoli, chunk)
+		todo -= int64(len(chunk))
+		p.Thumbs.Pixels = append(p.Thumbs.Pixels, chunk...)
 	}
 	if err := d.read(buf[:4], "data checksum"); err != nil {
 		return nil, err
@@ -344,6 +376,11 @@ func parseHeader(b []byte, version int) (p *Print, frames uint64, err error) {
 	if version >= 2 {
 		p.Regions = int(int32(c.u32("regions")))
 	}
+	if version >= 3 {
+		p.Thumbs.Width = int(c.u16("thumbnail width"))
+		p.Thumbs.Height = int(c.u16("thumbnail height"))
+		p.Thumbs.Every = int(int32(c.u32("thumbnail spacing")))
+	}
 	return p, frames, c.err
 }
 
@@ -365,6 +402,13 @@ func (c *cursor) take(n int, what string) []byte {
 	v := c.b[:n]
 	c.b = c.b[n:]
 	return v
+}
+
+func (c *cursor) u16(what string) uint16 {
+	if v := c.take(2, what); v != nil {
+		return binary.LittleEndian.Uint16(v)
+	}
+	return 0
 }
 
 func (c *cursor) u32(what string) uint32 {

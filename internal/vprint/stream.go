@@ -14,12 +14,13 @@ import (
 )
 
 // Writer streams a print to a file row by row, so that embedding a long
-// video keeps only the timestamps (8 bytes a row) in memory. Features go as
-// float16 to an unlinked spool file beside the target; Commit writes the
-// print to a temporary file and renames it into place, as WriteFile does.
+// video keeps only the timestamps (8 bytes a row) and the thumbnails
+// (vidprint's take 192 bytes a second) in memory. Features go as float16 to
+// an unlinked spool file beside the target; Commit writes the print to a
+// temporary file and renames it into place, as WriteFile does.
 type Writer struct {
 	path string
-	p    Print // header fields and timestamps; Features stay empty
+	p    Print // header fields, timestamps and thumbnails; Features stay empty
 	rows *spool
 	// regions spools the region features the same way, when the print has
 	// them: the file holds them after all the features.
@@ -48,11 +49,13 @@ func newSpool(path string, rowLen int) (*spool, error) {
 
 // Create starts a print at path for rows of head.Dim features, and
 // head.Regions region rows of head.Dim each, of head.Model sampled at
-// head.FPS. head's rows and source are ignored; the source is given to
-// Commit. The directory must be writable now.
+// head.FPS, with thumbnails of head.Thumbs' size and spacing. head's rows,
+// thumbnail pixels and source are ignored; the source is given to Commit.
+// The directory must be writable now.
 func Create(path string, head *Print) (*Writer, error) {
 	w := &Writer{path: path}
-	w.p = Print{Model: head.Model, Dim: head.Dim, FPS: head.FPS, Regions: head.Regions}
+	th := Thumbs{Width: head.Thumbs.Width, Height: head.Thumbs.Height, Every: head.Thumbs.Every}
+	w.p = Print{Model: head.Model, Dim: head.Dim, FPS: head.FPS, Regions: head.Regions, Thumbs: th}
 	if err := w.p.checkHeader(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -69,9 +72,11 @@ func Create(path string, head *Print) (*Writer, error) {
 	return w, nil
 }
 
-// Append adds one row: its features and, when the print has regions, its
-// region features (Regions*Dim values; nil otherwise).
-func (w *Writer) Append(ts float64, features, regions []float32) error {
+// Append adds one row: its features; when the print has regions, its
+// region features (Regions*Dim values; nil otherwise); when the print has
+// thumbnails and the row's index is a multiple of Thumbs.Every, its
+// thumbnail (Width*Height bytes, copied; nil for other rows).
+func (w *Writer) Append(ts float64, features, regions []float32, thumb []byte) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -79,11 +84,14 @@ func (w *Writer) Append(ts float64, features, regions []float32) error {
 		return errors.New("vprint: append after commit or abort")
 	}
 	n := len(w.p.Timestamps)
+	thumbErr := w.p.Thumbs.rowError(n, thumb)
 	switch {
 	case len(features) != w.p.Dim:
 		w.err = fmt.Errorf("%w: row %d has %d features, want %d", ErrInvalid, n, len(features), w.p.Dim)
 	case len(regions) != w.p.Regions*w.p.Dim:
 		w.err = fmt.Errorf("%w: row %d has %d region features, want %d", ErrInvalid, n, len(regions), w.p.Regions*w.p.Dim)
+	case thumbErr != nil:
+		w.err = fmt.Errorf("%w: %v", ErrInvalid, thumbErr)
 	case math.IsNaN(ts) || math.IsInf(ts, 0):
 		w.err = fmt.Errorf("%w: timestamp of row %d is %v", ErrInvalid, n, ts)
 	case n > 0 && ts < w.lastTS:
@@ -118,7 +126,23 @@ func (w *Writer) Append(ts float64, features, regions []float32) error {
 		return w.err
 	}
 	w.p.Timestamps = append(w.p.Timestamps, ts)
+	w.p.Thumbs.Pixels = append(w.p.Thumbs.Pixels, thumb...)
 	w.lastTS = ts
+	return nil
+}
+
+// rowError says what is wrong with the thumbnail given for row n, if anything.
+func (t Thumbs) rowError(n int, thumb []byte) error {
+	switch due := t.Width > 0 && n%t.Every == 0; {
+	case t.Width == 0 && len(thumb) > 0:
+		return fmt.Errorf("row %d has a thumbnail, but the print has none", n)
+	case !due && len(thumb) > 0:
+		return fmt.Errorf("row %d has a thumbnail, want one only every %d rows from row 0", n, t.Every)
+	case due && len(thumb) == 0:
+		return fmt.Errorf("row %d has no thumbnail, want one every %d rows from row 0", n, t.Every)
+	case due && len(thumb) != t.Width*t.Height:
+		return fmt.Errorf("row %d has a thumbnail of %d bytes, want %dx%d = %d", n, len(thumb), t.Width, t.Height, t.Width*t.Height)
+	}
 	return nil
 }
 
@@ -157,7 +181,7 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 			return err
 		}
 		// The data checksum runs over the timestamps, then the spooled
-		// features as they are copied.
+		// features as they are copied, then the thumbnails.
 		bw := bufio.NewWriterSize(out, chunkLen)
 		crc := uint32(0)
 		var b [8]byte
@@ -175,6 +199,9 @@ func (w *Writer) Commit(src Source, createdAt time.Time) error {
 			if want := int64(len(w.p.Timestamps)) * int64(len(sp.half)); n != want {
 				return fmt.Errorf("spooled %d feature bytes, want %d", n, want)
 			}
+		}
+		if _, err := h.Write(w.p.Thumbs.Pixels); err != nil {
+			return err
 		}
 		if _, err := bw.Write(binary.LittleEndian.AppendUint32(nil, h.crc)); err != nil {
 			return err

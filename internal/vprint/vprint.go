@@ -17,9 +17,10 @@ import (
 
 // Format limits. Readers refuse files beyond them, writers refuse to write them.
 const (
-	// Version is the newest format version, which this package reads with
-	// version 1. Writers write version 1 unless a print has regions.
-	Version     = 2
+	// Version is the newest format version; this package reads versions 1
+	// to Version. Writers write the oldest version that holds a print: 1,
+	// 2 with regions, 3 with thumbnails.
+	Version     = 3
 	MaxRegions  = 16         // region rows per frame
 	MaxDim      = 65536      // features per row
 	MaxFrames   = 50_000_000 // rows; about 115 days of video at 5 fps
@@ -62,8 +63,40 @@ type Print struct {
 	// Zero for a print of whole frames only.
 	Regions        int
 	RegionFeatures []float32
-	Source         Source
-	CreatedAt      time.Time // optional; stored as Unix nanoseconds, zero means unset
+	// Thumbs are small grey pictures of some frames (version 3); the zero
+	// value for none.
+	Thumbs    Thumbs
+	Source    Source
+	CreatedAt time.Time // optional; stored as Unix nanoseconds, zero means unset
+}
+
+// Thumbs are tiny greyscale pictures of a print's frames, one every Every
+// rows from row 0. Features cannot tell a faithful copy of nearly still
+// footage from another take of the same scene; a pixel check can (see
+// match.Reference.AddThumbs).
+type Thumbs struct {
+	Width, Height int // pixels, each 1..MaxThumbSide; both 0 for none
+	Every         int // rows per thumbnail, 1..MaxFrames; 0 for none
+	// Pixels holds Count pictures of Width*Height 8-bit luma values,
+	// row-major, picture k being row k*Every's.
+	Pixels []byte
+}
+
+// MaxThumbSide bounds a thumbnail's width and height.
+const MaxThumbSide = 64
+
+// Count is how many thumbnails a print of frames rows has.
+func (t Thumbs) Count(frames int) int {
+	if t.Every < 1 || t.Width == 0 {
+		return 0
+	}
+	return (frames + t.Every - 1) / t.Every
+}
+
+// Thumb returns thumbnail k, aliasing t.Pixels.
+func (t Thumbs) Thumb(k int) []byte {
+	n := t.Width * t.Height
+	return t.Pixels[k*n : (k+1)*n : (k+1)*n]
 }
 
 // Frames is the number of rows.
@@ -87,6 +120,9 @@ func (p *Print) RegionRow(i int) []float32 {
 
 // version is the oldest format version that holds p.
 func (p *Print) version() int {
+	if p.Thumbs.Width > 0 {
+		return 3
+	}
 	if p.Regions > 0 {
 		return 2
 	}
@@ -170,6 +206,9 @@ func (p *Print) checkHeader() error {
 	if p.Regions < 0 || p.Regions > MaxRegions {
 		return fmt.Errorf("regions %d is outside 0..%d", p.Regions, MaxRegions)
 	}
+	if err := p.Thumbs.checkShape(); err != nil {
+		return err
+	}
 	if !(p.FPS > 0) || math.IsInf(p.FPS, 0) {
 		return fmt.Errorf("fps %v is not a positive finite number", p.FPS)
 	}
@@ -235,6 +274,26 @@ func (p *Print) checkRows() error {
 			return fmt.Errorf("region feature %d of row %d is %v", i%rowLen, i/rowLen, v)
 		}
 	}
+	th := p.Thumbs
+	if want := int64(th.Count(n)) * int64(th.Width*th.Height); int64(len(th.Pixels)) != want {
+		return fmt.Errorf("%d thumbnail bytes for %d thumbnails of %dx%d, want %d", len(th.Pixels), th.Count(n), th.Width, th.Height, want)
+	}
+	return nil
+}
+
+// checkShape checks the thumbnail size and spacing; the pixel count needs
+// the frame count and is checked with the rows.
+func (t Thumbs) checkShape() error {
+	switch {
+	case t.Width == 0 && t.Height == 0:
+		if t.Every != 0 {
+			return fmt.Errorf("thumbnails every %d rows without a thumbnail size, want 0", t.Every)
+		}
+	case t.Width < 1 || t.Width > MaxThumbSide || t.Height < 1 || t.Height > MaxThumbSide:
+		return fmt.Errorf("thumbnail size %dx%d is outside 1..%d (0x0 for none)", t.Width, t.Height, MaxThumbSide)
+	case t.Every < 1 || t.Every > MaxFrames:
+		return fmt.Errorf("thumbnails every %d rows is outside 1..%d", t.Every, MaxFrames)
+	}
 	return nil
 }
 
@@ -268,8 +327,9 @@ func checkSHA256(what, s string, emptyOK bool) error {
 }
 
 // Compatible reports whether the features of a and b can be compared: same
-// model file, output and dimension. The error matches ErrIncompatible and
-// names both models.
+// model file, output and dimension. Regions and thumbnails may differ: a
+// print with them compares with one without. The error matches
+// ErrIncompatible and names both models.
 func Compatible(a, b *Print) error {
 	if a == nil || b == nil {
 		return fmt.Errorf("%w: nil print", ErrIncompatible)

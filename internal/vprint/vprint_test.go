@@ -66,6 +66,32 @@ func withRegions(p *Print, regions int, seed uint64) *Print {
 	return p
 }
 
+// withThumbs gives p thumbnails of w x h pixels every rows.
+func withThumbs(p *Print, w, h, every int, seed uint64) *Print {
+	r := rng(seed | 1)
+	p.Thumbs = Thumbs{Width: w, Height: h, Every: every}
+	p.Thumbs.Pixels = make([]byte, p.Thumbs.Count(p.Frames())*w*h)
+	for i := range p.Thumbs.Pixels {
+		p.Thumbs.Pixels[i] = byte(r.next())
+	}
+	return p
+}
+
+// thumbOf is the thumbnail Writer.Append wants for row i of p: nil unless
+// one is due.
+func thumbOf(p *Print, i int) []byte {
+	if p.Thumbs.Width == 0 || i%p.Thumbs.Every != 0 {
+		return nil
+	}
+	return p.Thumbs.Thumb(i / p.Thumbs.Every)
+}
+
+// fileSize is the size docs/print-format.md gives for p's file.
+func fileSize(p *Print) int {
+	n := p.Frames()
+	return 22 + headerLen(p) + 8*n + 2*n*p.Dim*(1+p.Regions) + p.Thumbs.Count(n)*p.Thumbs.Width*p.Thumbs.Height
+}
+
 func encode(t testing.TB, p *Print) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -95,6 +121,10 @@ func checkSame(t *testing.T, got, want *Print) {
 	if got.Regions != want.Regions {
 		t.Fatalf("%d regions, want %d", got.Regions, want.Regions)
 	}
+	if g, w := got.Thumbs, want.Thumbs; g.Width != w.Width || g.Height != w.Height || g.Every != w.Every || !bytes.Equal(g.Pixels, w.Pixels) {
+		t.Fatalf("thumbnails %dx%d every %d (%d bytes), want %dx%d every %d (%d bytes) or other pixels",
+			g.Width, g.Height, g.Every, len(g.Pixels), w.Width, w.Height, w.Every, len(w.Pixels))
+	}
 	for _, block := range []struct {
 		what      string
 		got, want []float32
@@ -121,29 +151,40 @@ func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name                 string
 		frames, dim, regions int
+		thumbs               Thumbs // shape only
+		version              int
 	}{
-		{"1x1", 1, 1, 0},
-		{"1x1024", 1, 1024, 0},
-		{"100x576", 100, 576, 0},
-		{"37x1280", 37, 1280, 0},
-		{"300x1024", 300, 1024, 0}, // spans several I/O chunks
-		{"5x65536", 5, MaxDim, 0},
-		{"1x1 with a region", 1, 1, 1},
-		{"300x1024 with 4 regions", 300, 1024, 4},
-		{"3x7 with 16 regions", 3, 7, MaxRegions},
+		{"1x1", 1, 1, 0, Thumbs{}, 1},
+		{"1x1024", 1, 1024, 0, Thumbs{}, 1},
+		{"100x576", 100, 576, 0, Thumbs{}, 1},
+		{"37x1280", 37, 1280, 0, Thumbs{}, 1},
+		{"300x1024", 300, 1024, 0, Thumbs{}, 1}, // spans several I/O chunks
+		{"5x65536", 5, MaxDim, 0, Thumbs{}, 1},
+		{"1x1 with a region", 1, 1, 1, Thumbs{}, 2},
+		{"300x1024 with 4 regions", 300, 1024, 4, Thumbs{}, 2},
+		{"3x7 with 16 regions", 3, 7, MaxRegions, Thumbs{}, 2},
+		{"1x1 with a 1x1 thumbnail", 1, 1, 0, Thumbs{Width: 1, Height: 1, Every: 1}, 3},
+		{"12x8 with 16x12 thumbnails every 5", 12, 8, 0, Thumbs{Width: 16, Height: 12, Every: 5}, 3},
+		{"10x8 with thumbnails every 5", 10, 8, 0, Thumbs{Width: 16, Height: 12, Every: 5}, 3}, // last row has none
+		{"3x4 with thumbnails every 50", 3, 4, 0, Thumbs{Width: 3, Height: 2, Every: 50}, 3},
+		{"300x1024 with 4 regions and thumbnails", 300, 1024, 4, Thumbs{Width: 16, Height: 12, Every: 5}, 3},
+		{"70x2 with 64x64 thumbnails every row", 70, 2, 0, Thumbs{Width: MaxThumbSide, Height: MaxThumbSide, Every: 1}, 3}, // spans chunks
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPrint(tc.frames, tc.dim, uint64(tc.frames*tc.dim))
 			if tc.regions > 0 {
 				withRegions(p, tc.regions, 7)
 			}
+			if tc.thumbs.Width > 0 {
+				withThumbs(p, tc.thumbs.Width, tc.thumbs.Height, tc.thumbs.Every, 8)
+			}
 			data := encode(t, p)
-			if want := 22 + headerLen(p) + 8*tc.frames + 2*tc.frames*tc.dim*(1+tc.regions); len(data) != want {
+			if want := fileSize(p); len(data) != want {
 				t.Errorf("encoded %d bytes, want %d", len(data), want)
 			}
 			// Writers write the oldest version that holds the print.
-			if v, want := binary.LittleEndian.Uint16(data[8:]), min(2, 1+tc.regions); int(v) != want {
-				t.Errorf("version %d, want %d", v, want)
+			if v := binary.LittleEndian.Uint16(data[8:]); int(v) != tc.version {
+				t.Errorf("version %d, want %d", v, tc.version)
 			}
 			for _, r := range []struct {
 				name string
@@ -172,7 +213,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func headerLen(p *Print) int { return len(appendHeader(nil, p)) }
+func headerLen(p *Print) int { return len(appendHeader(nil, p, p.version())) }
 
 func TestSpecialValues(t *testing.T) {
 	p := newPrint(2, 8, 1)
@@ -291,9 +332,14 @@ func TestValidate(t *testing.T) {
 // appended to the header, so tests can build files with valid checksums and
 // bad contents.
 func rawEncode(p *Print, extra []byte) []byte {
+	return rawEncodeVersion(p, p.version(), extra)
+}
+
+// rawEncodeVersion is rawEncode in a given format version.
+func rawEncodeVersion(p *Print, version int, extra []byte) []byte {
 	le := binary.LittleEndian
-	b := append([]byte(Magic), 1, 0, 0, 0, 0, 0)
-	b = appendHeader(b, p)
+	b := append([]byte(Magic), byte(version), 0, 0, 0, 0, 0)
+	b = appendHeader(b, p, version)
 	b = append(b, extra...)
 	le.PutUint32(b[10:], uint32(len(b)-prefixLen))
 	b = le.AppendUint32(b, crc32.Checksum(b, castagnoli))
@@ -304,62 +350,124 @@ func rawEncode(p *Print, extra []byte) []byte {
 	for _, v := range p.Features {
 		b = le.AppendUint16(b, float16.Fromfloat32(v).Bits())
 	}
+	for _, v := range p.RegionFeatures {
+		b = le.AppendUint16(b, float16.Fromfloat32(v).Bits())
+	}
+	b = append(b, p.Thumbs.Pixels...)
 	return le.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
 func TestRawEncodeMatches(t *testing.T) {
-	p := newPrint(4, 3, 4)
-	if !bytes.Equal(rawEncode(p, nil), encode(t, p)) {
-		t.Fatal("rawEncode and Encode disagree; the corruption tests would test nothing")
+	for _, p := range []*Print{
+		newPrint(4, 3, 4),
+		withRegions(newPrint(4, 3, 4), 2, 5),
+		withThumbs(withRegions(newPrint(11, 3, 4), 2, 5), 4, 3, 5, 6),
+	} {
+		if !bytes.Equal(rawEncode(p, nil), encode(t, p)) {
+			t.Fatalf("version %d: rawEncode and Encode disagree; the corruption tests would test nothing", p.version())
+		}
 	}
 }
 
 func TestHeaderExtension(t *testing.T) {
-	// A compatible future writer may append header fields; version 1
-	// readers skip them.
-	p := newPrint(2, 3, 5)
-	got, err := Decode(bytes.NewReader(rawEncode(p, []byte("future fields"))))
+	// A compatible future writer may append header fields; readers skip
+	// them in every version.
+	for _, p := range []*Print{
+		newPrint(2, 3, 5),
+		withRegions(newPrint(2, 3, 5), 2, 6),
+		withThumbs(newPrint(7, 3, 5), 5, 4, 3, 7),
+	} {
+		got, err := Decode(bytes.NewReader(rawEncode(p, []byte("future fields"))))
+		if err != nil {
+			t.Fatalf("version %d: %v", p.version(), err)
+		}
+		checkSame(t, got, p)
+	}
+}
+
+// TestVersion3WithoutThumbs checks that readers take a version 3 file
+// without thumbnails, and with R = 0, which writers would write as version 1.
+func TestVersion3WithoutThumbs(t *testing.T) {
+	p := newPrint(4, 3, 8)
+	data := rawEncodeVersion(p, 3, nil)
+	if len(data) != fileSize(p)+12 {
+		t.Fatalf("version 3 file of %d bytes, want %d with 12 more header bytes", len(data), fileSize(p)+12)
+	}
+	got, err := Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkSame(t, got, p)
+	if got.Thumbs.Pixels != nil {
+		t.Errorf("no thumbnails read as %d bytes", len(got.Thumbs.Pixels))
+	}
+}
+
+// versionPrints has a small print of each version.
+func versionPrints() []*Print {
+	return []*Print{
+		newPrint(3, 5, 6),
+		withRegions(newPrint(3, 5, 6), 2, 7),
+		withThumbs(withRegions(newPrint(7, 5, 6), 2, 7), 4, 3, 3, 8),
+	}
 }
 
 func TestDecodeTruncated(t *testing.T) {
-	data := encode(t, newPrint(3, 5, 6))
-	for n := 0; n < len(data); n++ {
-		for _, r := range []io.Reader{bytes.NewReader(data[:n]), onlyReader{bytes.NewReader(data[:n])}} {
-			_, err := Decode(r)
-			if !errors.Is(err, ErrTruncated) || !errors.Is(err, ErrFormat) {
-				t.Fatalf("prefix of %d/%d bytes (%T): %v, want ErrTruncated", n, len(data), r, err)
+	for _, p := range versionPrints() {
+		data := encode(t, p)
+		for n := 0; n < len(data); n++ {
+			for _, r := range []io.Reader{bytes.NewReader(data[:n]), onlyReader{bytes.NewReader(data[:n])}} {
+				_, err := Decode(r)
+				if !errors.Is(err, ErrTruncated) || !errors.Is(err, ErrFormat) {
+					t.Fatalf("version %d: prefix of %d/%d bytes (%T): %v, want ErrTruncated", p.version(), n, len(data), r, err)
+				}
 			}
 		}
 	}
 }
 
 func TestDecodeFlip(t *testing.T) {
-	p := newPrint(3, 5, 7)
+	for _, p := range versionPrints() {
+		data := encode(t, p)
+		headEnd := prefixLen + headerLen(p) + 4
+		for i := range data {
+			for _, mask := range []byte{0x01, 0x80, 0xff} {
+				bad := bytes.Clone(data)
+				bad[i] ^= mask
+				_, err := Decode(bytes.NewReader(bad))
+				var want error
+				switch {
+				case i < 8:
+					want = ErrNotPrint
+				case i < 10:
+					want = ErrVersion
+					if v := binary.LittleEndian.Uint16(bad[8:]); v >= 1 && v <= Version {
+						want = ErrChecksum // another version this package reads
+					}
+				case i < 14:
+					want = ErrFormat // a wrong header length fails one way or another
+				default: // header, data and both checksums
+					want = ErrChecksum
+				}
+				if !errors.Is(err, want) || !errors.Is(err, ErrFormat) {
+					t.Fatalf("version %d: byte %d ^= %#x (header ends at %d): %v, want %v", p.version(), i, mask, headEnd, err, want)
+				}
+			}
+		}
+	}
+}
+
+// TestThumbChecksum checks that the data checksum covers the thumbnails,
+// first and last byte.
+func TestThumbChecksum(t *testing.T) {
+	p := withThumbs(newPrint(6, 2, 9), 16, 12, 5, 10)
 	data := encode(t, p)
-	headEnd := prefixLen + headerLen(p) + 4
-	for i := range data {
-		for _, mask := range []byte{0x01, 0x80, 0xff} {
-			bad := bytes.Clone(data)
-			bad[i] ^= mask
-			_, err := Decode(bytes.NewReader(bad))
-			var want error
-			switch {
-			case i < 8:
-				want = ErrNotPrint
-			case i < 10:
-				want = ErrVersion
-			case i < 14:
-				want = ErrFormat // a wrong header length fails one way or another
-			default: // header, data and both checksums
-				want = ErrChecksum
-			}
-			if !errors.Is(err, want) || !errors.Is(err, ErrFormat) {
-				t.Fatalf("byte %d ^= %#x (header ends at %d): %v, want %v", i, mask, headEnd, err, want)
-			}
+	for _, i := range []int{len(data) - 4 - len(p.Thumbs.Pixels), len(data) - 5} {
+		bad := bytes.Clone(data)
+		bad[i]++
+		_, err := Decode(bytes.NewReader(bad))
+		if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "data crc32c") {
+			t.Errorf("thumbnail byte %d changed: %v, want a data checksum mismatch", i, err)
 		}
 	}
 }
@@ -371,13 +479,16 @@ func TestDecodeErrors(t *testing.T) {
 		binary.LittleEndian.PutUint16(b[8:], v)
 		return b
 	}
-	// withVersion2 claims version 2 with a version 1 header, checksummed.
-	withVersion2 := func() []byte {
-		b := withVersion(2)
+	// claim gives data another version and fixes the header checksum, so
+	// that the header holds too few fields for the version.
+	claim := func(data []byte, v uint16) []byte {
+		b := bytes.Clone(data)
+		binary.LittleEndian.PutUint16(b[8:], v)
 		end := prefixLen + int(binary.LittleEndian.Uint32(b[10:]))
 		binary.LittleEndian.PutUint32(b[end:], crc32.Checksum(b[:end], castagnoli))
 		return b
 	}
+	v2 := encode(t, withRegions(newPrint(2, 3, 8), 1, 9))
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -388,9 +499,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), ErrNotPrint, "not a vidprint print file"},
 		{"text", []byte("hello"), ErrNotPrint, ""},
 		{"magic only", []byte(Magic), ErrTruncated, ""},
-		{"version 3", withVersion(3), ErrVersion, "unsupported print version 3 (this vidprint reads 1 to 2)"},
-		// Version 2 has one more header field, the regions.
-		{"version 2 header of version 1", withVersion2(), ErrCorrupt, "regions"},
+		{"version 4", withVersion(4), ErrVersion, "unsupported print version 4 (this vidprint reads 1 to 3)"},
+		// Version 2 has one more header field, the regions; version 3
+		// three more, the thumbnail shape.
+		{"version 2 header of version 1", claim(good, 2), ErrCorrupt, "regions"},
+		{"version 3 header of version 1", claim(good, 3), ErrCorrupt, "regions"},
+		{"version 3 header of version 2", claim(v2, 3), ErrCorrupt, "thumbnail width"},
 		{"version 0", withVersion(0), ErrVersion, "unsupported print version 0"},
 		{"trailing", append(bytes.Clone(good), 0), ErrCorrupt, "trailing"},
 		{"huge header", append([]byte(Magic), 1, 0, 0xff, 0xff, 0xff, 0xff), ErrCorrupt, "header length"},
@@ -414,19 +528,22 @@ func TestDecodeErrors(t *testing.T) {
 // TestDecodeHugeClaims checks that a small file declaring huge sizes fails
 // without allocating for them, whether or not Decode knows the input size.
 func TestDecodeHugeClaims(t *testing.T) {
-	p := newPrint(1, 1, 9)
 	for _, tc := range []struct {
 		name         string
+		p            *Print
 		frames, dim  uint64
 		want         error
 		wantInHeader bool
 	}{
-		{"max", MaxFrames, MaxDim, ErrTruncated, false},
-		{"frames over", MaxFrames + 1, 1, ErrCorrupt, true},
-		{"dim over", 1, MaxDim + 1, ErrCorrupt, true},
-		{"frames 0", 0, 4, ErrCorrupt, true},
+		{"max", newPrint(1, 1, 9), MaxFrames, MaxDim, ErrTruncated, false},
+		{"frames over", newPrint(1, 1, 9), MaxFrames + 1, 1, ErrCorrupt, true},
+		{"dim over", newPrint(1, 1, 9), 1, MaxDim + 1, ErrCorrupt, true},
+		{"frames 0", newPrint(1, 1, 9), 0, 4, ErrCorrupt, true},
+		{"max with regions and thumbnails", withThumbs(withRegions(newPrint(1, 1, 9), MaxRegions, 1), MaxThumbSide, MaxThumbSide, 1, 2), MaxFrames, MaxDim, ErrTruncated, false},
+		{"max thumbnails", withThumbs(newPrint(1, 1, 9), MaxThumbSide, MaxThumbSide, 1, 2), MaxFrames, 1, ErrTruncated, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
 			b := rawEncode(p, nil)
 			// Patch dim and frame count, then fix the header checksum.
 			off := prefixLen + 2 + len(p.Model.ID) + 2 + len(p.Model.SHA256) + 2 + len(p.Model.Output)
@@ -480,6 +597,9 @@ func TestCompatible(t *testing.T) {
 		{"output", func(p *Print) { p.Model.Output = "pooled" }, `output "pooled"`},
 		{"dim", func(p *Print) { p.Dim = 8; p.Features = append(p.Features, p.Features...) }, "dim 8"},
 		{"all", func(p *Print) { p.Model = Model{"x", other, "y"}; p.Dim = 2 }, "model id, model sha256, output, dim differ"},
+		// Thumbnails are an extra that only some prints have.
+		{"thumbnails", func(p *Print) { withThumbs(p, 16, 12, 5, 1) }, ""},
+		{"regions", func(p *Print) { withRegions(p, 4, 1) }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPrint(2, 4, 11)
@@ -668,6 +788,9 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(encode(f, special))
 	f.Add(rawEncode(newPrint(2, 2, 4), []byte{1, 2, 3}))
 	f.Add(encode(f, withRegions(newPrint(3, 2, 5), 4, 6)))
+	f.Add(encode(f, withThumbs(newPrint(7, 2, 7), 4, 3, 5, 8)))
+	f.Add(encode(f, withThumbs(withRegions(newPrint(2, 2, 9), 1, 10), 1, 2, 1, 11)))
+	f.Add(rawEncodeVersion(newPrint(2, 2, 12), 3, nil))
 	f.Add([]byte(Magic))
 }
 
@@ -767,5 +890,65 @@ func TestValidateRegions(t *testing.T) {
 	p.RegionFeatures[2] = 70000
 	if err := Encode(io.Discard, p); !errors.Is(err, ErrRange) {
 		t.Errorf("region feature beyond float16: Encode = %v, want ErrRange", err)
+	}
+}
+
+func TestValidateThumbs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(p *Print)
+		msg  string
+		// decode is what Decode says of the print written raw; ErrCorrupt
+		// when nil. Wrong pixel counts make the file length wrong: the
+		// reader takes other bytes for the data checksum.
+		decode error
+	}{
+		{"pixels short", func(p *Print) { p.Thumbs.Pixels = p.Thumbs.Pixels[1:] }, "191 thumbnail bytes for 1 thumbnails of 16x12, want 192", ErrTruncated},
+		{"pixels long", func(p *Print) { p.Thumbs.Pixels = append(p.Thumbs.Pixels, 0) }, "thumbnail bytes", ErrChecksum},
+		{"a thumbnail too many", func(p *Print) { p.Thumbs.Pixels = append(p.Thumbs.Pixels, p.Thumbs.Pixels...) }, "thumbnail bytes", ErrChecksum},
+		{"pixels without thumbnails", func(p *Print) { p.Thumbs = Thumbs{Pixels: []byte{1}} }, "1 thumbnail bytes for 0 thumbnails of 0x0, want 0", ErrChecksum},
+		{"width 0", func(p *Print) { p.Thumbs.Width = 0 }, "thumbnail size 0x12 is outside 1..64 (0x0 for none)", nil},
+		{"height 0", func(p *Print) { p.Thumbs.Height = 0 }, "thumbnail size 16x0", nil},
+		{"width 65", func(p *Print) { withThumbs(p, MaxThumbSide+1, 1, 5, 1) }, "thumbnail size 65x1", nil},
+		{"height 65", func(p *Print) { withThumbs(p, 1, MaxThumbSide+1, 5, 1) }, "thumbnail size 1x65", nil},
+		{"negative width", func(p *Print) { p.Thumbs.Width = -16 }, "thumbnail size -16x12", nil},
+		{"every 0", func(p *Print) { p.Thumbs.Every = 0 }, "thumbnails every 0 rows is outside 1..50000000", nil},
+		{"every negative", func(p *Print) { p.Thumbs.Every = -5 }, "thumbnails every -5 rows", nil},
+		{"every over", func(p *Print) { p.Thumbs.Every = MaxFrames + 1 }, "thumbnails every 50000001 rows", nil},
+		{"every without thumbnails", func(p *Print) { p.Thumbs = Thumbs{Every: 5} }, "thumbnails every 5 rows without a thumbnail size, want 0", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := withThumbs(newPrint(3, 4, 3), 16, 12, 5, 4)
+			if err := p.Validate(); err != nil {
+				t.Fatalf("valid print: %v", err)
+			}
+			tc.mod(p)
+			err := p.Validate()
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Validate = %v, want ErrInvalid saying %q", err, tc.msg)
+			}
+			if err := Encode(io.Discard, p); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Encode = %v, want ErrInvalid", err)
+			}
+			// Written raw as version 3, with valid checksums, it must not
+			// decode.
+			want := tc.decode
+			if want == nil {
+				want = ErrCorrupt
+			}
+			data := rawEncodeVersion(p, 3, nil)
+			for _, r := range []io.Reader{bytes.NewReader(data), onlyReader{bytes.NewReader(data)}} {
+				if _, err := Decode(r); !errors.Is(err, want) {
+					t.Fatalf("Decode (%T) = %v, want %v", r, err, want)
+				}
+			}
+		})
+	}
+	p := withThumbs(newPrint(11, 2, 3), 2, 3, 5, 4)
+	if got := p.Thumbs.Thumb(2); len(got) != 6 || cap(got) != 6 || &got[0] != &p.Thumbs.Pixels[12] {
+		t.Errorf("Thumb(2) = %d bytes at the wrong place", len(got))
+	}
+	if n := p.Thumbs.Count(11); n != 3 {
+		t.Errorf("Count(11) = %d thumbnails every 5 rows, want 3", n)
 	}
 }

@@ -1,0 +1,61 @@
+package library
+
+import (
+	"fmt"
+
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// thumbsBefore is how many of a video's thumbnails, one every every rows
+// from row 0, belong to rows before row.
+func thumbsBefore(row, every int) int { return (row + every - 1) / every }
+
+// SliceThumbs returns the thumbnails of rows [lo, hi) of a video whose
+// thumbnails are t, aliasing t.Pixels: those of the rows r in range with
+// r%t.Every == 0, in order, the first being row ceil(lo/Every)*Every's.
+// A video without thumbnails gives the zero value.
+func SliceThumbs(t vprint.Thumbs, lo, hi int) vprint.Thumbs {
+	if t.Width == 0 || t.Every < 1 {
+		return vprint.Thumbs{}
+	}
+	n := t.Width * t.Height
+	k0, k1 := thumbsBefore(lo, t.Every), thumbsBefore(hi, t.Every)
+	t.Pixels = t.Pixels[k0*n : k1*n : k1*n]
+	return t
+}
+
+// CheckThumbs tells whether t holds the thumbnails of a print of n rows;
+// none (zero Width, no pixels) always fit.
+func CheckThumbs(t vprint.Thumbs, n int) error {
+	switch {
+	case t.Width == 0 && len(t.Pixels) == 0:
+		return nil
+	case t.Width < 1 || t.Width > vprint.MaxThumbSide || t.Height < 1 || t.Height > vprint.MaxThumbSide:
+		return fmt.Errorf("thumbnails of %dx%d pixels, want 1 to %d a side", t.Width, t.Height, vprint.MaxThumbSide)
+	case t.Every < 1 || t.Every > vprint.MaxFrames:
+		return fmt.Errorf("a thumbnail every %d rows", t.Every)
+	case n < 0 || n > vprint.MaxFrames || len(t.Pixels) != t.Count(n)*t.Width*t.Height:
+		return fmt.Errorf("thumbnails hold %d bytes, want %d of %dx%d for %d frames", len(t.Pixels), t.Count(n), t.Width, t.Height, n)
+	}
+	return nil
+}
+
+// decodeThumbs checks the thumbnails read for rows [start, end) of a video
+// as decodeEntry checks its rows, and returns those of rows [lo, hi).
+func decodeThumbs(w, h, every, start, end, lo, hi int, pixels []byte) (vprint.Thumbs, error) {
+	if w == 0 && h == 0 && every == 0 {
+		if len(pixels) != 0 {
+			return vprint.Thumbs{}, fmt.Errorf("damaged print: %d thumbnail bytes for a video without thumbnails", len(pixels))
+		}
+		return vprint.Thumbs{}, nil
+	}
+	if w < 1 || w > vprint.MaxThumbSide || h < 1 || h > vprint.MaxThumbSide || every < 1 || every > vprint.MaxFrames {
+		return vprint.Thumbs{}, fmt.Errorf("damaged print: thumbnails of %dx%d pixels every %d rows", w, h, every)
+	}
+	n, base := w*h, thumbsBefore(start, every)
+	if len(pixels) != (thumbsBefore(end, every)-base)*n {
+		return vprint.Thumbs{}, fmt.Errorf("damaged print: %d thumbnail bytes for rows %d to %d, a %dx%d one every %d", len(pixels), start, end, w, h, every)
+	}
+	k0, k1 := thumbsBefore(lo, every)-base, thumbsBefore(hi, every)-base
+	return vprint.Thumbs{Width: w, Height: h, Every: every, Pixels: pixels[k0*n : k1*n : k1*n]}, nil
+}
