@@ -32,7 +32,14 @@ type cachedViews struct {
 	// (an inset view where none was found); empty in older caches, whose
 	// specs are their views.
 	Specs []string
+	// PixelsVersion is the pictures' version (picturesVersion); older
+	// pictures are taken again.
+	PixelsVersion int
 }
+
+// picturesVersion names how views' pictures are made: bump it when
+// embed's pictures change (2: from the half-size grey plane).
+const picturesVersion = 2
 
 // inprocMethod runs the matcher in this process on cached clip views, with
 // the options of this build, for tuning (-inproc). The reported run uses
@@ -277,7 +284,7 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 	if len(missing) == 0 {
 		// Caches from before the pixel check lack the views' pictures:
 		// they come from a decoding pass without the model.
-		if !slices.ContainsFunc(queried(cv).Views, func(v match.View) bool { return v.Pixels == nil }) {
+		if cv.PixelsVersion == picturesVersion && !slices.ContainsFunc(queried(cv).Views, func(v match.View) bool { return v.Pixels == nil }) {
 			return queried(cv), nil
 		}
 		times, views, err := embed.ViewPixels(context.Background(), video, pool, eo, embed.QueryViews())
@@ -288,12 +295,14 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 			return cv, fmt.Errorf("pictures of %s: %d samples, %d cached", video, len(times), len(cv.Times))
 		}
 		for i, v := range cv.Views {
+			cv.Views[i].Pixels = nil
 			for _, pv := range views {
 				if pv.Name == v.Name {
 					cv.Views[i].Pixels, cv.Views[i].PixelWidth, cv.Views[i].PixelHeight = pv.Pixels, embed.PixelWidth, embed.PixelHeight
 				}
 			}
 		}
+		cv.PixelsVersion = picturesVersion
 		return queried(cv), writeViews(cache, cv)
 	}
 	times, views, err := embed.Views(context.Background(), video, pool, eo, missing)
@@ -309,6 +318,9 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 	}
 	for _, s := range missing {
 		cv.Specs = append(cv.Specs, s.Name)
+	}
+	if len(missing) == len(embed.QueryViews()) {
+		cv.PixelsVersion = picturesVersion // every view's pictures are new
 	}
 	return queried(cv), writeViews(cache, cv)
 }

@@ -168,7 +168,8 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 			var thumb []byte
 			if n%every == 0 {
 				thumb = make([]byte, ThumbWidth*ThumbHeight)
-				newLumaSums(raw, width, height).picture(thumb, ThumbWidth, ThumbHeight, 0, 0, 1, 1, false)
+				y, yw, yh := halfLuma(raw, width, height)
+				newLumaSums(y, yw, yh).picture(thumb, ThumbWidth, ThumbHeight, 0, 0, 1, 1, false)
 			}
 			frames <- frame{tensor, ts, thumb}
 		}

@@ -174,33 +174,18 @@ type lumaFrames struct {
 	frames [][]byte
 }
 
-// add keeps the luma of sample idx, a planar GBR frame of w x h, halved in
-// each dimension. Samples arrive out of order; they are kept in order.
-func (l *lumaFrames) add(idx int, raw []byte, w, h int) {
+// add keeps sample idx's luma plane, w x h (see halfLuma). Samples arrive
+// out of order; they are kept in order.
+func (l *lumaFrames) add(idx int, y []byte, w, h int) {
 	if idx >= maxInsetFrames {
 		return
-	}
-	// The conversion runs outside the lock: every worker calls add.
-	hw, hh := w/2, h/2
-	plane := w * h
-	g, b, r := raw[:plane], raw[plane:2*plane], raw[2*plane:3*plane]
-	y := make([]byte, hw*hh)
-	for oy := range hh {
-		for ox := range hw {
-			var sum int
-			for _, i := range [4]int{2*oy*w + 2*ox, 2*oy*w + 2*ox + 1, (2*oy+1)*w + 2*ox, (2*oy+1)*w + 2*ox + 1} {
-				// BT.601 luma, in integers scaled by 1000.
-				sum += 587*int(g[i]) + 114*int(b[i]) + 299*int(r[i])
-			}
-			y[oy*hw+ox] = byte((sum + 2000) / 4000)
-		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if idx >= len(l.frames) {
 		l.frames = append(l.frames, make([][]byte, idx+1-len(l.frames))...)
 	}
-	l.w, l.h = hw, hh
+	l.w, l.h = w, h
 	l.frames[idx] = y
 }
 
@@ -270,10 +255,13 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 			tensor := make([]float32, pre.TensorLen())
 			out := make([]float32, dim)
 			for f := range frames {
+				// One grey plane at half size serves FindInsets and the
+				// views' pictures.
+				y, yw, yh := halfLuma(f.raw, dopts.Width, dopts.Height)
 				if lumas != nil {
-					lumas.add(f.idx, f.raw, dopts.Width, dopts.Height)
+					lumas.add(f.idx, y, yw, yh)
 				}
-				sums := newLumaSums(f.raw, dopts.Width, dopts.Height)
+				sums := newLumaSums(y, yw, yh)
 				pics := make([][]byte, len(specs))
 				for v, s := range specs {
 					pics[v] = make([]byte, PixelWidth*PixelHeight)

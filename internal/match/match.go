@@ -311,18 +311,22 @@ type refined struct {
 func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 	slices.SortStableFunc(ms, func(a, b refined) int { return cmp.Compare(b.upper, a.upper) })
 	t := &tally{}
+	rescues := 0
 	for _, x := range ms {
 		m := x.m
 		m.Score = x.upper
 		// With pictures on both sides, an alignment just below the
-		// threshold may still be settled by them.
+		// threshold may still be settled by them: the best few such.
 		lowest := threshold
-		if r.thumbs != nil && m.view.pixels != nil {
+		if r.thumbs != nil && m.view.pixels != nil && rescues < maxRescues {
 			lowest -= PixelBelow
 		}
 		if !m.brief {
 			if (threshold < 0 || x.upper >= lowest) && !(prune && t.outdone(m, x.upper)) {
 				m.Consistency, m.Lead = r.consistency(m.view, m.start, m.fitSpeed, m.a, m.b)
+				if threshold >= 0 && x.upper < threshold {
+					rescues++
+				}
 			}
 			m.Score -= (1 - m.Consistency) / 3
 		}
@@ -341,6 +345,12 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 	}
 	return t
 }
+
+// maxRescues bounds the alignments scoring under the threshold, best
+// first, whose consistency is computed so that the pixel check may take
+// them: each costs as much as a match, and the right one of a copy that
+// only its pictures can tell ranks among the first.
+const maxRescues = 4
 
 // AlikeMargin is how much less similar than a still image's match another
 // video sample may be and still count as alike (Match.AlikeStart). On the

@@ -40,6 +40,11 @@ const (
 	// maxPixelPairs bounds the picture pairs compared, spread over the
 	// stretch: a dozen seconds tell a copy as surely as a minute.
 	maxPixelPairs = 8
+	// The coarse grid compares coarsePairs of them; an alignment whose
+	// best there is under hopeless (copies reach 0.95 and more) is not
+	// refined: most checked alignments are of other footage.
+	coarsePairs = 3
+	hopeless    = 0.9
 )
 
 type thumbs struct {
@@ -125,35 +130,53 @@ type pixelFit struct {
 }
 
 // search returns the best agreement over crops and placements: a coarse
-// grid, then a finer one around its best.
+// grid on a few of the pairs, then, unless that is hopeless, a finer grid
+// around its best on all of them.
 func (f *pixelFit) search(mirror bool) float64 {
 	f.mirror = mirror
+	few := spread(len(f.clip), coarsePairs)
 	best, bs, bx, by := math.Inf(-1), 1.0, 0.0, 0.0
 	for _, s := range pixelScales {
 		for _, ox := range steps((1-s)*float64(f.t.w), coarseStep) {
 			for _, oy := range steps((1-s)*float64(f.t.h), coarseStep) {
-				if v := f.agreement(s, ox, oy); v > best {
+				if v := f.agreement(few, s, ox, oy); v > best {
 					best, bs, bx, by = v, s, ox, oy
 				}
 			}
 		}
 	}
-	cs, cx, cy := bs, bx, by
-	for _, s := range []float64{cs - scaleStep, cs, cs + scaleStep} {
+	if best < hopeless {
+		return best
+	}
+	all := spread(len(f.clip), len(f.clip))
+	best = math.Inf(-1)
+	for _, s := range []float64{bs - scaleStep, bs, bs + scaleStep} {
 		if s > 1 || s < pixelScales[len(pixelScales)-1]-scaleStep {
 			continue
 		}
 		for dx := -1.0; dx <= 1; dx++ {
 			for dy := -1.0; dy <= 1; dy++ {
-				ox, oy := cx+dx*fineStep, cy+dy*fineStep
+				ox, oy := bx+dx*fineStep, by+dy*fineStep
 				if ox < 0 || oy < 0 || ox > (1-s)*float64(f.t.w)+1e-9 || oy > (1-s)*float64(f.t.h)+1e-9 {
 					continue
 				}
-				best = max(best, f.agreement(s, ox, oy))
+				best = max(best, f.agreement(all, s, ox, oy))
 			}
 		}
 	}
 	return best
+}
+
+// spread picks k of n indices, evenly spread, first and last included.
+func spread(n, k int) []int {
+	k = min(k, n)
+	out := make([]int, k)
+	for i := range out {
+		if k > 1 {
+			out[i] = i * (n - 1) / (k - 1)
+		}
+	}
+	return out
 }
 
 // steps spreads points from 0 to span at most step apart, both ends
@@ -169,17 +192,18 @@ func steps(span, step float64) []float64 {
 	return out
 }
 
-// agreement is the mean correlation of the pairs with the clip's picture
-// covering a share s of the frame, its corner at ox, oy thumbnail pixels.
-func (f *pixelFit) agreement(s, ox, oy float64) float64 {
+// agreement is the mean correlation of the pairs picked with the clip's
+// picture covering a share s of the frame, its corner at ox, oy thumbnail
+// pixels.
+func (f *pixelFit) agreement(picked []int, s, ox, oy float64) float64 {
 	xs := boxWeights(f.t.w, f.pw, float64(f.pw)/(s*float64(f.t.w)), ox)
 	ys := boxWeights(f.t.h, f.ph, float64(f.ph)/(s*float64(f.t.h)), oy)
 	var sum float64
-	for k, px := range f.clip {
-		f.render(px, f.ref[k], xs, ys)
+	for _, k := range picked {
+		f.render(f.clip[k], f.ref[k], xs, ys)
 		sum += ncc(f.rendered, f.refVals)
 	}
-	return sum / float64(len(f.clip))
+	return sum / float64(len(picked))
 }
 
 // span is a thumbnail pixel's extent along one axis of the clip picture:
