@@ -8,12 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"sync"
-
-	"github.com/x448/float16"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 // The window index file caches what Open would otherwise rebuild from every
@@ -106,31 +104,25 @@ func appendFloats(b []byte, xs []float32) []byte {
 // an infinity: index vectors are unit vectors, so it means a bug upstream.
 func appendHalves(b []byte, xs []float32) ([]byte, error) {
 	for i, v := range xs {
-		h := float16.Fromfloat32(v)
-		if h.IsNaN() || h.IsInf(0) {
+		if !(math.Abs(float64(v)) < 65520) { // 65520 and up round to infinity
 			return nil, fmt.Errorf("value %d (%g) is outside float16's range", i, v)
 		}
-		b = binary.LittleEndian.AppendUint16(b, h.Bits())
 	}
+	at := len(b)
+	b = append(b, make([]byte, 2*len(xs))...)
+	vprint.PutHalves(b[at:], xs)
 	return b, nil
 }
-
-// halfValues widens every float16 bit pattern: a table lookup decodes the
-// index file's vectors with one load a value, and no branch on its class.
-var halfValues = sync.OnceValue(func() *[1 << 16]float32 {
-	var t [1 << 16]float32
-	for h := range t {
-		t[h] = float16.Frombits(uint16(h)).Float32()
-	}
-	return &t
-})
 
 // roundHalves rounds each value to the nearest float16, as appendHalves
 // stores it.
 func roundHalves(xs []float32) {
-	t := halfValues()
-	for i, v := range xs {
-		xs[i] = t[float16.Fromfloat32(v).Bits()]
+	buf := make([]byte, 2*min(len(xs), 1<<16))
+	for len(xs) > 0 {
+		chunk := xs[:min(len(xs), len(buf)/2)]
+		vprint.PutHalves(buf, chunk)
+		vprint.GetHalves(chunk, buf)
+		xs = xs[len(chunk):]
 	}
 }
 
@@ -226,16 +218,14 @@ func (r *indexReader) halves(n uint64) []float32 {
 		return nil
 	}
 	b := r.take(2 * n)
-	t := halfValues()
-	out := make([]float32, n)
-	for i := range out {
-		h := binary.LittleEndian.Uint16(b[2*i:])
-		if h&0x7c00 == 0x7c00 {
+	for i := 1; i < len(b); i += 2 {
+		if b[i]&0x7c == 0x7c { // the high byte's exponent bits all set
 			r.err = errors.New("index file holds a value that is not finite")
 			return nil
 		}
-		out[i] = t[h]
 	}
+	out := make([]float32, n)
+	vprint.GetHalves(out, b)
 	return out
 }
 

@@ -84,7 +84,7 @@ func Encode(w io.Writer, p *Print) error {
 		for fs := block.fs; len(fs) > 0; {
 			chunk := fs[:min(len(fs), chunkLen/2)]
 			fs = fs[len(chunk):]
-			putHalves(buf, chunk)
+			PutHalves(buf, chunk)
 			if err := write(buf[:2*len(chunk)], block.what); err != nil {
 				return err
 			}
@@ -323,7 +323,7 @@ func decode(r io.Reader, size int64) (*Print, error) {
 			todo -= int64(len(chunk))
 			at := len(*block.dst)
 			*block.dst = slices.Grow(*block.dst, len(chunk)/2)[:at+len(chunk)/2]
-			getHalves((*block.dst)[at:], chunk)
+			GetHalves((*block.dst)[at:], chunk)
 		}
 	}
 	for todo := nThumb; todo > 0; {

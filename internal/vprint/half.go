@@ -13,9 +13,9 @@ import (
 // identical results (tests compare every half, and all 2^32 floats were
 // checked once) several times faster.
 
-// putHalves stores each src value as a little-endian float16 in dst, which
+// PutHalves stores each src value as a little-endian float16 in dst, which
 // holds 2*len(src) bytes, rounding to nearest even like float16.Fromfloat32.
-func putHalves(dst []byte, src []float32) {
+func PutHalves(dst []byte, src []float32) {
 	dst = dst[:2*len(src)]
 	for i, v := range src {
 		u := math.Float32bits(v)
@@ -32,9 +32,9 @@ func putHalves(dst []byte, src []float32) {
 	}
 }
 
-// getHalves widens the little-endian float16 values in src, which holds
+// GetHalves widens the little-endian float16 values in src, which holds
 // 2*len(dst) bytes, into dst exactly like float16.Float16.Float32.
-func getHalves(dst []float32, src []byte) {
+func GetHalves(dst []float32, src []byte) {
 	src = src[:2*len(dst)]
 	for i := range dst {
 		h := uint16(src[2*i]) | uint16(src[2*i+1])<<8

@@ -14,7 +14,7 @@ func TestGetHalvesAll(t *testing.T) {
 		binary.LittleEndian.PutUint16(src[2*i:], uint16(i))
 	}
 	got := make([]float32, 1<<16)
-	getHalves(got, src)
+	GetHalves(got, src)
 	for i, g := range got {
 		if want := float16.Frombits(uint16(i)).Float32(); math.Float32bits(g) != math.Float32bits(want) {
 			t.Fatalf("half %#04x widened to %v, want %v", i, g, want)
@@ -41,7 +41,7 @@ func TestPutHalves(t *testing.T) {
 		in = append(in, math.Float32frombits(uint32(u)))
 	}
 	out := make([]byte, 2*len(in))
-	putHalves(out, in)
+	PutHalves(out, in)
 	for i, v := range in {
 		if got, want := binary.LittleEndian.Uint16(out[2*i:]), float16.Fromfloat32(v).Bits(); got != want {
 			t.Fatalf("%v (%#08x) stored as %#04x, want %#04x", v, math.Float32bits(v), got, want)

@@ -235,7 +235,7 @@ func (w *Writer) Abort() {
 }
 
 func (s *spool) write(fs []float32) error {
-	putHalves(s.half, fs)
+	PutHalves(s.half, fs)
 	_, err := s.buf.Write(s.half)
 	return err
 }
