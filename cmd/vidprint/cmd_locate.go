@@ -42,7 +42,9 @@ type matchJSON struct {
 	AlikeEnd   *float64 `json:"alike_end_s,omitempty"`
 	// Where the score was borderline and the pixel check decided: how
 	// well the clip's pictures agree with the video's thumbnails
-	// (match.PixelAgreement); absent otherwise.
+	// (match.PixelAgreement). For a still image placed in time by its
+	// pixels: how well it agrees with the thumbnail that placed it
+	// (match.StillPixelFloor). Absent otherwise.
 	PixelAgreement *float64 `json:"pixel_agreement,omitempty"`
 }
 
@@ -319,10 +321,14 @@ func printLocate(w io.Writer, clip string, videos []string, results []match.Resu
 	}
 }
 
-// printAlike notes the matches of a still image whose time cannot be told
-// within a second: frames over a longer stretch look about as alike.
+// printAlike notes how a still image's matches were placed in time: by
+// their pixels, and where the time cannot be told within a second, the
+// stretch whose frames look about as alike.
 func printAlike(w io.Writer, ms []match.Match, label func(i int) string) {
 	for i, m := range ms {
+		if m.PlacedByPixels() {
+			fmt.Fprintf(w, "  %splaced by its pixels: they agree with the video's thumbnail there by %.3f\n", label(i), m.Pixels)
+		}
 		if m.AlikeEnd-m.AlikeStart > 1 {
 			fmt.Fprintf(w, "  %sframes from %s to %s look about as alike: the time is uncertain within them\n",
 				label(i), timecode(m.AlikeStart), timecode(m.AlikeEnd))

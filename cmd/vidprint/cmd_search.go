@@ -152,7 +152,7 @@ func toMatchJSON(video string, m match.Match) matchJSON {
 		start, end := round3(m.AlikeStart), round3(m.AlikeEnd)
 		j.AlikeStart, j.AlikeEnd = &start, &end
 	}
-	if m.PixelChecked() {
+	if m.PixelChecked() || m.PlacedByPixels() {
 		agreement := round3(m.Pixels)
 		j.PixelAgreement = &agreement
 	}

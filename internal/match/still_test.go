@@ -1,0 +1,134 @@
+package match
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestPlaceStill checks that a still image is placed by its pixels where
+// its features cannot tell the time: in a shot whose features hold still
+// while the picture moves, the image's thumbnail gives the second; where
+// the picture holds still too, the span says so; a mirrored image is
+// placed as well; a picture that agrees with no thumbnail is left where
+// its features put it.
+func TestPlaceStill(t *testing.T) {
+	const n, every, tw, th, pw, ph = 2000, 5, 16, 12, 48, 36
+	rng := rand.New(rand.NewPCG(21, 22))
+	video := synthVideo(rng, n, testDim)
+	// Samples 1000 to 1049 (200 to 210 s) hold one feature row, with a
+	// little noise, as in TestAlikeSpan.
+	for i := 1001; i < 1050; i++ {
+		for d := range testDim {
+			video[i*testDim+d] = video[1000*testDim+d] + float32(0.002*rng.NormFloat64())
+		}
+	}
+	room := scene{}
+	// frozen is the picture's time at sample j: it moves throughout, or
+	// holds still over 200 to 210 s as well.
+	moving := func(j int) float64 { return float64(j) / testFPS }
+	stillShot := func(j int) float64 {
+		if j >= 1000 && j < 1050 {
+			return 200
+		}
+		return moving(j)
+	}
+	for _, tc := range []struct {
+		name       string
+		clock      func(j int) float64
+		pictures   scene
+		flip       bool
+		sample     int
+		placed     bool
+		start, end float64 // the alike span wanted, within 0.5 s
+	}{
+		{"moving pictures", moving, room, false, 1032, true, 205.9, 206.9},
+		{"mirrored", moving, room, true, 1032, true, 205.9, 206.9},
+		{"a still shot", stillShot, room, false, 1032, true, 200, 209.8},
+		{"another room", moving, scene{texture: 1.5}, false, 1032, false, 200, 209.8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var thumbs []byte
+			for j := 0; j < n; j += every {
+				thumbs = append(thumbs, room.render(tc.clock(j), 0, 0, 1, 1, tw, th, false)...)
+			}
+			ref, err := NewReference(video, times(n, testFPS), testDim, testFPS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ref.AddThumbs(thumbs, tw, th, every, 0); err != nil {
+				t.Fatal(err)
+			}
+			// The image (mirrored or not) is seen as it is and mirrored,
+			// both views with the same features, so either may come
+			// first.
+			clock := tc.clock(tc.sample)
+			features := noisyCopy(rng, video, testDim, tc.sample, 1, 0.02)
+			views := []View{
+				{Name: "full", Features: features, Pixels: tc.pictures.render(clock, 0, 0, 1, 1, pw, ph, tc.flip), PixelWidth: pw, PixelHeight: ph},
+				{Name: "flip", Features: features, Pixels: tc.pictures.render(clock, 0, 0, 1, 1, pw, ph, !tc.flip), PixelWidth: pw, PixelHeight: ph},
+			}
+			q, err := ref.NewQuery(times(1, testFPS), views)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Locate(context.Background(), ref, q, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Matches) == 0 {
+				t.Fatalf("not found; best %+v", res.Best)
+			}
+			m := res.Matches[0]
+			truth := float64(tc.sample) / testFPS
+			if m.PlacedByPixels() != tc.placed {
+				t.Fatalf("placed by pixels %v (agreement %.3f), want %v", m.PlacedByPixels(), m.Pixels, tc.placed)
+			}
+			if !near(m.AlikeStart, tc.start, 0.5) || !near(m.AlikeEnd, tc.end, 0.5) || m.VideoStart < m.AlikeStart || m.VideoStart > m.AlikeEnd {
+				t.Errorf("match at %.1f s, alike %.1f to %.1f s; want %.1f to %.1f s around it", m.VideoStart, m.AlikeStart, m.AlikeEnd, tc.start, tc.end)
+			}
+			if tc.placed && tc.end-tc.start < 2 && !near(m.VideoStart, truth, 1) {
+				t.Errorf("placed at %.1f s, want within 1 s of %.1f s", m.VideoStart, truth)
+			}
+			// The view names how the image shows the video, whichever
+			// view's features came first.
+			if wantView := map[bool]string{false: "full", true: "flip"}[tc.flip]; tc.placed && m.View != wantView {
+				t.Errorf("view %s, want %s", m.View, wantView)
+			}
+			for _, o := range res.Matches[1:] {
+				if o.VideoStart >= m.AlikeStart && o.VideoStart <= m.AlikeEnd {
+					t.Errorf("another match at %.1f s, within the first's alike span", o.VideoStart)
+				}
+			}
+		})
+	}
+}
+
+// TestRenderWhole checks the whole-frame averaging on sizes that do not
+// divide: a flat picture stays flat, and a left-to-right ramp keeps its
+// order, reversed when mirrored.
+func TestRenderWhole(t *testing.T) {
+	const w, h, tw, th = 47, 35, 16, 12
+	flat := make([]byte, w*h)
+	ramp := make([]byte, w*h)
+	for i := range flat {
+		flat[i] = 90
+		ramp[i] = byte(4 * (i % w))
+	}
+	for _, v := range renderWhole(flat, w, h, tw, th, false) {
+		if !near(v, 90, 1e-9) {
+			t.Fatalf("a flat picture rendered to %v", v)
+		}
+	}
+	for _, mirror := range []bool{false, true} {
+		out := renderWhole(ramp, w, h, tw, th, mirror)
+		if len(out) != tw*th {
+			t.Fatalf("%d cells, want %d", len(out), tw*th)
+		}
+		for x := 1; x < tw; x++ {
+			if rising := out[x] > out[x-1]; rising == mirror {
+				t.Fatalf("mirror %v: cells %d and %d are %.1f and %.1f", mirror, x-1, x, out[x-1], out[x])
+			}
+		}
+	}
+}
