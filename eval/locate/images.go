@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/search"
 )
 
@@ -132,7 +133,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 				r.video = f.Video.Path == im.Ref
 				r.alike = r.video && im.Time >= f.AlikeStart-1 && im.Time <= f.AlikeEnd+1
 				r.span = f.AlikeEnd - f.AlikeStart
-				r.got = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
+				r.got = fmt.Sprintf("%s at %.1f s (%s, %.3f%s)", f.Video.Path, f.VideoStart, f.View, f.Score, pixelNote(f.Match))
 			}
 			r.any = r.any || right || inSpan
 		}
@@ -152,7 +153,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		if len(neg.Matches) > 0 {
 			f := neg.Matches[0]
 			r.falseRef = f.Video.Path
-			r.falseHit = fmt.Sprintf("%s at %.1f s (%s, %.3f)", f.Video.Path, f.VideoStart, f.View, f.Score)
+			r.falseHit = fmt.Sprintf("%s at %.1f s (%s, %.3f%s)", f.Video.Path, f.VideoStart, f.View, f.Score, pixelNote(f.Match))
 		}
 		one, err := searchWithout(slices.DeleteFunc(referenceNames(), func(n string) bool { return n == im.Ref })...)
 		if err != nil {
@@ -266,6 +267,14 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		}
 	}
 	return b.String(), nil
+}
+
+// pixelNote names the pixel agreement of an image placed by its pixels.
+func pixelNote(m match.Match) string {
+	if !m.PlacedByPixels() {
+		return ""
+	}
+	return fmt.Sprintf(", pixels %.4f", m.Pixels)
 }
 
 // referenceNames lists the references' names.
