@@ -37,7 +37,7 @@ type matchJSON struct {
 	Speed      float64 `json:"speed"`
 	View       string  `json:"view"`
 	// For a still image: the first and last video times that look about
-	// as alike as the match (match.AlikeMargin); absent for clips.
+	// as alike as the match (see match.Match.AlikeStart); absent for clips.
 	AlikeStart *float64 `json:"alike_start_s,omitempty"`
 	AlikeEnd   *float64 `json:"alike_end_s,omitempty"`
 	// Where the score was borderline and the pixel check decided: how

@@ -130,8 +130,10 @@ type Match struct {
 	// the same stretch (Matches then leave the alignment out).
 	Consistency float64
 	// AlikeStart and AlikeEnd, for a one-sample clip (a still image), are
-	// the video times of the first and last samples whose similarity is
-	// within AlikeMargin of the match's: in nearly still footage many
+	// the first and last video times that look about as alike as the
+	// match: those of the thumbnails that tie with the best where pixels
+	// placed it (see placeStill), else of the samples whose similarity is
+	// within AlikeMargin of the match's. In nearly still footage many
 	// frames look alike, and a wide span says the time cannot be told.
 	// Zero for longer clips.
 	AlikeStart, AlikeEnd float64

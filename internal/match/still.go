@@ -22,32 +22,32 @@ const (
 	StillPixelFloor = 0.9
 	// StillFeatureGate: only thumbnails of samples whose features (or a
 	// neighbour's, within stillReach) come within StillFeatureGate of the
-	// match's similarity may place it, so that a picture repeated where
-	// the video shows something else does not. On the development
-	// images the truth came within 0.22 of the best sample, and gates
-	// of 0.3 and wider placed as many right as none.
+	// video's best may place an image, so that a picture repeated where
+	// the video shows something else does not. On the development images
+	// the truth came within 0.22 of the best sample, and gates of 0.3 and
+	// wider placed as many right as none.
 	StillFeatureGate = 0.3
 	stillReach       = 2
-	// stillTie: thumbnails agreeing within stillTie*(1-best) of the best
-	// one tie with it: a still stretch, whose middle is reported and
-	// whose extent is the alike span.
-	stillTie = 0.1
 )
 
 // placeStill places a one-sample match by the pixels of its view's picture
 // against every thumbnail of the reference, where one agrees by
-// StillPixelFloor or more: VideoStart becomes the middle of the run of
-// tied thumbnails around the best, and AlikeStart..AlikeEnd spans every
-// tied thumbnail, widened by half the thumbnails' interval, since the
-// frame may lie that far from the thumbnail that shows it.
+// StillPixelFloor or more. VideoStart becomes the best thumbnail's time.
+// The alike span covers every thumbnail that ties with it: within the
+// best's own distance from a perfect 1, so that in still footage, where
+// thumbnails seconds apart agree to the fourth decimal and the best is
+// chance, the span says so. Each is widened by half the thumbnails'
+// interval, the stretch its thumbnail stands for. sims are the view's
+// similarity with every sample.
 func (r *Reference) placeStill(m *Match, sims []float64) {
 	t := r.thumbs
 	v := m.view
-	if t == nil || v == nil || v.pixels == nil || len(v.pixels) < v.pw*v.ph {
+	if t == nil || v == nil || v.pixels == nil || len(v.pixels) < v.pw*v.ph || len(sims) != r.n {
 		return
 	}
 	image := renderWhole(v.pixels[:v.pw*v.ph], v.pw, v.ph, t.w, t.h, false)
 	mirrored := renderWhole(v.pixels[:v.pw*v.ph], v.pw, v.ph, t.w, t.h, true)
+	gate := slices.Max(sims) - StillFeatureGate
 	var samples []int
 	var agree, agreeMirrored []float64
 	vals := make([]float64, t.w*t.h)
@@ -56,50 +56,46 @@ func (r *Reference) placeStill(m *Match, sims []float64) {
 		if th == nil {
 			break
 		}
-		for i, p := range th {
-			vals[i] = float64(p)
-		}
 		samples = append(samples, j)
-		if !featuresNear(sims, j, m.Similarity) {
+		if !featuresNear(sims, j, gate) {
 			agree, agreeMirrored = append(agree, math.Inf(-1)), append(agreeMirrored, math.Inf(-1))
 			continue
+		}
+		for i, p := range th {
+			vals[i] = float64(p)
 		}
 		agree = append(agree, ncc(image, vals))
 		agreeMirrored = append(agreeMirrored, ncc(mirrored, vals))
 	}
+	if len(agree) == 0 {
+		return
+	}
 	// The view's picture may be mirrored from the video (the flip view,
 	// whose features may still win by chance for an image that is not):
-	// the orientation that agrees best places it, and names the view.
-	mirror := len(agree) > 0 && slices.Max(agreeMirrored) > slices.Max(agree)
-	if mirror {
-		agree = agreeMirrored
+	// the other orientation places it, and names the view, only where it
+	// agrees clearly better, beyond a tie.
+	mirror := false
+	if top, plain := slices.Max(agreeMirrored), slices.Max(agree); top-plain > 1-top {
+		agree, mirror = agreeMirrored, true
 	}
-	best := -1
+	best := 0
 	for k, a := range agree {
-		if best < 0 || a > agree[best] {
+		if a > agree[best] {
 			best = k
 		}
 	}
-	if best < 0 || agree[best] < StillPixelFloor {
+	top := agree[best]
+	if !(top >= StillPixelFloor) {
 		return
 	}
-	top := agree[best]
-	tied := func(k int) bool { return agree[k] >= top-stillTie*(1-top) }
-	lo, hi := best, best
-	for lo > 0 && tied(lo-1) {
-		lo--
-	}
-	for hi+1 < len(agree) && tied(hi+1) {
-		hi++
-	}
-	first, last := lo, hi
-	for k := range agree {
-		if tied(k) {
+	first, last := best, best
+	for k, a := range agree {
+		if a >= top-(1-top) {
 			first, last = min(first, k), max(last, k)
 		}
 	}
 	half := float64(t.every) / (2 * r.fps)
-	when := (r.times[samples[lo]] + r.times[samples[hi]]) / 2
+	when := r.times[samples[best]]
 	m.VideoEnd += when - m.VideoStart
 	m.VideoStart = when
 	m.AlikeStart = max(r.times[0], r.times[samples[first]]-half)
@@ -116,10 +112,10 @@ func (r *Reference) placeStill(m *Match, sims []float64) {
 }
 
 // featuresNear tells whether sample j, or one within stillReach of it, is
-// within StillFeatureGate of a one-sample match's similarity.
-func featuresNear(sims []float64, j int, similarity float64) bool {
+// as similar as gate or more.
+func featuresNear(sims []float64, j int, gate float64) bool {
 	for _, s := range sims[max(0, j-stillReach):min(len(sims), j+stillReach+1)] {
-		if s >= similarity-StillFeatureGate {
+		if s >= gate {
 			return true
 		}
 	}
