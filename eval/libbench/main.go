@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ type config struct {
 	codec      string
 	regions    bool
 	thumbs     bool
+	cpuProfile string
 }
 
 func main() {
@@ -58,6 +60,7 @@ func main() {
 	flag.IntVar(&c.dim, "dim", 1024, "features per row of the synthetic model")
 	flag.StringVar(&c.codec, "codec", library.DefaultCodec, "the library codec")
 	flag.BoolVar(&c.regions, "regions", true, "store region features (synthetic quarters) too, where the codec keeps them, and give each query a region view")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed searches (of the last size) to this file")
 	flag.BoolVar(&c.thumbs, "thumbs", true, "store synthetic thumbnails too, as vidprint makes them: 16x12, one every 5 rows")
 	flag.Parse()
 	for _, h := range strings.Split(hours, ",") {
@@ -255,6 +258,17 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	opts := search.DefaultOptions()
 	var times []time.Duration
 	var results []search.Results
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return r, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return r, err
+		}
+		defer f.Close()
+	}
 	for _, q := range queries {
 		t := time.Now()
 		res, err := search.Search(ctx, back, q.q, opts)
@@ -267,6 +281,9 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 		if len(res.Matches) > 0 && res.Matches[0].Video.ID == q.video && math.Abs(res.Matches[0].VideoStart-q.start) <= 0.5 {
 			r.truthFound++
 		}
+	}
+	if c.cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	slices.Sort(times)
 	r.p50, r.p95 = times[len(times)/2], times[min(len(times)-1, len(times)*95/100)]

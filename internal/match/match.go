@@ -316,6 +316,7 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 	slices.SortStableFunc(ms, func(a, b refined) int { return cmp.Compare(b.upper, a.upper) })
 	t := &tally{}
 	rescues := 0
+	stillSims := map[*queryView][]float64{}
 	for _, x := range ms {
 		m := x.m
 		m.Score = x.upper
@@ -345,9 +346,15 @@ func (r *Reference) settle(ms []refined, threshold float64, prune bool) *tally {
 			r.steady(&m)
 			if m.view != nil && len(m.view.rows) == r.dim {
 				// A still image: where its frame lies, and how surely.
-				sims := make([]float64, r.n)
-				for j := range sims {
-					sims[j] = float64(r.sim(m.view, 0, j))
+				// Its similarity with every sample depends on the view
+				// only, not on the match.
+				sims, ok := stillSims[m.view]
+				if !ok {
+					sims = make([]float64, r.n)
+					for j := range sims {
+						sims[j] = float64(r.sim(m.view, 0, j))
+					}
+					stillSims[m.view] = sims
 				}
 				r.alike(&m, sims)
 				r.placeStill(&m, sims)

@@ -1,10 +1,12 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -207,7 +209,14 @@ func (x *ivf) search(q []float32, probe, k int, skip int32) []scored {
 		for c := range cells {
 			order[c] = scored{c, dot(q, x.centroids[c*x.dim:(c+1)*x.dim])}
 		}
-		sort.Slice(order, func(i, j int) bool { return order[i].score > order[j].score })
+		// Best first, ties by cell: slices.SortFunc does without
+		// sort.Slice's reflection, a tenth of a search's time at 100 h.
+		slices.SortFunc(order, func(a, b scored) int {
+			if c := cmp.Compare(b.score, a.score); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.i, b.i)
+		})
 		order = order[:probe]
 	}
 	top := make([]scored, 0, k+1)

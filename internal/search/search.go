@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -353,19 +354,27 @@ func candidates(ctx context.Context, b Backend, p *projector, opts Options) ([]s
 	for k, s := range best {
 		total[k.start] += float64(s)
 	}
-	starts := make([]start, 0, len(total))
-	for s := range total {
-		starts = append(starts, s)
+	type voted struct {
+		start
+		votes float64
 	}
-	sort.Slice(starts, func(i, j int) bool {
-		if total[starts[i]] != total[starts[j]] {
-			return total[starts[i]] > total[starts[j]]
+	ranked := make([]voted, 0, len(total))
+	for s, v := range total {
+		ranked = append(ranked, voted{s, v})
+	}
+	slices.SortFunc(ranked, func(a, b voted) int {
+		if c := cmp.Compare(b.votes, a.votes); c != 0 {
+			return c
 		}
-		if starts[i].video != starts[j].video {
-			return starts[i].video < starts[j].video
+		if c := cmp.Compare(a.video, b.video); c != 0 {
+			return c
 		}
-		return starts[i].win < starts[j].win
+		return cmp.Compare(a.win, b.win)
 	})
+	starts := make([]start, len(ranked))
+	for i, r := range ranked {
+		starts[i] = r.start
+	}
 	fps := b.Meta().FPS
 	clipRows := int(math.Ceil((times[len(times)-1] - times[0]) * fps * slices.Max(opts.Match.Speeds)))
 	pad := int(math.Ceil(opts.Context * fps))
