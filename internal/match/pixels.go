@@ -247,23 +247,30 @@ func (f *pixelFit) render(px, ref []byte, xs, ys []span) {
 			if !sx.ok {
 				continue
 			}
-			var sum float64
-			for dy, wy := range sy.weights {
-				row := px[(sy.lo+dy)*f.pw : (sy.lo+dy+1)*f.pw]
-				var line float64
-				for dx, wx := range sx.weights {
-					x := sx.lo + dx
-					if f.mirror {
-						x = f.pw - 1 - x
-					}
-					line += wx * float64(row[x])
-				}
-				sum += wy * line
-			}
-			f.rendered = append(f.rendered, sum/(sx.length*sy.length))
+			f.rendered = append(f.rendered, cellMean(px, f.pw, sx, sy, f.mirror))
 			f.refVals = append(f.refVals, float64(ref[v*f.t.w+u]))
 		}
 	}
+}
+
+// cellMean is the exact mean of the picture px, pw pixels wide (mirrored
+// or not), over one thumbnail pixel whose extent along each axis is sx and
+// sy, fractional edges weighted by their overlap.
+func cellMean(px []byte, pw int, sx, sy span, mirror bool) float64 {
+	var sum float64
+	for dy, wy := range sy.weights {
+		row := px[(sy.lo+dy)*pw : (sy.lo+dy+1)*pw]
+		var line float64
+		for dx, wx := range sx.weights {
+			x := sx.lo + dx
+			if mirror {
+				x = pw - 1 - x
+			}
+			line += wx * float64(row[x])
+		}
+		sum += wy * line
+	}
+	return sum / (sx.length * sy.length)
 }
 
 // ncc is the normalised cross-correlation of a and b; 0 where either is

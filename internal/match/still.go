@@ -135,20 +135,7 @@ func renderWhole(px []byte, w, h, tw, th int, mirror bool) []float64 {
 				out = append(out, math.NaN())
 				continue
 			}
-			var sum float64
-			for dy, wy := range sy.weights {
-				row := px[(sy.lo+dy)*w : (sy.lo+dy+1)*w]
-				var line float64
-				for dx, wx := range sx.weights {
-					x := sx.lo + dx
-					if mirror {
-						x = w - 1 - x
-					}
-					line += wx * float64(row[x])
-				}
-				sum += wy * line
-			}
-			out = append(out, sum/(sx.length*sy.length))
+			out = append(out, cellMean(px, w, sx, sy, mirror))
 		}
 	}
 	return out

@@ -371,15 +371,11 @@ func candidates(ctx context.Context, b Backend, p *projector, opts Options) ([]s
 		}
 		return cmp.Compare(a.win, b.win)
 	})
-	starts := make([]start, len(ranked))
-	for i, r := range ranked {
-		starts[i] = r.start
-	}
 	fps := b.Meta().FPS
 	clipRows := int(math.Ceil((times[len(times)-1] - times[0]) * fps * slices.Max(opts.Match.Speeds)))
 	pad := int(math.Ceil(opts.Context * fps))
 	var spans []span
-	for _, s := range starts {
+	for _, s := range ranked {
 		if len(spans) == opts.Candidates {
 			break
 		}
@@ -393,13 +389,13 @@ func candidates(ctx context.Context, b Backend, p *projector, opts Options) ([]s
 		for i := range spans {
 			if sp := &spans[i]; sp.video == s.video && lo < sp.hi && sp.lo < hi {
 				sp.lo, sp.hi = min(sp.lo, lo), max(sp.hi, hi)
-				sp.views |= voters[s]
+				sp.views |= voters[s.start]
 				merged = true
 				break
 			}
 		}
 		if !merged {
-			spans = append(spans, span{s.video, lo, hi, total[s], voters[s]})
+			spans = append(spans, span{s.video, lo, hi, s.votes, voters[s.start]})
 		}
 	}
 	return spans, nil
