@@ -47,7 +47,7 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "out", "o", "", "output print, or a directory for several videos")
-	f.Float64Var(&o.fps, "fps", embed.DefaultFPS, "samples per second of video time")
+	f.Float64Var(&o.fps, "fps", vprint.DefaultFPS, "samples per second of video time")
 	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx")
 	f.StringVar(&o.output, "output", "", "model output to keep (default: the model's print output; pooled for the 576-d vector)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
@@ -179,7 +179,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		res := pool.Model()
 		regions := ""
 		if o.regions {
-			regions = fmt.Sprintf(" and %d quarters", len(embed.Quarters))
+			regions = fmt.Sprintf(" and %d quarters", vprint.QuarterRegions)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d frames x %d%s (%s/%s) in %.1f s\n",
 			video, outs[i], frames, res.Output.Dim, regions, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())

@@ -151,7 +151,7 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 	defer pool.Close()
 	res := pool.Model()
 	want := library.Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
-		Dim: res.Output.Dim, FPS: embed.DefaultFPS}
+		Dim: res.Output.Dim, FPS: vprint.DefaultFPS}
 	if meta == nil {
 		if want, err = library.NewMeta(want, o.codec); err != nil {
 			return usageError("index add: %v", err)

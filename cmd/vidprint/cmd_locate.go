@@ -9,16 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/picture"
+	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -135,38 +136,13 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	opts := match.DefaultOptions()
 	opts.Threshold = o.threshold
 
-	// A single image is compared whole-frame, centred by the model's
-	// typical row (match.ImageSimilarity), as search compares one. Without
-	// a typical row each side keeps its own centring and bar: the video's
-	// mean here (match.DefaultBriefSimilarity), the library's in search.
-	image := len(clip.print.Timestamps) == 1
-	if image {
-		clip.views = match.ImageViews(clip.views)
-	}
 	out := locateJSON{Matches: []matchJSON{}}
 	var results []match.Result
 	for i, ref := range refs {
-		r, lopts, err := newLocateReference(ref, image, opts)
-		if err != nil {
-			return fmt.Errorf("locate: %s: %w", videos[i], err)
-		}
-		// The clip's region view is its quarters: only a print of the
-		// same regions can be searched with it.
-		if embed.HasQuarters(ref) && !image {
-			if err := r.AddRegions(ref.RegionFeatures, ref.Regions*ref.Dim, nil); err != nil {
-				return fmt.Errorf("locate: %s: %w", videos[i], err)
-			}
-		}
-		if t := ref.Thumbs; t.Width > 0 {
-			if err := r.AddThumbs(t.Pixels, t.Width, t.Height, t.Every, 0); err != nil {
-				return fmt.Errorf("locate: %s: %w", videos[i], err)
-			}
-		}
-		q, err := r.NewQuery(clip.print.Timestamps, clip.views)
-		if err != nil {
-			return fmt.Errorf("locate: %s: %w", clipPath, err)
-		}
-		res, err := match.Locate(ctx, r, q, lopts)
+		// A single image is centred by the model's typical row, as search
+		// compares one; without one, by the video's mean.
+		lo := locate.Options{Match: opts, ImageCentre: locate.ImageCentre(ref.Model, ref.Dim)}
+		res, err := locate.Locate(ctx, locate.PrintTarget(ref), clip.query, lo)
 		if err != nil {
 			return fmt.Errorf("locate %s in %s: %w", clipPath, videos[i], err)
 		}
@@ -196,88 +172,66 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	return nil
 }
 
-// newLocateReference prepares a video's print to locate a clip in, and the
-// options to locate it with. A single image is compared centred by the
-// model's typical row where the catalogue has one: centred by the video's
-// own mean, a frame of nearly still footage leaves little but noise.
-func newLocateReference(ref *vprint.Print, image bool, opts match.Options) (*match.Reference, match.Options, error) {
-	if image {
-		if typical := model.TypicalRow(ref.Model.ID, ref.Model.SHA256, ref.Model.Output); len(typical) == ref.Dim {
-			opts.BriefSimilarity = match.ImageSimilarity
-			r, err := match.NewSegmentReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS, typical)
-			return r, opts, err
-		}
-	}
-	r, err := match.NewReference(ref.Features, ref.Timestamps, ref.Dim, ref.FPS)
-	return r, opts, err
-}
-
 // errSilent ends a run with its exit code after the output has said why.
 var errSilent = errors.New("")
 
-// clipViews is a clip's print (its whole-frame view, for the picture and
-// model checks) and every view to search with.
-type clipViews struct {
+// clipQuery is a clip's print (its whole-frame view, for the picture and
+// model checks) and its query.
+type clipQuery struct {
 	print *vprint.Print
-	views []match.View
+	query locate.Query
 }
 
 // viewPrint is the clip's print as seen through the view that matched
 // best, so that the picture compares like with like (a mirrored copy is
 // drawn mirrored back).
-func (c clipViews) viewPrint(r match.Result) *vprint.Print {
+func (c clipQuery) viewPrint(r match.Result) *vprint.Print {
 	m := r.Best
 	if len(r.Matches) > 0 {
 		m = r.Matches[0]
 	}
-	name := strings.TrimSuffix(m.View, "/own") // the same features, centred otherwise
-	for _, v := range c.views {
-		// Region features are several rows a sample: the picture draws
-		// the whole frame instead.
-		if v.Name == name && !v.Regions {
-			p := *c.print
-			p.Features = v.Features
-			return &p
-		}
+	// Region features are several rows a sample: the picture draws the
+	// whole frame instead.
+	if f, ok := c.query.Features(m.View); ok {
+		p := *c.print
+		p.Features = f
+		return &p
 	}
 	return c.print
 }
 
 // loadClip reads a print, or embeds a video or image with every query view.
-func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref *vprint.Print) (clipViews, error) {
+func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref *vprint.Print) (clipQuery, error) {
 	if isPrint(path) {
 		p, err := vprint.ReadFile(path)
 		if err != nil {
-			return clipViews{}, err
+			return clipQuery{}, err
 		}
-		cv := clipViews{print: p, views: []match.View{{Name: "full", Features: p.Features}}}
+		q := locate.PrintQuery(p, o.wholeOnly)
 		what := "its whole frame only"
-		// A one-frame print is an image: its quarters go unused.
-		if embed.HasQuarters(p) && !o.wholeOnly && p.Frames() > 1 {
-			cv.views = append(cv.views, match.View{Name: match.RegionsView, Features: p.RegionFeatures, Regions: true})
+		if len(q.Views) > 1 {
 			what = "its whole frame and quarters only"
 		}
 		if !g.quiet {
 			fmt.Fprintf(os.Stderr, "vidprint: %s is a print: searching %s (give the video to also find mirrored and picture-in-picture copies)\n", path, what)
 		}
-		return cv, nil
+		return clipQuery{print: p, query: q}, nil
 	}
 	name, output := o.model, ""
 	if name == "" {
 		name, output = ref.Model.ID, ref.Model.Output
 		if _, ok := model.Lookup(name); !ok {
-			return clipViews{}, usageError("locate: %s was made by model %s, which is not in the catalogue: pass it with --model PATH", filepath.Base(path), name)
+			return clipQuery{}, usageError("locate: %s was made by model %s, which is not in the catalogue: pass it with --model PATH", filepath.Base(path), name)
 		}
 	}
 	// Eleven inferences per sample make the model, not ffmpeg, the
-	// bottleneck: one session per core (measured 2.4 s against 2.8 s for a
-	// 15 s clip on 2 cores).
+	// bottleneck: one session per core.
 	pool, err := openModel(g, name, output, runtime.NumCPU(), 1, 1)
 	if err != nil {
-		return clipViews{}, err
+		return clipQuery{}, err
 	}
 	defer pool.Close()
-	specs := embed.QueryViews()
+	specs := view.Query()
 	if o.wholeOnly {
 		specs = specs[:1]
 	}
@@ -286,15 +240,15 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 	defer bar.Clear()
 	// The clip is sampled as the video was, so that samples align.
 	eo := embed.Options{FPS: ref.FPS, Progress: bar.Update, AllowStill: true}
-	times, views, err := embed.Views(ctx, path, pool, eo, specs)
+	q, err := locate.EmbedQuery(ctx, path, pool, eo, specs)
 	if err != nil {
-		return clipViews{}, err
+		return clipQuery{}, err
 	}
-	res := pool.Model()
-	p := embed.Header(res, embed.Options{FPS: ref.FPS})
-	p.Timestamps, p.Features = times, views[0].Features
+	p := embed.Header(pool.Model(), embed.Options{FPS: ref.FPS})
+	p.Timestamps = q.Times
+	p.Features, _ = q.Features(view.Full)
 	p.Source.Name = filepath.Base(path)
-	return clipViews{print: p, views: embed.MatchViews(views, len(times))}, nil
+	return clipQuery{print: p, query: q}, nil
 }
 
 func printLocate(w io.Writer, clip string, videos []string, results []match.Result, threshold float64) {

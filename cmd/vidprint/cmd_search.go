@@ -12,6 +12,7 @@ import (
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/search"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -95,7 +96,8 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	opts := search.DefaultOptions()
 	opts.K = o.k
 	opts.Match.Threshold = o.threshold
-	res, err := search.Search(ctx, back, search.Query{Times: clip.print.Timestamps, Views: clip.views}, opts)
+	opts.ImageMean = locate.ImageCentre(meta.Model, meta.Dim)
+	res, err := search.Search(ctx, back, clip.query, opts)
 	if err != nil {
 		return fmt.Errorf("search %s: %w", queryPath, err)
 	}
@@ -147,7 +149,7 @@ func toMatchJSON(video string, m match.Match) matchJSON {
 	j := matchJSON{Video: video,
 		VideoStart: round3(m.VideoStart), VideoEnd: round3(m.VideoEnd),
 		ClipStart: round3(m.ClipStart), ClipEnd: round3(m.ClipEnd),
-		Score: round3(m.Score), Speed: round3(m.Speed), View: m.View}
+		Score: round3(m.Score), Speed: round3(m.Speed), View: string(m.View)}
 	if m.Samples == 1 { // a still image: see match.Match.AlikeStart
 		start, end := round3(m.AlikeStart), round3(m.AlikeEnd)
 		j.AlikeStart, j.AlikeEnd = &start, &end

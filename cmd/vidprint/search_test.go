@@ -2,13 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/vidprint/vidprint/internal/match"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/match"
 
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/testutil"

@@ -47,7 +47,7 @@ func loadPrint(ctx context.Context, g *globals, path string, noCache, regions bo
 	cache := cachePath(path)
 	if !noCache {
 		p, ok := cachedPrint(g, cache, path)
-		if ok && (embed.HasQuarters(p) || !regions) {
+		if ok && (p.HasQuarters() || !regions) {
 			return p, nil
 		}
 		// Never replace a file that is not this video's print: it may be a

@@ -29,9 +29,11 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/search"
 	"github.com/vidprint/vidprint/internal/synth"
+	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -237,7 +239,7 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	type query struct {
 		video int64
 		start float64
-		q     search.Query
+		q     locate.Query
 	}
 	ids := back.IDs() // in the order added: video i has ids[i]
 	qrng := rand.New(rand.NewPCG(uint64(hours*1000), 9))
@@ -251,9 +253,9 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 		clip := synth.Clip(qrng, video(i), c.dim, start, clipN, speed, 0.1)
 		views := synth.Views(qrng, base, clip, clipN, c.dim, 11)
 		if regionCodec != nil {
-			views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: synth.Quarters(clip, c.dim)})
+			views = append(views, match.View{Name: view.Regions, Regions: true, Features: synth.Quarters(clip, c.dim)})
 		}
-		queries = append(queries, query{ids[i], float64(start) / 5, search.Query{Times: synth.Times(clipN, 5), Views: views}})
+		queries = append(queries, query{ids[i], float64(start) / 5, locate.Query{Times: synth.Times(clipN, 5), Views: views}})
 	}
 	opts := search.DefaultOptions()
 	var times []time.Duration

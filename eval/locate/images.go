@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/search"
 )
@@ -118,7 +119,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			return "", err
 		}
 		t0 := time.Now()
-		res, err := search.Search(context.Background(), e.full, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+		res, err := search.Search(context.Background(), e.full, locate.Query{Times: cv.Times, Views: cv.Views}, e.opts)
 		if err != nil {
 			return "", err
 		}
@@ -144,7 +145,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 			if err != nil {
 				return search.Results{}, err
 			}
-			return search.Search(context.Background(), lib, search.Query{Times: cv.Times, Views: cv.Views}, e.opts)
+			return search.Search(context.Background(), lib, locate.Query{Times: cv.Times, Views: cv.Views}, e.opts)
 		}
 		neg, err := searchWithout(im.Ref)
 		if err != nil {

@@ -18,8 +18,10 @@ import (
 	"github.com/vidprint/vidprint/internal/assets"
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -75,42 +77,27 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		return m, nil, err
 	}
 	pool := embed.Load(res, 1, model.SessionOptions{Threads: 1, Batch: 1})
-	refs := map[string]*match.Reference{}
+	refs := map[string]locate.Target{}
 	for name, path := range refPrints {
 		p, err := vprint.ReadFile(path)
 		if err != nil {
 			return m, nil, err
 		}
-		features, dim := p.Features, p.Dim
+		t := locate.PrintTarget(p)
 		if cd != nil {
-			if dim != cd.In {
-				return m, nil, fmt.Errorf("%s: %d dimensions, codec %s takes %d", path, dim, cd.Name, cd.In)
+			if p.Dim != cd.In {
+				return m, nil, fmt.Errorf("%s: %d dimensions, codec %s takes %d", path, p.Dim, cd.Name, cd.In)
 			}
-			features, dim = cd.Stored(features), cd.K
-		}
-		r, err := match.NewReference(features, p.Timestamps, dim, p.FPS)
-		if err != nil {
-			return m, nil, err
-		}
-		// As vidprint locate does; a codec's projection has regions only
-		// with a region codec.
-		if embed.HasQuarters(p) && (cd == nil || rcd != nil) {
-			regions, width := p.RegionFeatures, p.Regions*p.Dim
-			if rcd != nil {
-				regions, width = rcd.Stored(regions), p.Regions*rcd.K
-			}
-			if err := r.AddRegions(regions, width, nil); err != nil {
-				return m, nil, fmt.Errorf("%s: %w", path, err)
+			// A codec's projection has regions only with a region codec.
+			t.Rows, t.Dim = cd.Stored(p.Features), cd.K
+			t.Regions = nil
+			if rcd != nil && p.HasQuarters() {
+				t.Regions, t.RegionDim = rcd.Stored(p.RegionFeatures), p.Regions*rcd.K
 			}
 		}
-		if t := p.Thumbs; t.Width > 0 {
-			if err := r.AddThumbs(t.Pixels, t.Width, t.Height, t.Every, 0); err != nil {
-				return m, nil, fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		refs[name] = r
+		refs[name] = t
 	}
-	centreRefs := map[string]*match.Reference{}
+	centreRefs := map[string]locate.Target{}
 	if refCentre > 0 {
 		for _, ref := range references {
 			r, err := centreReference(refPrints[ref.Name], dataDir, ref, refCentre, pool)
@@ -147,29 +134,20 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 		}
 		a := answer{Hits: map[string]hit{}}
 		for _, ref := range references {
-			r := refs[ref.Name]
-			q, err := r.NewQuery(cv.Times, cv.Views)
+			got, err := locate.Locate(context.Background(), refs[ref.Name], locate.Query{Times: cv.Times, Views: cv.Views}, locate.Options{Match: all})
 			if err != nil {
 				return answer{Err: err.Error()}
 			}
-			got, err := match.Locate(context.Background(), r, q, all)
-			if err != nil {
-				return answer{Err: err.Error()}
-			}
-			if cr := centreRefs[ref.Name]; cr != nil {
+			if cr, ok := centreRefs[ref.Name]; ok {
 				// Named as in the main search, so that they also get
 				// their self-centred variants.
 				var whole []match.View
 				for _, v := range cv.Views {
-					if v.Name == "full" || v.Name == "flip" {
+					if v.Name.Whole() {
 						whole = append(whole, v)
 					}
 				}
-				cq, err := cr.NewQuery(cv.Times, whole)
-				if err != nil {
-					return answer{Err: err.Error()}
-				}
-				more, err := match.Locate(context.Background(), cr, cq, all)
+				more, err := locate.Locate(context.Background(), cr, locate.Query{Times: cv.Times, Views: whole}, locate.Options{Match: all})
 				if err != nil {
 					return answer{Err: err.Error()}
 				}
@@ -199,38 +177,39 @@ func inprocMethod(vc *viewCache, viewsDir string, refPrints map[string]string, o
 }
 
 // matchViews makes the clip's cached views into what match searches,
-// region views included (embed.MatchViews), as vidprint locate does.
+// region views included (locate.Views), as vidprint locate does.
 func matchViews(cv cachedViews) []match.View {
 	views := make([]embed.ViewFeatures, len(cv.Views))
 	for i, v := range cv.Views {
 		views[i] = embed.ViewFeatures{Name: v.Name, Features: v.Features, Pixels: v.Pixels}
 	}
-	return embed.MatchViews(views, len(cv.Times))
+	return locate.Views(views, len(cv.Times))
 }
 
 // centreReference is a reference's centre crop (frac of its width and
 // height), embedded once and cached beside its print.
-func centreReference(printPath, dataDir string, ref reference, frac float64, pool *embed.Pool) (*match.Reference, error) {
+func centreReference(printPath, dataDir string, ref reference, frac float64, pool *embed.Pool) (locate.Target, error) {
 	cache := filepath.Join(filepath.Dir(printPath), fmt.Sprintf("%s.centre%g.gob", ref.Name, frac))
 	cv, err := readViews(cache)
 	if errors.Is(err, fs.ErrNotExist) {
 		margin := (1 - frac) / 2
 		times, views, err := embed.Views(context.Background(), filepath.Join(dataDir, ref.File), pool, embed.Options{},
-			[]embed.ViewSpec{{Name: "centre", X: margin, Y: margin, W: frac, H: frac}})
+			[]view.Spec{{Name: "centre", X: margin, Y: margin, W: frac, H: frac}})
 		if err != nil {
-			return nil, fmt.Errorf("embed %s: %w", ref.File, err)
+			return locate.Target{}, fmt.Errorf("embed %s: %w", ref.File, err)
 		}
 		cv = cachedViews{Times: times, Views: []match.View{{Name: "centre", Features: views[0].Features}}}
 		if err := writeViews(cache, cv); err != nil {
-			return nil, err
+			return locate.Target{}, err
 		}
 	} else if err != nil {
-		return nil, err
+		return locate.Target{}, err
 	}
 	if len(cv.Views) != 1 || len(cv.Times) == 0 || len(cv.Views[0].Features)%len(cv.Times) != 0 {
-		return nil, fmt.Errorf("%s: not a centre view cache (delete it)", cache)
+		return locate.Target{}, fmt.Errorf("%s: not a centre view cache (delete it)", cache)
 	}
-	return match.NewReference(cv.Views[0].Features, cv.Times, len(cv.Views[0].Features)/len(cv.Times), embed.DefaultFPS)
+	f := cv.Views[0].Features
+	return locate.Target{Times: cv.Times, Rows: f, Dim: len(f) / len(cv.Times), FPS: vprint.DefaultFPS}, nil
 }
 
 // defaultModel is the catalogue's default model, with ONNX Runtime ready:
@@ -262,7 +241,7 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 	}
 	if len(cv.Specs) == 0 {
 		for _, v := range cv.Views {
-			cv.Specs = append(cv.Specs, v.Name)
+			cv.Specs = append(cv.Specs, string(v.Name))
 		}
 	}
 	vc.mu.Lock()
@@ -271,13 +250,13 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 			vc.refreshed = map[string]bool{}
 		}
 		vc.refreshed[cache] = true
-		cv.Views = slices.DeleteFunc(cv.Views, func(v match.View) bool { return vc.refresh[v.Name] })
+		cv.Views = slices.DeleteFunc(cv.Views, func(v match.View) bool { return vc.refresh[string(v.Name)] })
 		cv.Specs = slices.DeleteFunc(cv.Specs, func(name string) bool { return vc.refresh[name] })
 	}
 	vc.mu.Unlock()
-	var missing []embed.ViewSpec
-	for _, s := range embed.QueryViews() {
-		if !slices.Contains(cv.Specs, s.Name) {
+	var missing []view.Spec
+	for _, s := range view.Query() {
+		if !slices.Contains(cv.Specs, string(s.Name)) {
 			missing = append(missing, s)
 		}
 	}
@@ -287,7 +266,7 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 		if cv.PixelsVersion == picturesVersion && !slices.ContainsFunc(queried(cv).Views, func(v match.View) bool { return v.Pixels == nil }) {
 			return queried(cv), nil
 		}
-		times, views, err := embed.ViewPixels(context.Background(), video, pool, eo, embed.QueryViews())
+		times, views, err := embed.ViewPixels(context.Background(), video, pool, eo, view.Query())
 		if err != nil {
 			return cv, fmt.Errorf("pictures of %s: %w", video, err)
 		}
@@ -317,9 +296,9 @@ func (vc *viewCache) views(cache, video string, pool *embed.Pool, eo embed.Optio
 		cv.Views = append(cv.Views, match.View{Name: v.Name, Features: v.Features, Pixels: v.Pixels, PixelWidth: embed.PixelWidth, PixelHeight: embed.PixelHeight})
 	}
 	for _, s := range missing {
-		cv.Specs = append(cv.Specs, s.Name)
+		cv.Specs = append(cv.Specs, string(s.Name))
 	}
-	if len(missing) == len(embed.QueryViews()) {
+	if len(missing) == len(view.Query()) {
 		cv.PixelsVersion = picturesVersion // every view's pictures are new
 	}
 	return queried(cv), writeViews(cache, cv)
@@ -348,7 +327,7 @@ func writeViews(cache string, cv cachedViews) error {
 // an experiment added.
 func queried(cv cachedViews) cachedViews {
 	cv.Views = slices.DeleteFunc(slices.Clone(cv.Views), func(v match.View) bool {
-		return !slices.ContainsFunc(embed.QueryViews(), func(s embed.ViewSpec) bool { return s.Name == v.Name })
+		return !slices.ContainsFunc(view.Query(), func(s view.Spec) bool { return s.Name == v.Name })
 	})
 	return cv
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/search"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -82,7 +83,11 @@ func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEva
 	if err != nil {
 		return nil, err
 	}
-	e := &libraryEval{meta: meta, without: map[string]*search.Local{}, opts: search.DefaultOptions()}
+	// Images are centred by the model's typical row, as vidprint search
+	// centres them.
+	opts := search.DefaultOptions()
+	opts.ImageMean = locate.ImageCentre(meta.Model, meta.Dim)
+	e := &libraryEval{meta: meta, without: map[string]*search.Local{}, opts: opts}
 	for i, ref := range references {
 		p, err := vprint.ReadFile(refPrints[ref.Name])
 		if err != nil {
@@ -133,7 +138,7 @@ func (e *libraryEval) method(vc *viewCache, viewsDir string, pool *embed.Pool) m
 			return answer{Err: err.Error()}
 		}
 		// As vidprint search does: the region view too.
-		q := search.Query{Times: cv.Times, Views: matchViews(cv)}
+		q := locate.Query{Times: cv.Times, Views: matchViews(cv)}
 		t0 := time.Now()
 		res, err := search.Search(context.Background(), e.full, q, e.opts)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 func main() {
@@ -66,9 +67,9 @@ func evaluate() error {
 		}
 		if name == "inset" {
 			// Every view placed in the inset's rectangle moves with it.
-			for _, s := range embed.QueryViews() {
+			for _, s := range view.Query() {
 				if s.Inset {
-					vc.refresh[s.Name] = true
+					vc.refresh[string(s.Name)] = true
 				}
 			}
 		}
@@ -121,7 +122,7 @@ func evaluate() error {
 		logf("%s not found: only chromaprint runs", *bin)
 	}
 	// The clip views' cache: bump its version when their decoding changes
-	// (2: full decoding by default). Views added to embed.QueryViews are
+	// (2: full decoding by default). Views added to view.Query are
 	// embedded into it as they are missed.
 	viewsName := "views-v2"
 	methods := []method{

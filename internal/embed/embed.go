@@ -18,6 +18,7 @@ import (
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -28,7 +29,7 @@ type Options struct {
 	Fast         bool // skip unreferenced frames too (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
 	AllowStill   bool // a single image is a one-sample video (decode.Options)
-	// Regions also embeds the four quarters of every frame (Quarters), each
+	// Regions also embeds the four quarters of every frame (vprint.Quarters), each
 	// at the model's full input size: the print's region features, which
 	// find cropped copies and still footage (see match.Reference.AddRegions).
 	// It costs four more inferences a frame.
@@ -37,23 +38,6 @@ type Options struct {
 	// the expected total (0 when unknown).
 	Progress func(done, total int)
 }
-
-// DefaultFPS is the sampling rate of a print.
-const DefaultFPS = 5
-
-// Quarters are the regions of a print: the four quarters of the frame, in
-// the order of their rows (top-left, top-right, bottom-left, bottom-right).
-// A clip's QueryViews include the same rectangles.
-var Quarters = [...]ViewSpec{
-	{Name: "window-00", X: 0, Y: 0, W: 0.5, H: 0.5},
-	{Name: "window-02", X: 0.5, Y: 0, W: 0.5, H: 0.5},
-	{Name: "window-20", X: 0, Y: 0.5, W: 0.5, H: 0.5},
-	{Name: "window-22", X: 0.5, Y: 0.5, W: 0.5, H: 0.5},
-}
-
-// HasQuarters reports whether p's region features are Quarters, the only
-// regions a clip's region view (RegionView) can be searched in.
-func HasQuarters(p *vprint.Print) bool { return p.Regions == len(Quarters) }
 
 type frame struct {
 	// tensor is preprocessed, ready for the model: the whole frame, then
@@ -78,7 +62,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 		return none, errors.New("embed: a pool without sessions")
 	}
 	if opts.FPS == 0 {
-		opts.FPS = DefaultFPS
+		opts.FPS = vprint.DefaultFPS
 	}
 	res := pool.Model()
 	// Frames are decoded at twice the model's size and the whole frame is
@@ -87,11 +71,11 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	// clip's; a quarter then keeps the model's full resolution.
 	modelW, modelH := res.Spec.Pre.Width, res.Spec.Pre.Height
 	width, height := viewScale*modelW, viewScale*modelH
-	samplers := []*sampler{newSampler(ViewSpec{W: 1, H: 1}, width, height, modelW, modelH)}
+	samplers := []*sampler{newSampler(view.Spec{W: 1, H: 1}, width, height, modelW, modelH)}
 	regions := 0
 	if opts.Regions {
-		regions = len(Quarters)
-		for _, q := range Quarters {
+		regions = len(view.Quarters)
+		for _, q := range view.Quarters {
 			samplers = append(samplers, newSampler(q, width, height, modelW, modelH))
 		}
 	}
@@ -143,7 +127,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 		defer close(frames)
 		raw := make([]byte, dopts.FrameBytes())
 		small := make([]byte, pre.FrameBytes())
-		every := thumbEvery(opts.FPS)
+		every := vprint.ThumbEvery(opts.FPS)
 		for n := 0; ; n++ {
 			ts, err := reader.Next(raw)
 			if err == io.EOF {
@@ -167,9 +151,9 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 			}
 			var thumb []byte
 			if n%every == 0 {
-				thumb = make([]byte, ThumbWidth*ThumbHeight)
+				thumb = make([]byte, vprint.ThumbWidth*vprint.ThumbHeight)
 				y, yw, yh := halfLuma(raw, width, height)
-				newLumaSums(y, yw, yh).picture(thumb, ThumbWidth, ThumbHeight, 0, 0, 1, 1, false)
+				newLumaSums(y, yw, yh).picture(thumb, vprint.ThumbWidth, vprint.ThumbHeight, 0, 0, 1, 1, false)
 			}
 			frames <- frame{tensor, ts, thumb}
 		}
@@ -407,17 +391,17 @@ type Sink interface {
 func Header(res model.Resolved, opts Options) *vprint.Print {
 	fps := opts.FPS
 	if fps == 0 {
-		fps = DefaultFPS
+		fps = vprint.DefaultFPS
 	}
 	p := &vprint.Print{
 		Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
 		Dim:   res.Output.Dim,
 		FPS:   fps,
 		// The thumbnails' pixels are appended row by row.
-		Thumbs: vprint.Thumbs{Width: ThumbWidth, Height: ThumbHeight, Every: thumbEvery(fps)},
+		Thumbs: vprint.Thumbs{Width: vprint.ThumbWidth, Height: vprint.ThumbHeight, Every: vprint.ThumbEvery(fps)},
 	}
 	if opts.Regions {
-		p.Regions = len(Quarters)
+		p.Regions = vprint.QuarterRegions
 	}
 	return p
 }

@@ -5,18 +5,10 @@ package embed
 // a clip keeps a larger grey picture of what each of its views sees, so
 // that a crop or a slightly misplaced view can be fitted to the thumbnail.
 const (
-	// ThumbWidth and ThumbHeight are a print's thumbnails: 192 bytes a
-	// second. On the evaluation's development seed 24x18 told copies from
-	// other takes of the same room a little better, at 2.25 times the
-	// storage; 12x9 worse.
-	ThumbWidth, ThumbHeight = 16, 12
 	// PixelWidth and PixelHeight are a clip view's pictures: three by
 	// three of them to a thumbnail's pixel, enough to fit a crop.
 	PixelWidth, PixelHeight = 48, 36
 )
-
-// thumbEvery is the rows between thumbnails: one a second.
-func thumbEvery(fps float64) int { return max(1, int(fps+0.5)) }
 
 // halfLuma is the BT.601 luma of a planar GBR frame of w x h, halved in
 // each dimension (the mean of each 2x2 block): what FindInsets scans and

@@ -5,7 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/view"
+	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 // TestThumbnails: a print keeps a thumbnail a second, of the whole frame,
@@ -20,8 +21,8 @@ func TestThumbnails(t *testing.T) {
 		t.Fatal(err)
 	}
 	th := p.Thumbs
-	if th.Width != ThumbWidth || th.Height != ThumbHeight || th.Every != 5 || p.Frames() != 11 || th.Count(p.Frames()) != 3 ||
-		len(th.Pixels) != 3*ThumbWidth*ThumbHeight {
+	if th.Width != vprint.ThumbWidth || th.Height != vprint.ThumbHeight || th.Every != 5 || p.Frames() != 11 || th.Count(p.Frames()) != 3 ||
+		len(th.Pixels) != 3*vprint.ThumbWidth*vprint.ThumbHeight {
 		t.Fatalf("%dx%d every %d, %d bytes for %d frames", th.Width, th.Height, th.Every, len(th.Pixels), p.Frames())
 	}
 	// Quarter by quarter, a pixel away from the edges: red, lime, blue
@@ -30,10 +31,10 @@ func TestThumbnails(t *testing.T) {
 	for k := range th.Count(p.Frames()) {
 		pic := th.Thumb(k)
 		for q, luma := range want {
-			x := 1 + (q%2)*ThumbWidth/2
-			y := 1 + (q/2)*ThumbHeight/2
-			for _, at := range [][2]int{{x, y}, {x + ThumbWidth/2 - 3, y + ThumbHeight/2 - 3}} {
-				if got := float64(pic[at[1]*ThumbWidth+at[0]]); math.Abs(got-luma) > 8 {
+			x := 1 + (q%2)*vprint.ThumbWidth/2
+			y := 1 + (q/2)*vprint.ThumbHeight/2
+			for _, at := range [][2]int{{x, y}, {x + vprint.ThumbWidth/2 - 3, y + vprint.ThumbHeight/2 - 3}} {
+				if got := float64(pic[at[1]*vprint.ThumbWidth+at[0]]); math.Abs(got-luma) > 8 {
 					t.Fatalf("thumbnail %d, quarter %d, pixel %v: %v, want about %v", k, q, at, got, luma)
 				}
 			}
@@ -43,24 +44,23 @@ func TestThumbnails(t *testing.T) {
 
 // TestViewPixels: each view's pictures show what it sees (the inset's, the
 // inset video alone; flip, the frame mirrored), ViewPixels gives the same
-// pictures as Views without running the model, and MatchViews hands them
-// on, a region view taking its whole view's.
+// pictures as Views without running the model.
 func TestViewPixels(t *testing.T) {
 	alone, pip := pipVideos(t, "2")
 	ctx := context.Background()
 	fake := &fakeModel{side: 224, delay: 1}
 	pool := Ready(fake)
-	pixels := func(path string, embedToo bool) (int, map[string][]byte, []ViewFeatures) {
+	pixels := func(path string, embedToo bool) (int, map[view.Name][]byte, []ViewFeatures) {
 		t.Helper()
 		get := ViewPixels
 		if embedToo {
 			get = Views
 		}
-		times, vs, err := get(ctx, path, pool, Options{}, QueryViews())
+		times, vs, err := get(ctx, path, pool, Options{}, view.Query())
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := map[string][]byte{}
+		out := map[view.Name][]byte{}
 		for _, v := range vs {
 			if len(v.Pixels) != len(times)*PixelWidth*PixelHeight {
 				t.Fatalf("%s: %d pixel bytes for %d samples", v.Name, len(v.Pixels), len(times))
@@ -73,7 +73,7 @@ func TestViewPixels(t *testing.T) {
 		return len(times), out, vs
 	}
 	_, own, _ := pixels(alone, false)
-	frames, got, _ := pixels(pip, false)
+	_, got, _ := pixels(pip, false)
 	if calls := fake.calls.Load(); calls != 0 {
 		t.Fatalf("ViewPixels ran the model %d times", calls)
 	}
@@ -95,26 +95,11 @@ func TestViewPixels(t *testing.T) {
 	if d := diff(got["flip"], mirrored); d > 0.5 {
 		t.Errorf("flip's pictures are %.2f levels from the whole frame's mirrored", d)
 	}
-	_, embedded, vs := pixels(pip, true)
+	_, embedded, _ := pixels(pip, true)
 	for name, px := range got {
 		if string(embedded[name]) != string(px) {
 			t.Errorf("%s: Views and ViewPixels give different pictures", name)
 		}
 	}
 
-	wholeOf := map[string]string{match.RegionsView: "full", match.InsetRegionsView: "inset", "full": "full", "window-11": "window-11"}
-	seen := 0
-	for _, v := range MatchViews(vs, frames) {
-		whole, ok := wholeOf[v.Name]
-		if !ok {
-			continue
-		}
-		seen++
-		if v.PixelWidth != PixelWidth || v.PixelHeight != PixelHeight || string(v.Pixels) != string(got[whole]) {
-			t.Errorf("match view %s: %dx%d pictures, not %s's", v.Name, v.PixelWidth, v.PixelHeight, whole)
-		}
-	}
-	if seen != len(wholeOf) {
-		t.Errorf("%d of the match views %v", seen, wholeOf)
-	}
 }

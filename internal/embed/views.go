@@ -7,80 +7,18 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/vidprint/vidprint/internal/decode"
-	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/inset"
 	"github.com/vidprint/vidprint/internal/model"
+	"github.com/vidprint/vidprint/internal/view"
+	"github.com/vidprint/vidprint/internal/vprint"
 )
-
-// ViewSpec is one way of looking at a frame: a rectangle of it, in
-// fractions of the frame's width and height, resized to the model's input,
-// optionally mirrored left to right.
-type ViewSpec struct {
-	Name       string
-	X, Y, W, H float64
-	Flip       bool
-	// Inset views take their rectangle from the video: a picture-in-picture
-	// found by FindInsets (the one at InsetRank, 0 the first), within
-	// which X, Y, W and H then place the view (zero W and H: all of it).
-	// Without one the view is left out.
-	Inset     bool
-	InsetRank int
-}
-
-// QueryViews are the views a clip is searched with. A copy of a video may
-// be mirrored, or may show the video in part of its frame (picture in
-// picture) or carry an inset or a logo; whole-frame features barely see the
-// video in the first case and are disturbed in the others. Windows of half
-// the frame's width and height on a 3x3 grid see a picture-in-picture of
-// about that size wherever it lies, and the corner windows also see most of
-// a frame whose opposite corner is covered.
-func QueryViews() []ViewSpec {
-	views := []ViewSpec{
-		{Name: "full", W: 1, H: 1},
-		{Name: "flip", W: 1, H: 1, Flip: true},
-	}
-	for row := range 3 {
-		for col := range 3 {
-			views = append(views, ViewSpec{
-				Name: fmt.Sprintf("window-%d%d", row, col),
-				X:    float64(col) / 4, Y: float64(row) / 4, W: 0.5, H: 0.5,
-			})
-		}
-	}
-	// A picture-in-picture seldom lines up with a window: where the clip
-	// shows one, its own rectangle is one more view, and its quarters are
-	// searched in a print's regions (MatchViews). FindInsets's second
-	// guess, where it has one, gets the same views.
-	views = append(views, ViewSpec{Name: "inset", Inset: true})
-	views = append(views, InsetQuarters[:]...)
-	views = append(views, ViewSpec{Name: "inset2", Inset: true, InsetRank: 1})
-	return append(views, SecondInsetQuarters[:]...)
-}
-
-// InsetQuarters are the quarters of a picture-in-picture, in the order of
-// Quarters. A picture-in-picture shows its video at about half size, and
-// nearly still footage (a talking head, a tree) so small barely changes
-// its whole-frame features; a quarter holds the motion, as the frame's
-// quarters do for a cropped copy.
-var InsetQuarters = insetQuarters("inset", 0)
-
-// SecondInsetQuarters are the quarters of FindInsets's second rectangle.
-var SecondInsetQuarters = insetQuarters("inset2", 1)
-
-func insetQuarters(prefix string, rank int) [4]ViewSpec {
-	var out [4]ViewSpec
-	for i, q := range Quarters {
-		out[i] = ViewSpec{Name: prefix + strings.TrimPrefix(q.Name, "window"), X: q.X, Y: q.Y, W: q.W, H: q.H, Inset: true, InsetRank: rank}
-	}
-	return out
-}
 
 // ViewFeatures are one view's features of every sampled frame, row-major.
 type ViewFeatures struct {
-	Name     string
+	Name     view.Name
 	Features []float32
 	// Pixels are the view's grey pictures, PixelWidth x PixelHeight bytes
 	// a sample, for the pixel check (match.View.Pixels).
@@ -97,7 +35,7 @@ const viewScale = 2
 //
 // Inset views cost a second decoding pass, and only when the first pass
 // found a picture-in-picture.
-func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec) ([]float64, []ViewFeatures, error) {
+func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []view.Spec) ([]float64, []ViewFeatures, error) {
 	if pool.Size() == 0 {
 		return nil, nil, errors.New("embed: a pool without sessions")
 	}
@@ -106,18 +44,18 @@ func Views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 
 // ViewPixels is Views without the model: the views' pictures alone (their
 // Features nil), from the same decoding, for features kept from before.
-func ViewPixels(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec) ([]float64, []ViewFeatures, error) {
+func ViewPixels(ctx context.Context, path string, pool *Pool, opts Options, specs []view.Spec) ([]float64, []ViewFeatures, error) {
 	return views(ctx, path, pool, opts, specs, false)
 }
 
-func views(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec, features bool) ([]float64, []ViewFeatures, error) {
+func views(ctx context.Context, path string, pool *Pool, opts Options, specs []view.Spec, features bool) ([]float64, []ViewFeatures, error) {
 	if len(specs) == 0 {
 		return nil, nil, errors.New("embed: no views")
 	}
 	if opts.FPS == 0 {
-		opts.FPS = DefaultFPS
+		opts.FPS = vprint.DefaultFPS
 	}
-	var fixed, insets []ViewSpec
+	var fixed, insets []view.Spec
 	for _, s := range specs {
 		if s.Inset {
 			insets = append(insets, s)
@@ -133,7 +71,7 @@ func views(ctx context.Context, path string, pool *Pool, opts Options, specs []V
 	if err != nil || len(insets) == 0 {
 		return times, out, err
 	}
-	rects := FindInsets(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h)
+	rects := inset.FindAll(slices.DeleteFunc(lumas.frames, func(f []byte) bool { return f == nil }), lumas.w, lumas.h)
 	placed := insets[:0]
 	for _, s := range insets {
 		if s.InsetRank >= len(rects) {
@@ -191,7 +129,7 @@ func (l *lumaFrames) add(idx int, y []byte, w, h int) {
 
 // embedViews is one decoding pass embedding specs; lumas, if not nil,
 // collects grey frames on the way.
-func embedViews(ctx context.Context, path string, pool *Pool, opts Options, specs []ViewSpec, lumas *lumaFrames, features bool) ([]float64, []ViewFeatures, error) {
+func embedViews(ctx context.Context, path string, pool *Pool, opts Options, specs []view.Spec, lumas *lumaFrames, features bool) ([]float64, []ViewFeatures, error) {
 	res := pool.Model()
 	w, h := res.Spec.Pre.Width, res.Spec.Pre.Height
 	dopts := decode.Options{FPS: opts.FPS, Width: viewScale * w, Height: viewScale * h,
@@ -361,7 +299,7 @@ type sampler struct {
 	wx, wy                 []float32 // weight of x1 and y1
 }
 
-func newSampler(s ViewSpec, srcW, srcH, dstW, dstH int) *sampler {
+func newSampler(s view.Spec, srcW, srcH, dstW, dstH int) *sampler {
 	sm := &sampler{srcW: srcW, srcH: srcH, dstW: dstW, dstH: dstH}
 	sm.x0, sm.x1, sm.wx = taps(s.X*float64(srcW), s.W*float64(srcW), srcW, dstW, s.Flip)
 	sm.y0, sm.y1, sm.wy = taps(s.Y*float64(srcH), s.H*float64(srcH), srcH, dstH, false)
@@ -402,83 +340,4 @@ func (s *sampler) sample(dst, src []byte) {
 			}
 		}
 	}
-}
-
-// MatchViews turns a clip's embedded views into what match searches, each
-// with its pictures (a region view takes its whole view's): the
-// whole-frame and window views, the frame's quarters side by side as its
-// region view (match.RegionsView) and, where the clip shows a
-// picture-in-picture, the inset's quarters as a second region view
-// (match.InsetRegionsView), and a second guess's as a third
-// (match.SecondInsetRegionsView). The inset's quarters serve only there: as
-// whole-frame views they would be four more chances for a false match.
-func MatchViews(views []ViewFeatures, frames int) []match.View {
-	insetRegions := [...]struct {
-		name     string
-		quarters []ViewSpec
-		whole    string // the view whose pictures the quarters' are
-	}{{match.InsetRegionsView, InsetQuarters[:], "inset"}, {match.SecondInsetRegionsView, SecondInsetQuarters[:], "inset2"}}
-	pixels := map[string][]byte{}
-	for _, v := range views {
-		pixels[v.Name] = v.Pixels
-	}
-	isQuarter := map[string]bool{}
-	for _, r := range insetRegions {
-		for _, q := range r.quarters {
-			isQuarter[q.Name] = true
-		}
-	}
-	var out []match.View
-	for _, v := range views {
-		if !isQuarter[v.Name] {
-			out = append(out, withPixels(match.View{Name: v.Name, Features: v.Features}, v.Pixels, frames))
-		}
-	}
-	if regions, ok := RegionView(views, frames); ok {
-		out = append(out, withPixels(match.View{Name: match.RegionsView, Features: regions, Regions: true}, pixels["full"], frames))
-	}
-	for _, r := range insetRegions {
-		if regions, ok := quartersSideBySide(views, frames, r.quarters); ok {
-			out = append(out, withPixels(match.View{Name: r.name, Features: regions, Regions: true}, pixels[r.whole], frames))
-		}
-	}
-	return out
-}
-
-// withPixels gives v the pictures px when they are whole: one a frame.
-func withPixels(v match.View, px []byte, frames int) match.View {
-	if len(px) == frames*PixelWidth*PixelHeight && frames > 0 {
-		v.Pixels, v.PixelWidth, v.PixelHeight = px, PixelWidth, PixelHeight
-	}
-	return v
-}
-
-// RegionView puts the rows of a clip's quarter views (Quarters, which
-// QueryViews include) side by side, frame by frame, as a print's region
-// features are laid out, so that a clip of frames samples can be searched
-// in a print's regions. It reports false when views lacks a quarter.
-func RegionView(views []ViewFeatures, frames int) ([]float32, bool) {
-	return quartersSideBySide(views, frames, Quarters[:])
-}
-
-func quartersSideBySide(views []ViewFeatures, frames int, specs []ViewSpec) ([]float32, bool) {
-	quarters := make([][]float32, len(specs))
-	for i, q := range specs {
-		for _, v := range views {
-			if v.Name == q.Name {
-				quarters[i] = v.Features
-			}
-		}
-		if frames < 1 || quarters[i] == nil || len(quarters[i]) != len(quarters[0]) || len(quarters[i])%frames != 0 {
-			return nil, false
-		}
-	}
-	dim := len(quarters[0]) / frames
-	out := make([]float32, 0, len(quarters)*frames*dim)
-	for f := range frames {
-		for _, q := range quarters {
-			out = append(out, q[f*dim:(f+1)*dim]...)
-		}
-	}
-	return out, true
 }

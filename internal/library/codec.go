@@ -5,7 +5,6 @@ import (
 
 	"github.com/x448/float16"
 
-	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -146,7 +145,7 @@ func CheckRegions(rc Codec, r Regions, n int) error {
 // NewRegions encodes a print's quarters with the region codec rc; a nil
 // codec or a print without quarters gives none.
 func NewRegions(rc Codec, p *vprint.Print) Regions {
-	if rc == nil || !embed.HasQuarters(p) {
+	if rc == nil || !p.HasQuarters() {
 		return Regions{}
 	}
 	codes, mean := encodeRows(rc, p.Frames(), p.RegionRow)

@@ -199,7 +199,7 @@ func dequantize(dst []float32, code []byte) {
 	}
 }
 
-// RegionCodecProjected stores a frame's four quarters (embed.Quarters) for
+// RegionCodecProjected stores a frame's four quarters (vprint.Quarters) for
 // a library of CodecProjected: each quarter projected on the first
 // regionDim rows of the library's basis, the four quantized together as
 // CodecProjected quantizes a row. The region search compares whole rows of

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"github.com/vidprint/vidprint/internal/testutil"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/testutil"
 
 	"github.com/vidprint/vidprint/internal/vprint"
 )

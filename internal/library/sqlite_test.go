@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/vidprint/vidprint/internal/testutil"
 	"math"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vidprint/vidprint/internal/testutil"
 
 	"github.com/vidprint/vidprint/internal/vprint"
 )

@@ -24,7 +24,7 @@ type Meta struct {
 	// to the store.
 	CodecData []byte
 	// RegionCodec names how the four quarters of each frame (region
-	// features, see embed.Quarters) are stored; empty when the library
+	// features, see vprint.Quarters) are stored; empty when the library
 	// keeps none. See NewRegionCodec.
 	RegionCodec string
 }

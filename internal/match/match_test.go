@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 const testDim, testFPS = 64, 5.0
@@ -209,9 +211,9 @@ func TestEveryViewsBestIsScored(t *testing.T) {
 		opts.Candidates = 1
 		opts.EveryView = every
 		res := locate(t, video, views, 75, opts)
-		found := map[string]bool{}
+		found := map[view.Name]bool{}
 		for _, m := range res.Matches {
-			found[m.View] = found[m.View] || near(impliedStart(m), map[string]float64{"full": 300, "flip": 100}[m.View], 0.2)
+			found[m.View] = found[m.View] || near(impliedStart(m), map[view.Name]float64{"full": 300, "flip": 100}[m.View], 0.2)
 		}
 		if !found["full"] || found["flip"] != every {
 			t.Errorf("EveryView %v: matches %+v, want full at 300 s, and flip at 100 s only with EveryView", every, res.Matches)

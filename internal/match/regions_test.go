@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 // stillFrame is whole-frame features of still footage: the same frame
@@ -63,7 +65,7 @@ func TestRegions(t *testing.T) {
 			// its regions a noisy copy of the video's.
 			views := []View{{Name: "full", Features: stillFrame(rand.New(rand.NewPCG(5, 6)), tc.clipN, dim)}}
 			if tc.queryRegions {
-				views = append(views, View{Name: RegionsView, Regions: true,
+				views = append(views, View{Name: view.Regions, Regions: true,
 					Features: noisyCopy(rng, moving, regions*dim, tc.from, tc.clipN, 0.1)})
 			}
 			q, err := ref.NewQuery(times(tc.clipN, fps), views)
@@ -80,7 +82,7 @@ func TestRegions(t *testing.T) {
 				if math.Abs(m.VideoStart-m.ClipStart*m.Speed-float64(tc.from)/fps) <= 0.2 {
 					found = true
 				}
-				if strings.HasPrefix(m.View, RegionsView) {
+				if strings.HasPrefix(string(m.View), string(view.Regions)) {
 					regionMatch = true
 					if m.Samples < int(RegionMinDuration*fps) {
 						t.Errorf("region match of %d samples, under RegionMinDuration", m.Samples)

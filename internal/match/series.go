@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 // Window is the number of samples (1 s at 5 fps) pooled into one row of the
@@ -205,7 +207,7 @@ type Query struct {
 }
 
 type queryView struct {
-	name string
+	name view.Name
 	raw  []float32 // the view's features
 	rows []float32 // centred by the reference's mean, unit length
 	// meanDot[i] is row i's dot product with the reference's mean, which
@@ -221,7 +223,7 @@ type queryView struct {
 // View is one way of looking at every frame of a clip: features of the same
 // shape as the clip's print, one row per sample.
 type View struct {
-	Name     string
+	Name     view.Name
 	Features []float32
 	// Regions marks region features (see Reference.AddRegions), matched
 	// against the reference's regions; a reference without them ignores
@@ -246,7 +248,7 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 	// What each query view is centred by; the views are prepared in
 	// parallel below.
 	type job struct {
-		name string
+		name view.Name
 		view View
 		mean []float32 // nil: the clip's own
 	}
@@ -264,10 +266,10 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 			return nil, fmt.Errorf("query view %s: %w", v.Name, err)
 		}
 		jobs = append(jobs, job{v.Name, v, r.mean})
-		if selfCentred(v.Name) && q.n >= 2*Window {
+		if v.Name.SelfCentred() && q.n >= 2*Window {
 			// The same view centred by the clip's own mean: a change that
 			// the whole clip shares (grey, a tint, a caption) then cancels.
-			jobs = append(jobs, job{v.Name + "/own", v, nil})
+			jobs = append(jobs, job{v.Name.Own(), v, nil})
 		}
 	}
 	if len(jobs) == 0 {
@@ -292,23 +294,6 @@ func (r *Reference) NewQuery(times []float64, views []View) (*Query, error) {
 	return q, nil
 }
 
-// selfCentred tells which views also get a self-centred companion: the
-// whole-frame ones, where global changes to a copy show most.
-func selfCentred(view string) bool {
-	return view == "full" || view == "flip" || view == RegionsView || view == InsetRegionsView || view == SecondInsetRegionsView
-}
-
-// RegionsView names a clip's region view: its quarters side by side.
-const RegionsView = "regions"
-
-// InsetRegionsView names a clip's second region view, where it shows a
-// picture-in-picture: the inset's quarters side by side.
-const InsetRegionsView = "inset-regions"
-
-// SecondInsetRegionsView names the quarters of a second guess at the
-// picture-in-picture, where the clip's detection has one.
-const SecondInsetRegionsView = "inset2-regions"
-
 // RowMean is the mean of the rows of features (rows of dim values).
 func RowMean(features []float32, dim int) []float32 {
 	n := len(features) / dim
@@ -328,7 +313,7 @@ func RowMean(features []float32, dim int) []float32 {
 // queryView centres a view's rows by mean and pools them as the reference
 // is pooled. Exact similarities (sim) are always taken against reference
 // rows centred by the reference's mean.
-func (r *Reference) queryView(name string, features, mean []float32) queryView {
+func (r *Reference) queryView(name view.Name, features, mean []float32) queryView {
 	n := len(features) / r.dim
 	sd := r.sketcher.dim
 	qv := queryView{name: name, raw: features, rows: centredUnit(features, r.dim, mean), meanDot: make([]float32, n)}

@@ -102,12 +102,7 @@ func (r *Reference) placeStill(m *Match, sims []float64) {
 	m.AlikeEnd = min(r.times[r.n-1], r.times[samples[last]]+half)
 	m.Pixels, m.placedByPixels = top, true
 	if mirror {
-		switch m.View {
-		case "full":
-			m.View = "flip"
-		case "flip":
-			m.View = "full"
-		}
+		m.View = m.View.Mirrored()
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 // TestPlaceStill checks that a still image is placed by its pixels where
@@ -111,7 +113,7 @@ func TestPlaceStill(t *testing.T) {
 			}
 			// The view names how the image shows the video, whichever
 			// view's features came first.
-			if wantView := map[bool]string{false: "full", true: "flip"}[tc.flip]; tc.placed && m.View != wantView {
+			if wantView := map[bool]view.Name{false: "full", true: "flip"}[tc.flip]; tc.placed && m.View != wantView {
 				t.Errorf("view %s, want %s", m.View, wantView)
 			}
 			for _, o := range res.Matches[1:] {

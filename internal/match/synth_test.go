@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 // synthVideo is a print-like series: non-negative features (as after the
@@ -59,7 +61,7 @@ func times(n int, fps float64) []float64 {
 func benchViews(rng *rand.Rand, clip []float32, n, dim, views int) []View {
 	vs := []View{{Name: "full", Features: clip}}
 	for v := 1; v < views; v++ {
-		vs = append(vs, View{Name: fmt.Sprintf("view%d", v), Features: synthVideo(rng, n, dim)})
+		vs = append(vs, View{Name: view.Name(fmt.Sprintf("view%d", v)), Features: synthVideo(rng, n, dim)})
 	}
 	return vs
 }
@@ -114,9 +116,9 @@ func BenchmarkLocateRegions(b *testing.B) {
 		clipN := 75
 		from := n / 3
 		found := benchViews(rng, noisyCopy(rng, video, dim, from, clipN, 0.1), clipN, dim, 11)
-		found = append(found, View{Name: RegionsView, Regions: true, Features: noisyCopy(rng, quarters, regions*dim, from, clipN, 0.1)})
+		found = append(found, View{Name: view.Regions, Regions: true, Features: noisyCopy(rng, quarters, regions*dim, from, clipN, 0.1)})
 		absent := benchViews(rng, synthVideo(rng, clipN, dim), clipN, dim, 11)
-		absent = append(absent, View{Name: RegionsView, Regions: true, Features: synthVideo(rng, clipN, regions*dim)})
+		absent = append(absent, View{Name: view.Regions, Regions: true, Features: synthVideo(rng, clipN, regions*dim)})
 		ref, err := NewReference(video, times(n, fps), dim, fps)
 		if err != nil {
 			b.Fatal(err)

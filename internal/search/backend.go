@@ -3,14 +3,16 @@
 // (video, offset) candidates, and the temporal alignment of internal/match,
 // the one `vidprint locate` uses, verifies each on a stretch of the video.
 //
-// The search reads a library only through Backend, so a distributed store
-// can replace the in-memory one (Memory) without touching this logic.
+// The search reads a library only through Backend, so another store can
+// replace the local one (Local) without touching this logic.
 package search
 
 import (
 	"context"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
+	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 // Hit is one indexed window near a query vector.
@@ -47,6 +49,18 @@ type Segment struct {
 // row.
 func (s *Segment) firstThumb() int {
 	return (s.Lo+s.ThumbEvery-1)/s.ThumbEvery*s.ThumbEvery - s.Lo
+}
+
+// Target is the segment as what a clip is located in, its rows sampled at
+// fps.
+func (s *Segment) Target(fps float64) locate.Target {
+	t := locate.Target{Times: s.Times, Rows: s.Rows, Dim: s.Dim, FPS: fps, Mean: s.Mean,
+		Regions: s.Regions, RegionDim: s.RegionDim, RegionMean: s.RegionMean}
+	if s.ThumbWidth > 0 && len(s.Thumbs) > 0 {
+		t.Thumbs = vprint.Thumbs{Width: s.ThumbWidth, Height: s.ThumbHeight, Every: s.ThumbEvery, Pixels: s.Thumbs}
+		t.FirstThumb = s.firstThumb()
+	}
+	return t
 }
 
 // Backend holds a library's index vectors (see WindowVectors) and prints.

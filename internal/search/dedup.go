@@ -2,11 +2,14 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 // Shared is a stretch of video A that also occurs in video B.
@@ -201,9 +204,10 @@ func sharedWith(ctx context.Context, b Backend, a int64, minWindows int, opts De
 		if err != nil {
 			return nil, err
 		}
-		res, err := locateIn(ctx, segB, fps, times, []match.View{{Name: "full", Features: clip}}, opts.Match)
+		q := locate.Query{Times: times, Views: []match.View{{Name: view.Full, Features: clip}}}
+		res, err := locate.Locate(ctx, segB.Target(fps), q, locate.Options{Match: opts.Match})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("video %d: %w", segB.Video.ID, err)
 		}
 		for _, m := range res.Matches {
 			if m.ClipEnd-m.ClipStart < opts.MinShared {

@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/synth"
+	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -42,14 +44,14 @@ func TestSearchRegions(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		codec         string
-		regionView    string // the region view that holds the clip's quarters
+		regionView    view.Name // the region view that holds the clip's quarters
 		wantFound     bool
 		wantRegionHit bool
 	}{
-		{"regions on both sides", library.CodecProjected, match.RegionsView, true, true},
-		{"the inset's regions after the host's", library.CodecProjected, match.InsetRegionsView, true, true},
+		{"regions on both sides", library.CodecProjected, view.Regions, true, true},
+		{"the inset's regions after the host's", library.CodecProjected, view.InsetRegions, true, true},
 		{"no region view", library.CodecProjected, "", false, false},
-		{"a library without regions", library.CodecHalf, match.RegionsView, false, false},
+		{"a library without regions", library.CodecHalf, view.Regions, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			meta, codec := synthMeta(t, dim, tc.codec)
@@ -82,13 +84,13 @@ func TestSearchRegions(t *testing.T) {
 			}
 			views := []match.View{{Name: "full", Features: clipWhole}}
 			switch tc.regionView {
-			case match.RegionsView:
-				views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: clipQuarters})
-			case match.InsetRegionsView:
-				views = append(views, match.View{Name: match.RegionsView, Regions: true, Features: hostQuarters},
-					match.View{Name: match.InsetRegionsView, Regions: true, Features: clipQuarters})
+			case view.Regions:
+				views = append(views, match.View{Name: view.Regions, Regions: true, Features: clipQuarters})
+			case view.InsetRegions:
+				views = append(views, match.View{Name: view.Regions, Regions: true, Features: hostQuarters},
+					match.View{Name: view.InsetRegions, Regions: true, Features: clipQuarters})
 			}
-			res, err := Search(context.Background(), b, Query{Times: synth.Times(clipN, 5), Views: views}, DefaultOptions())
+			res, err := Search(context.Background(), b, locate.Query{Times: synth.Times(clipN, 5), Views: views}, DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,9 +134,9 @@ func TestProjectorKeepsPictures(t *testing.T) {
 		}
 		return px
 	}
-	q := Query{Times: synth.Times(clipN, 5), Views: []match.View{
+	q := locate.Query{Times: synth.Times(clipN, 5), Views: []match.View{
 		{Name: "full", Features: synth.Still(rng, clipN, dim), Pixels: pictures(1), PixelWidth: 6, PixelHeight: 4},
-		{Name: match.RegionsView, Features: synth.Still(rng, clipN, 4*dim), Regions: true, Pixels: pictures(2), PixelWidth: 6, PixelHeight: 4},
+		{Name: view.Regions, Features: synth.Still(rng, clipN, 4*dim), Regions: true, Pixels: pictures(2), PixelWidth: 6, PixelHeight: 4},
 	}}
 	pr, err := newProjector(b, q)
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"sort"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
-	"github.com/vidprint/vidprint/internal/model"
 )
 
 // Options tune Search. Zero fields mean the defaults.
@@ -29,9 +29,9 @@ type Options struct {
 	// (its prominence), so it needs some.
 	Context float64
 	// ImageMean is what a single image, and the video it is compared with,
-	// are centred by: Meta().Dim values in the model's space. Nil means
-	// the model's typical row (model.TypicalRow), or the library's mean
-	// where the catalogue has none.
+	// are centred by: Meta().Dim values in the model's space, such as the
+	// model's typical row (locate.ImageCentre). Nil means the library's
+	// mean.
 	ImageMean []float32
 }
 
@@ -82,13 +82,6 @@ func withDefaults(o Options) Options {
 	return o
 }
 
-// Query is a clip seen through views, each with one row of the model's
-// features per sample (match.View), sampled at the library's rate.
-type Query struct {
-	Times []float64
-	Views []match.View
-}
-
 // Found is a match in one video of the library.
 type Found struct {
 	Video library.Video
@@ -107,7 +100,7 @@ type Results struct {
 }
 
 // Search finds the videos of the library that contain the clip, and where.
-func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, error) {
+func Search(ctx context.Context, b Backend, q locate.Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
 	views, err := newProjector(b, q)
 	if err != nil {
@@ -125,10 +118,7 @@ func Search(ctx context.Context, b Backend, q Query, opts Options) (Results, err
 func imageMean(b Backend, opts Options) ([]float32, error) {
 	raw := opts.ImageMean
 	if raw == nil {
-		m := b.Meta().Model
-		if raw = model.TypicalRow(m.ID, m.SHA256, m.Output); raw == nil {
-			return b.Mean(), nil
-		}
+		return b.Mean(), nil
 	}
 	if len(raw) != b.Meta().Dim {
 		return nil, fmt.Errorf("search: an image mean of %d values for %d features", len(raw), b.Meta().Dim)
@@ -143,7 +133,7 @@ func imageMean(b Backend, opts Options) ([]float32, error) {
 // search's arithmetic (256 x 1024 per row), and a candidate is verified
 // with the views that found it.
 type projector struct {
-	q     Query // its whole-frame and window views
+	q     locate.Query // its whole-frame and window views
 	codec library.Codec
 	in    int
 	done  []match.View // Features nil until projected
@@ -155,8 +145,8 @@ type projector struct {
 	projected   []match.View
 }
 
-func newProjector(b Backend, q Query) (*projector, error) {
-	if len(q.Times) == 1 {
+func newProjector(b Backend, q locate.Query) (*projector, error) {
+	if q.Image() {
 		// A single image is compared with the views match.ImageViews keeps.
 		q.Views = match.ImageViews(q.Views)
 	}
@@ -309,7 +299,7 @@ func candidates(ctx context.Context, b Backend, p *projector, opts Options) ([]s
 	}
 	for i, v := range p.done {
 		addView(i, pooled[i][0], b.Mean())
-		if (v.Name == "full" || v.Name == "flip") && len(times) >= 2*match.Window {
+		if v.Name.Whole() && len(times) >= 2*match.Window {
 			// As in locate: centred by the clip's own mean, a change the
 			// whole clip shares (grey, a tint) cancels.
 			addView(i, pooled[i][0], pooled[i][1])
@@ -409,14 +399,11 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 	// A single image is compared centred by the model's typical row, not
 	// its video's mean: in nearly still footage the video's own mean
 	// leaves little but noise, and a small re-compressed image then looks
-	// most like the video's blurriest frames. See match.ImageSimilarity.
-	image := len(p.q.Times) == 1
-	mo := opts.Match
-	var centre []float32
-	if image {
-		mo.BriefSimilarity = match.ImageSimilarity
+	// most like the video's blurriest frames (locate.Options.ImageCentre).
+	lopts := locate.Options{Match: opts.Match}
+	if p.q.Image() {
 		var err error
-		if centre, err = imageMean(b, opts); err != nil {
+		if lopts.ImageCentre, err = imageMean(b, opts); err != nil {
 			return Results{}, err
 		}
 	}
@@ -431,7 +418,7 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 		if err != nil {
 			return Results{}, err
 		}
-		seg, r, err := verifySpan(ctx, b, p, sp, views, centre, mo)
+		seg, r, err := verifySpan(ctx, b, p, sp, views, lopts)
 		if err != nil {
 			return Results{}, err
 		}
@@ -443,7 +430,7 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 			// start gathered few votes).
 			wide := sp
 			wide.lo, wide.hi = lo, hi
-			if seg, r, err = verifySpan(ctx, b, p, wide, views, centre, mo); err != nil {
+			if seg, r, err = verifySpan(ctx, b, p, wide, views, lopts); err != nil {
 				return Results{}, err
 			}
 			res.Verified++
@@ -478,25 +465,21 @@ func verify(ctx context.Context, b Backend, p *projector, spans []span, opts Opt
 }
 
 // verifySpan aligns the clip's views with a span of video, with its
-// regions where the clip has region views; centre, when set, is what the
-// span is centred by (a single image's).
-func verifySpan(ctx context.Context, b Backend, p *projector, sp span, views []match.View, centre []float32, mo match.Options) (Segment, match.Result, error) {
+// regions where both have them (match.Locate searches them only without a
+// confident whole-frame match).
+func verifySpan(ctx context.Context, b Backend, p *projector, sp span, views []match.View, lo locate.Options) (Segment, match.Result, error) {
 	seg, err := b.Segment(ctx, sp.video, sp.lo, sp.hi, len(p.regions) > 0)
 	if err != nil {
 		return Segment{}, match.Result{}, err
 	}
-	if centre != nil {
-		seg.Mean = centre
-	}
-	// The regions, when both sides have them: match.Locate searches
-	// them only without a confident whole-frame match.
 	if rv := p.regionViews(); len(rv) > 0 && seg.Regions != nil {
 		views = append(slices.Clip(views), rv...)
-	} else {
-		seg.Regions = nil
 	}
-	r, err := locateIn(ctx, seg, b.Meta().FPS, p.q.Times, views, mo)
-	return seg, r, err
+	r, err := locate.Locate(ctx, seg.Target(b.Meta().FPS), locate.Query{Times: p.q.Times, Views: views}, lo)
+	if err != nil {
+		return Segment{}, match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
+	}
+	return seg, r, nil
 }
 
 // runsPast tells whether the alignment m, found in seg (span sp), would
@@ -522,33 +505,9 @@ func runsPast(b Backend, sp span, seg Segment, m match.Match, times []float64, c
 	return lo, hi, true
 }
 
-func locateIn(ctx context.Context, seg Segment, fps float64, times []float64, views []match.View, opts match.Options) (match.Result, error) {
-	ref, err := match.NewSegmentReference(seg.Rows, seg.Times, seg.Dim, fps, seg.Mean)
-	if err != nil {
-		return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
-	}
-	// Regions only where a view can search them: preparing them is a pass
-	// over the stretch (dedup, for one, brings whole frames only).
-	if seg.Regions != nil && slices.ContainsFunc(views, func(v match.View) bool { return v.Regions }) {
-		if err := ref.AddRegions(seg.Regions, seg.RegionDim, seg.RegionMean); err != nil {
-			return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
-		}
-	}
-	if seg.ThumbWidth > 0 && len(seg.Thumbs) > 0 {
-		if err := ref.AddThumbs(seg.Thumbs, seg.ThumbWidth, seg.ThumbHeight, seg.ThumbEvery, seg.firstThumb()); err != nil {
-			return match.Result{}, fmt.Errorf("video %d: %w", seg.Video.ID, err)
-		}
-	}
-	q, err := ref.NewQuery(times, views)
-	if err != nil {
-		return match.Result{}, err
-	}
-	return match.Locate(ctx, ref, q, opts)
-}
-
 // Exhaustive aligns the clip with every video of the library, whole: what
 // Search approximates, and the measure of its recall.
-func Exhaustive(ctx context.Context, b Backend, ids []int64, q Query, opts Options) (Results, error) {
+func Exhaustive(ctx context.Context, b Backend, ids []int64, q locate.Query, opts Options) (Results, error) {
 	opts = withDefaults(opts)
 	p, err := newProjector(b, q)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/synth"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -104,7 +105,7 @@ func (s *synthLib) stored(t testing.TB, dir string, entries []library.Entry) lib
 type synthQuery struct {
 	video int // index into entries, -1 for a clip from elsewhere
 	start float64
-	q     Query
+	q     locate.Query
 }
 
 // queries cuts clips of 15 s from random videos at random offsets and
@@ -119,7 +120,7 @@ func (s *synthLib) queries(seed uint64, count int, views int, outsiders bool) []
 		if outsiders && i%4 == 3 {
 			other := synth.Video(rng, s.base, 400, dim)
 			clip := synth.Clip(rng, other, dim, 50, clipN, speed, 0.1)
-			out = append(out, synthQuery{video: -1, q: Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, s.base, clip, clipN, dim, views)}})
+			out = append(out, synthQuery{video: -1, q: locate.Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, s.base, clip, clipN, dim, views)}})
 			continue
 		}
 		v := rng.IntN(len(s.raw))
@@ -127,7 +128,7 @@ func (s *synthLib) queries(seed uint64, count int, views int, outsiders bool) []
 		need := int(math.Ceil(clipN*speed)) + 1
 		start := rng.IntN(rows - need)
 		clip := synth.Clip(rng, s.raw[v], dim, start, clipN, speed, 0.1)
-		out = append(out, synthQuery{video: v, start: float64(start) / 5, q: Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, s.base, clip, clipN, dim, views)}})
+		out = append(out, synthQuery{video: v, start: float64(start) / 5, q: locate.Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, s.base, clip, clipN, dim, views)}})
 	}
 	return out
 }
@@ -216,7 +217,7 @@ func TestSearchImageQuery(t *testing.T) {
 		v := rng.IntN(len(lengths))
 		row := rng.IntN(lengths[v])
 		img := synth.Clip(rng, lib.raw[v], 256, row, 1, 1, 0.05)
-		res, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: img}}}, DefaultOptions())
+		res, err := Search(context.Background(), b, locate.Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: img}}}, DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +280,7 @@ func TestSearchImageOfStillFootageAlone(t *testing.T) {
 			opts.ImageMean = tc.mean
 			found := 0
 			for range 5 {
-				res, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: frame(0.1)}}}, opts)
+				res, err := Search(context.Background(), b, locate.Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: frame(0.1)}}}, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -291,7 +292,7 @@ func TestSearchImageOfStillFootageAlone(t *testing.T) {
 		}
 		opts := DefaultOptions()
 		opts.ImageMean = typical[:dim-1]
-		if _, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: frame(0.1)}}}, opts); err == nil {
+		if _, err := Search(context.Background(), b, locate.Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: frame(0.1)}}}, opts); err == nil {
 			t.Errorf("%s: an image mean of %d values for %d features was taken", codecName, dim-1, dim)
 		}
 	}
@@ -316,7 +317,7 @@ func TestSearchImageOfStillFootage(t *testing.T) {
 	b := lib.backend(t)
 	for i := range 5 {
 		img := noise(0.1)
-		res, err := Search(context.Background(), b, Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: img}}}, DefaultOptions())
+		res, err := Search(context.Background(), b, locate.Query{Times: []float64{0}, Views: []match.View{{Name: "full", Features: img}}}, DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -414,7 +415,7 @@ func TestVerifyWidensACutSpan(t *testing.T) {
 	b := lib.backend(t)
 	rng := rand.New(rand.NewPCG(3, 1))
 	clip := synth.Clip(rng, lib.raw[0], dim, at, clipN, 1, 0.1)
-	q := Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, lib.base, clip, clipN, dim, 1)}
+	q := locate.Query{Times: synth.Times(clipN, 5), Views: synth.Views(rng, lib.base, clip, clipN, dim, 1)}
 	p, err := newProjector(b, q)
 	if err != nil {
 		t.Fatal(err)

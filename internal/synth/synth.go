@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/vidprint/vidprint/internal/match"
+	"github.com/vidprint/vidprint/internal/view"
 )
 
 // Base is what every frame of every synthetic video shares.
@@ -65,7 +66,7 @@ func Clip(rng *rand.Rand, video []float32, dim, start, n int, speed, noise float
 func Views(rng *rand.Rand, base []float64, clip []float32, n, dim, views int) []match.View {
 	vs := []match.View{{Name: "full", Features: clip}}
 	for v := 1; v < views; v++ {
-		vs = append(vs, match.View{Name: fmt.Sprintf("window-%d", v), Features: Video(rng, base, n, dim)})
+		vs = append(vs, match.View{Name: view.Name(fmt.Sprintf("window-%d", v)), Features: Video(rng, base, n, dim)})
 	}
 	return vs
 }

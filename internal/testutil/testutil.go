@@ -162,3 +162,26 @@ func AsNobody(t testing.TB, dir, name string, env ...string) ([]byte, error) {
 	err = cmd.Wait()
 	return out.Bytes(), err
 }
+
+// Lavfi filter graphs of generated footage that tests of the
+// picture-in-picture finder and of the views share, 640x360 hosts and
+// 320-wide insets at 5 frames a second. Sources with a seed have it fixed,
+// so that runs agree.
+const (
+	// HostGray is still but for a little noise.
+	HostGray = "color=c=gray:s=640x360:r=5,noise=alls=10:allf=t"
+	// HostWallAndWindow: a dark wall whose right edge a picture at 160,100
+	// continues upward, and a window outlined in 7 frames of 10, whose
+	// sides stop at their corners: the finder's first guess is the window,
+	// its second the picture.
+	HostWallAndWindow = HostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
+		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
+	// InsetLife is a moving picture, 320x240.
+	InsetLife = "life=s=480x360:mold=10:r=5:ratio=0.2:seed=2:death_color=#3060C0:life_color=#ffff00,scale=320:240"
+)
+
+// Overlay is the filter graph of inset over host with its top-left corner
+// at x, y.
+func Overlay(host, inset string, x, y int) string {
+	return fmt.Sprintf("%s[host];%s[inset];[host][inset]overlay=x=%d:y=%d:shortest=1", host, inset, x, y)
+}

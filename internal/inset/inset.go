@@ -1,4 +1,7 @@
-package embed
+// Package inset finds a picture-in-picture in a clip: the rectangle of a
+// video shown within another frame, from the persistent edges and the
+// motion of grey frames sampled over the clip.
+package inset
 
 import (
 	"math"
@@ -6,9 +9,9 @@ import (
 )
 
 // Inset is a rectangle in fractions of the frame (0..1).
-type Inset struct{ X, Y, W, H float64 }
+type Rect struct{ X, Y, W, H float64 }
 
-// Tuning of FindInset. Luma steps are in 8-bit levels; a line's
+// Tuning of Find. Luma steps are in 8-bit levels; a line's
 // persistence is the share of frames with a step across it.
 const (
 	// insetEdge is the smallest luma step, over two pixels, counted as an
@@ -65,13 +68,13 @@ const (
 	insetMaxSize   = 0.9
 )
 
-// FindInset looks for a picture-in-picture rectangle in frames: luma
+// Find looks for a picture-in-picture rectangle in frames: luma
 // images of w x h bytes (row-major), sampled over a clip. It returns the
 // rectangle and true where one is clearly there.
 //
 // An inset's border is a step between two unrelated pictures, so it shows
 // an edge in nearly every frame, at the same place, while content on both
-// sides moves. FindInset counts, per pixel, the frames with an edge across
+// sides moves. Find counts, per pixel, the frames with an edge across
 // it (persistence) and those with motion; picks candidate columns and rows
 // where persistence forms thin lines; and scores every rectangle of two
 // candidate columns and two candidate rows by its weakest side: how much
@@ -92,15 +95,15 @@ const (
 // It is meant for frames the size of a model's input (75 frames of
 // 224x224 take about 15 ms). Frames under 32 pixels a side or over 4M
 // pixels give false, as do fewer than two frames of w*h bytes.
-func FindInset(frames [][]byte, w, h int) (Inset, bool) {
-	found := FindInsets(frames, w, h)
+func Find(frames [][]byte, w, h int) (Rect, bool) {
+	found := FindAll(frames, w, h)
 	if len(found) == 0 {
-		return Inset{}, false
+		return Rect{}, false
 	}
 	return found[0], true
 }
 
-// FindInsets is FindInset's rectangle first and, where it differs, a
+// FindAll is Find's rectangle first and, where it differs, a
 // second guess: the best rectangle whose sides may each run on past one
 // corner (the lenient scan). The two scans' scores do not rank one
 // against the other: over the evaluation's three seeds, taking the
@@ -108,7 +111,7 @@ func FindInset(frames [][]byte, w, h int) (Inset, bool) {
 // picture-in-picture windows and broke six, while one of the two was
 // right for 51 of 54. A caller that can afford to look at both lets the
 // content decide.
-func FindInsets(frames [][]byte, w, h int) []Inset {
+func FindAll(frames [][]byte, w, h int) []Rect {
 	if w < 32 || h < 32 || w > 1<<22/h {
 		return nil
 	}
@@ -146,7 +149,7 @@ func FindInsets(frames [][]byte, w, h int) []Inset {
 	// rectangle that stands on the frame's border.
 	offBorder := insetFound{l: 0, r: w - 1, t: 0, b: h - 1}
 	lenient, lf := scanInsets(s, cols, rows, vmemo, hmemo, true, &offBorder)
-	var out []Inset
+	var out []Rect
 	if lf.ok {
 		out = append(out, lenient)
 	}
@@ -167,9 +170,9 @@ func FindInsets(frames [][]byte, w, h int) []Inset {
 		}
 	}
 	if len(out) > 0 && insetIoU(best, out[0]) >= insetSame {
-		return []Inset{best}
+		return []Rect{best}
 	}
-	return append([]Inset{best}, out...)
+	return append([]Rect{best}, out...)
 }
 
 // insetSame is the overlap (intersection over union) at which two
@@ -177,7 +180,7 @@ func FindInsets(frames [][]byte, w, h int) []Inset {
 const insetSame = 0.8
 
 // insetIoU is the intersection over union of two rectangles.
-func insetIoU(a, b Inset) float64 {
+func insetIoU(a, b Rect) float64 {
 	w := min(a.X+a.W, b.X+b.W) - max(a.X, b.X)
 	h := min(a.Y+a.H, b.Y+b.H) - max(a.Y, b.Y)
 	if w <= 0 || h <= 0 {
@@ -220,9 +223,9 @@ type insetFound struct {
 // scanInsets scores every rectangle of candidate lines and returns the
 // best. lenient lets a side continue past one of its corners (not both),
 // and within, if set, keeps to rectangles inside that one.
-func scanInsets(s *insetScorer, cols, rows []insetCandidate, vmemo, hmemo *insetMemo, lenient bool, within *insetFound) (Inset, insetFound) {
+func scanInsets(s *insetScorer, cols, rows []insetCandidate, vmemo, hmemo *insetMemo, lenient bool, within *insetFound) (Rect, insetFound) {
 	w, h := s.w, s.h
-	best, bestScore, found := Inset{}, 0.0, insetFound{}
+	best, bestScore, found := Rect{}, 0.0, insetFound{}
 	for i := range cols {
 		for j := i + 1; j < len(cols); j++ {
 			l, r := cols[i], cols[j]
@@ -313,7 +316,7 @@ func scanInsets(s *insetScorer, cols, rows []insetCandidate, vmemo, hmemo *inset
 					if s.detail(x0+d, y0+d, x1-d, y1-d) < insetMinDetail {
 						continue
 					}
-					best = Inset{X: at[0] / float64(w), Y: at[2] / float64(h),
+					best = Rect{X: at[0] / float64(w), Y: at[2] / float64(h),
 						W: (at[1] - at[0]) / float64(w), H: (at[3] - at[2]) / float64(h)}
 					bestScore = score
 					found = insetFound{ok: true, l: l.pos, r: r.pos, t: t.pos, b: b.pos, ragged: ragged}

@@ -1,4 +1,4 @@
-package embed
+package inset
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"testing"
+
+	"github.com/vidprint/vidprint/internal/testutil"
 )
 
 // The size our decoder gives the model's input: the aspect is squashed.
@@ -46,28 +48,21 @@ const (
 	// testsrc2's bars stand still, but its other elements move.
 	hostTestsrc2 = "testsrc2=s=640x360:r=5"
 	// mandelbrot zooms in slowly: nearly still.
-	hostMandelbrot = "mandelbrot=s=640x360:r=5"
-	// Still but for a little noise.
-	hostGray = "color=c=gray:s=640x360:r=5,noise=alls=10:allf=t"
-	// hostWallAndWindow: a dark wall whose right edge a picture at 160,100
-	// continues upward, and a window outlined in 7 frames of 10, whose
-	// sides stop at their corners (TestFindInsetsSecondGuess).
-	hostWallAndWindow = hostGray + ",drawbox=x=0:y=0:w=160:h=100:color=black:t=fill" +
-		",drawbox=x=496:y=40:w=136:h=160:color=white:t=3:enable='lt(mod(n\\,10)\\,7)'"
+	hostMandelbrot    = "mandelbrot=s=640x360:r=5"
+	hostGray          = testutil.HostGray
+	hostWallAndWindow = testutil.HostWallAndWindow
 )
 
 // Insets: other moving sources, scaled to 320 wide.
 const (
 	insetMandelbrot = "mandelbrot=s=480x270:r=5:start_scale=2,scale=320:180"
-	insetLife       = "life=s=480x360:mold=10:r=5:ratio=0.2:seed=2:death_color=#3060C0:life_color=#ffff00,scale=320:240"
+	insetLife       = testutil.InsetLife
 	insetTestsrc2   = "testsrc2=s=480x270:r=5,scale=320:180"
 )
 
 // pip overlays inset on host at x, y. overlay puts a yuv420p picture at
 // even places, so the cases use those.
-func pip(host, inset string, x, y int) string {
-	return fmt.Sprintf("%s[host];%s[inset];[host][inset]overlay=x=%d:y=%d:shortest=1", host, inset, x, y)
-}
+func pip(host, inset string, x, y int) string { return testutil.Overlay(host, inset, x, y) }
 
 func TestFindInsetPictureInPicture(t *testing.T) {
 	cases := []struct {
@@ -79,7 +74,7 @@ func TestFindInsetPictureInPicture(t *testing.T) {
 		{"life-host/near-top-left", hostLife, insetTestsrc2, 320, 180, 18, 10},
 		{"life-host/left-edge", hostLife, insetTestsrc2, 320, 180, 0, 100},
 		// testsrc2's bars have long edges at multiples of 640/6, and a
-		// side along one is lost (see FindInset): these sides avoid them.
+		// side along one is lost (see Find): these sides avoid them.
 		{"testsrc2-host/near-bottom-right", hostTestsrc2, insetLife, 320, 240, 300, 112},
 		{"testsrc2-host/bottom-edge", hostTestsrc2, insetLife, 320, 240, 150, 120},
 		{"mandelbrot-host/top-edge", hostMandelbrot, insetLife, 320, 240, 234, 0},
@@ -90,9 +85,9 @@ func TestFindInsetPictureInPicture(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			frames := insetFrames(t, pip(tc.host, tc.inset, tc.x, tc.y), 3)
-			want := Inset{X: float64(tc.x) / 640, Y: float64(tc.y) / 360,
+			want := Rect{X: float64(tc.x) / 640, Y: float64(tc.y) / 360,
 				W: float64(tc.fw) / 640, H: float64(tc.fh) / 360}
-			got, ok := FindInset(frames, insetTestSize, insetTestSize)
+			got, ok := Find(frames, insetTestSize, insetTestSize)
 			t.Logf("want %s, got %s (%v)", fmtInset(want), fmtInset(got), ok)
 			if !ok {
 				t.Fatalf("no inset found; want %s", fmtInset(want))
@@ -106,12 +101,12 @@ func TestFindInsetPictureInPicture(t *testing.T) {
 // upward, into a straight edge of the host's, which meets a host line
 // above the picture: the rectangle of host line, run-on edges and the
 // picture's lower part scores, while the picture's own right side seems to
-// continue past its corner. FindInset must still give the picture.
+// continue past its corner. Find must still give the picture.
 func TestFindInsetHostEdgeInLine(t *testing.T) {
 	host := hostGray + ",drawbox=x=479:y=30:w=3:h=72:color=white:t=fill,drawbox=x=160:y=30:w=322:h=3:color=white:t=fill"
 	frames := insetFrames(t, pip(host, insetLife, 160, 100), 3)
-	want := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
-	got, ok := FindInset(frames, insetTestSize, insetTestSize)
+	want := Rect{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
+	got, ok := Find(frames, insetTestSize, insetTestSize)
 	t.Logf("want %s, got %s (%v)", fmtInset(want), fmtInset(got), ok)
 	if !ok {
 		t.Fatalf("no inset found; want %s", fmtInset(want))
@@ -130,11 +125,11 @@ func TestFindInsetSideRunsOn(t *testing.T) {
 		{"bar/life", hostLife + ",drawbox=x=156:y=0:w=4:h=100:color=white:t=fill"},
 		{"bar/mandelbrot", hostMandelbrot + ",drawbox=x=156:y=0:w=4:h=100:color=white:t=fill"},
 	}
-	want := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
+	want := Rect{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			frames := insetFrames(t, pip(tc.host, insetLife, 160, 100), 3)
-			got, ok := FindInset(frames, insetTestSize, insetTestSize)
+			got, ok := Find(frames, insetTestSize, insetTestSize)
 			t.Logf("want %s, got %s (%v)", fmtInset(want), fmtInset(got), ok)
 			if !ok {
 				t.Fatalf("no inset found; want %s", fmtInset(want))
@@ -148,12 +143,12 @@ func TestFindInsetSideRunsOn(t *testing.T) {
 // into a dark wall of the host's (as in TestFindInsetSideRunsOn), a
 // window of the host's, outlined in 7 frames of 10, whose sides stop at
 // their corners: the strict scan takes the window, and only the lenient
-// one the picture. FindInsets must give both, the strict scan's first.
+// one the picture. FindAll must give both, the strict scan's first.
 func TestFindInsetsSecondGuess(t *testing.T) {
 	frames := insetFrames(t, pip(hostWallAndWindow, insetLife, 160, 100), 3)
-	window := Inset{X: 496.0 / 640, Y: 40.0 / 360, W: 136.0 / 640, H: 160.0 / 360}
-	picture := Inset{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
-	got := FindInsets(frames, insetTestSize, insetTestSize)
+	window := Rect{X: 496.0 / 640, Y: 40.0 / 360, W: 136.0 / 640, H: 160.0 / 360}
+	picture := Rect{X: 160.0 / 640, Y: 100.0 / 360, W: 320.0 / 640, H: 240.0 / 360}
+	got := FindAll(frames, insetTestSize, insetTestSize)
 	for _, r := range got {
 		t.Logf("got %s", fmtInset(r))
 	}
@@ -162,13 +157,13 @@ func TestFindInsetsSecondGuess(t *testing.T) {
 	}
 	checkInset(t, got[0], window)
 	checkInset(t, got[1], picture)
-	if first, ok := FindInset(frames, insetTestSize, insetTestSize); !ok || first != got[0] {
-		t.Errorf("FindInset gives %s (%v), want FindInsets's first, %s", fmtInset(first), ok, fmtInset(got[0]))
+	if first, ok := Find(frames, insetTestSize, insetTestSize); !ok || first != got[0] {
+		t.Errorf("Find gives %s (%v), want FindAll's first, %s", fmtInset(first), ok, fmtInset(got[0]))
 	}
 }
 
 // checkInset fails unless each side of got is within 0.03 of want's.
-func checkInset(t *testing.T, got, want Inset) {
+func checkInset(t *testing.T, got, want Rect) {
 	t.Helper()
 	for _, s := range []struct {
 		name      string
@@ -204,7 +199,7 @@ func TestFindInsetNone(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			frames := insetFrames(t, tc.graph, 3)
-			if got, ok := FindInset(frames, insetTestSize, insetTestSize); ok {
+			if got, ok := Find(frames, insetTestSize, insetTestSize); ok {
 				t.Errorf("found an inset %s in a video without one", fmtInset(got))
 			}
 		})
@@ -229,7 +224,7 @@ func TestFindInsetBlocks(t *testing.T) {
 			}
 		}
 	}
-	want := Inset{X: 37.0 / w, Y: 29.0 / h, W: 70.0 / w, H: 50.0 / h}
+	want := Rect{X: 37.0 / w, Y: 29.0 / h, W: 70.0 / w, H: 50.0 / h}
 	var frames, hosts [][]byte
 	for range 20 {
 		f := make([]byte, w*h)
@@ -238,18 +233,18 @@ func TestFindInsetBlocks(t *testing.T) {
 		draw(f, 37, 29, 37+70, 29+50)
 		frames = append(frames, f)
 	}
-	got, ok := FindInset(frames, w, h)
+	got, ok := Find(frames, w, h)
 	t.Logf("want %s, got %s (%v)", fmtInset(want), fmtInset(got), ok)
 	if !ok {
 		t.Fatal("no inset found")
 	}
 	checkInset(t, got, want)
-	if got, ok := FindInset(hosts, w, h); ok {
+	if got, ok := Find(hosts, w, h); ok {
 		t.Errorf("found an inset %s in the host alone", fmtInset(got))
 	}
 }
 
-// FindInset must neither panic nor find anything without frames to go by.
+// Find must neither panic nor find anything without frames to go by.
 func TestFindInsetDegenerate(t *testing.T) {
 	frame := func(w, h int, v byte) []byte { return bytes.Repeat([]byte{v}, max(w*h, 0)) }
 	cases := []struct {
@@ -271,7 +266,7 @@ func TestFindInsetDegenerate(t *testing.T) {
 		{"huge size", [][]byte{{}, {}}, 1 << 40, 1 << 40},
 	}
 	for _, tc := range cases {
-		if got, ok := FindInset(tc.frames, tc.w, tc.h); ok {
+		if got, ok := Find(tc.frames, tc.w, tc.h); ok {
 			t.Errorf("%s: found %s", tc.name, fmtInset(got))
 		}
 	}
@@ -281,12 +276,12 @@ func TestFindInsetDegenerate(t *testing.T) {
 func BenchmarkFindInset(b *testing.B) {
 	frames := insetFrames(b, pip(hostLife, insetMandelbrot, 160, 90), 15)
 	for b.Loop() {
-		if _, ok := FindInset(frames, insetTestSize, insetTestSize); !ok {
+		if _, ok := Find(frames, insetTestSize, insetTestSize); !ok {
 			b.Fatal("no inset found")
 		}
 	}
 }
 
-func fmtInset(r Inset) string {
+func fmtInset(r Rect) string {
 	return fmt.Sprintf("x %.3f..%.3f y %.3f..%.3f", r.X, r.X+r.W, r.Y, r.Y+r.H)
 }
