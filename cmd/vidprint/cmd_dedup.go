@@ -6,6 +6,8 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/vidprint/vidprint/internal/library/sqlite"
+
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/library"
@@ -87,12 +89,12 @@ func runDedup(cmd *cobra.Command, g *globals, o dedupOptions) error {
 	if !(o.cover > 0 && o.cover <= 1) {
 		return usageError("dedup: --cover must be in (0, 1], got %g", o.cover)
 	}
-	st, err := library.Open(ctx, o.library)
+	st, err := sqlite.Open(ctx, o.library)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	back, err := search.Open(ctx, st, searchIndexPath(o.library))
+	back, err := search.Open(ctx, st)
 	if err != nil {
 		return fmt.Errorf("dedup: load %s: %w", o.library, err)
 	}

@@ -13,12 +13,16 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/ingest"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
+	"github.com/vidprint/vidprint/internal/library/sqlite"
+
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/model"
-	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 func newIndexCmd(g *globals) *cobra.Command {
@@ -73,38 +77,21 @@ skipped with a warning; the others are indexed and the exit code is 3.`,
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")
-	f.StringVar(&o.codec, "codec", library.DefaultCodec, "how a new library stores prints: "+library.CodecProjected+" (264 bytes a frame, and 168 for the four quarters' region features) or "+library.CodecHalf+" (exact, 2 KB a frame, no regions); see the README")
+	f.StringVar(&o.codec, "codec", rowcodec.DefaultCodec, "how a new library stores prints: "+rowcodec.CodecProjected+" (264 bytes a frame, and 168 for the four quarters' region features) or "+rowcodec.CodecHalf+" (exact, 2 KB a frame, no regions); see the README")
 	return cmd
 }
 
-// libraryModel picks the model for an add: the library's unless --model or
-// --output say otherwise; a name that cannot match it is refused before
-// anything loads.
-func libraryModel(cmd *cobra.Command, dir string, meta *library.Meta, o indexAddOptions) (string, string, error) {
-	name, output := o.model, o.output
-	if meta == nil {
-		return name, output, nil
-	}
-	modelSet, outputSet := cmd.Flags().Changed("model"), cmd.Flags().Changed("output")
-	if !modelSet {
-		name = meta.Model.ID
-		if _, ok := model.Lookup(name); !ok {
-			return "", "", usageError("index add: library %s was made with the model file %s; name it again with --model PATH.onnx",
-				dir, library.DescribeMeta(*meta))
+// modelError gives an ingest.ModelError its exit code.
+func modelError(dir string, err error) error {
+	var me *ingest.ModelError
+	if errors.As(err, &me) {
+		err = fmt.Errorf("index add: library %s %w", dir, err)
+		if me.NeedPath {
+			return withCode(exitUsage, err)
 		}
+		return withCode(exitIncompatible, err)
 	}
-	if !outputSet && name == meta.Model.ID {
-		output = meta.Model.Output
-	}
-	if !model.LooksLikePath(name) && (name != meta.Model.ID || output != meta.Model.Output) {
-		return "", "", modelMismatch(dir, *meta, name+"/"+output)
-	}
-	return name, output, nil
-}
-
-func modelMismatch(dir string, have library.Meta, want string) error {
-	return withCode(exitIncompatible, fmt.Errorf("index add: library %s was made with %s; %s does not match (leave out --model, or use another library)",
-		dir, library.DescribeMeta(have), strings.TrimSuffix(want, "/")))
+	return err
 }
 
 func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, args []string) error {
@@ -112,7 +99,7 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 		return usageError("index add: --jobs must be in 0..64, --workers in 0..256, --threads in 1..256")
 	}
 	ctx := cmd.Context()
-	store, err := library.Open(ctx, dir)
+	store, err := sqlite.Open(ctx, dir)
 	var meta *library.Meta
 	switch {
 	case err == nil:
@@ -126,62 +113,61 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 		}
 		meta = &m
 	case errors.Is(err, library.ErrNotLibrary):
-		if !emptyDir(dir) {
+		if !sqlite.Vacant(dir) {
 			// A directory of other things is not made into a library.
 			return fmt.Errorf("index add: %w; a new library needs a new or empty directory", err)
 		}
 	default:
 		return err
 	}
-	files, err := library.Expand(args, dir)
+	files, err := ingest.Expand(args, dir)
 	if err != nil {
 		return usageError("index add: %v", err)
 	}
 	if len(files) == 0 {
 		return withCode(exitInput, fmt.Errorf("index add: no files in %s", strings.Join(args, " ")))
 	}
-	name, output, err := libraryModel(cmd, dir, meta, o)
+	choice := ingest.ModelChoice{Name: o.model, Output: o.output, NameSet: cmd.Flags().Changed("model"), OutputSet: cmd.Flags().Changed("output")}
+	name, output, err := ingest.Model(meta, choice)
 	if err != nil {
-		return err
+		return modelError(dir, err)
 	}
 	pool, err := openModel(g, name, output, o.workers, o.threads, 1)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	res := pool.Model()
-	want := library.Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name},
-		Dim: res.Output.Dim, FPS: vprint.DefaultFPS}
+	want := ingest.Meta(pool.Model())
 	if meta == nil {
-		if want, err = library.NewMeta(want, o.codec); err != nil {
+		if want, err = rowcodec.NewMeta(want, o.codec); err != nil {
 			return usageError("index add: %v", err)
 		}
-		if store, err = library.Create(ctx, dir, want); err != nil {
+		if store, err = sqlite.Create(ctx, dir, want); err != nil {
 			return err
 		}
 		defer store.Close()
 	} else if cmd.Flags().Changed("codec") && o.codec != meta.Codec {
 		return usageError("index add: library %s stores prints with codec %s; --codec applies to a new library only", dir, meta.Codec)
-	} else if meta.Model != want.Model || meta.Dim != want.Dim {
-		return modelMismatch(dir, *meta, library.DescribeMeta(want))
+	} else if err := ingest.CheckModel(*meta, want); err != nil {
+		return modelError(dir, err)
 	}
 
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	report := func(r library.Result) {
+	report := func(r ingest.Result) {
 		switch r.Status {
-		case library.Added:
+		case ingest.Added:
 			fmt.Fprintf(out, "added %s: video %d, %d frames\n", r.Path, r.Video.ID, r.Video.Frames)
-		case library.Present:
+		case ingest.Present:
 			fmt.Fprintf(out, "already indexed %s: video %d (%s)\n", r.Path, r.Video.ID, r.Video.Path)
-		case library.Skipped:
+		case ingest.Skipped:
 			fmt.Fprintf(errOut, "vidprint: warning: skipped %s\n", oneLine(r.Err.Error()))
 		}
 	}
-	results, err := library.Ingest(ctx, store, pool, files, library.IngestOptions{
+	results, err := ingest.Ingest(ctx, store, pool, files, ingest.Options{
 		Embed:   embed.Options{DecodeThread: max(1, runtime.NumCPU()-1), Partial: o.partial},
 		Workers: o.jobs, Bar: g.bar("frames"), Report: report,
 	})
-	added, present, skipped := library.Counts(results)
+	added, present, skipped := ingest.Counts(results)
 	summary := fmt.Sprintf("indexed %d, already there %d, skipped %d", added, present, skipped)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -202,21 +188,6 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 	return nil
 }
 
-// emptyDir reports whether dir is missing or holds nothing but a database
-// that never got its tables (an interrupted first add).
-func emptyDir(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), library.DBName) {
-			return false
-		}
-	}
-	return err == nil
-}
-
 // videoJSON is the JSON form of one video in index list.
 type videoJSON struct {
 	ID        int64     `json:"id"`
@@ -235,7 +206,7 @@ func openLibrary(cmd *cobra.Command, libDir func(*cobra.Command) (string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	s, err := library.Open(cmd.Context(), dir)
+	s, err := sqlite.Open(cmd.Context(), dir)
 	return s, dir, err
 }
 

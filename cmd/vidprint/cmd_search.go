@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
+
+	"github.com/vidprint/vidprint/internal/library/sqlite"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +67,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	if err := decode.CheckFile(queryPath); err != nil {
 		return err
 	}
-	st, err := library.Open(ctx, o.library) // not a library: exit 3 (exitCode)
+	st, err := sqlite.Open(ctx, o.library) // not a library: exit 3 (exitCode)
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return withCode(exitIncompatible, fmt.Errorf("search: %s is sampled at %g fps and the library %s at %g fps",
 			queryPath, clip.print.FPS, o.library, meta.FPS))
 	}
-	back, err := search.Open(ctx, st, searchIndexPath(o.library))
+	back, err := search.Open(ctx, st)
 	if err != nil {
 		return fmt.Errorf("search: load %s: %w", o.library, err)
 	}
@@ -119,14 +120,10 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	return nil
 }
 
-// searchIndexPath is where a library keeps its window index, a cache that
-// search rebuilds whenever the library changed.
-func searchIndexPath(dir string) string { return filepath.Join(dir, "windows.idx") }
-
 // refreshSearchIndex brings the library's window index up to date after
 // videos were added or removed, so that the next search need not.
 func refreshSearchIndex(ctx context.Context, st library.Store, dir string) error {
-	l, err := search.Open(ctx, st, searchIndexPath(dir))
+	l, err := search.Open(ctx, st)
 	if err == nil {
 		err = l.CacheErr
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/library/sqlite"
+
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/testutil"
 )
@@ -54,12 +56,12 @@ func hueVideo(t *testing.T, dir, name string, hue int, seconds float64) string {
 func checkLibrary(t *testing.T, lib string) []library.Video {
 	t.Helper()
 	ctx := context.Background()
-	s, err := library.Open(ctx, lib)
+	s, err := sqlite.Open(ctx, lib)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(lib, library.DBName)+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(lib, sqlite.DBName)+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +225,7 @@ wait:
 			break wait
 		case <-time.After(20 * time.Millisecond):
 		}
-		s, err := library.Open(context.Background(), lib)
+		s, err := sqlite.Open(context.Background(), lib)
 		if err != nil {
 			continue // not created yet
 		}

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
 	"github.com/vidprint/vidprint/internal/match"
 
-	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/testutil"
 )
 
@@ -103,8 +104,8 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 	}
 	r = run(t, dir, "index", "stats", "--library", "lib", "--json")
 	var stats statsJSON
-	if err := json.Unmarshal([]byte(r.stdout), &stats); r.code != 0 || err != nil || stats.RegionCodec != library.RegionCodecProjected {
-		t.Errorf("index stats: %d, %v, region codec %q, want %s", r.code, err, stats.RegionCodec, library.RegionCodecProjected)
+	if err := json.Unmarshal([]byte(r.stdout), &stats); r.code != 0 || err != nil || stats.RegionCodec != rowcodec.RegionCodecProjected {
+		t.Errorf("index stats: %d, %v, region codec %q, want %s", r.code, err, stats.RegionCodec, rowcodec.RegionCodecProjected)
 	}
 
 	// Not in the library: exit 1, said plainly.

@@ -18,7 +18,7 @@ import (
 	"math"
 	"os"
 
-	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 )
 
 // The quantizers.
@@ -335,7 +335,7 @@ func FitPCA(videos []Series, k int) (basis []float32, eigen []float64, err error
 // RandomOrthogonal returns k orthonormal rows of dim values, drawn from a
 // Gaussian and orthonormalised (Gram-Schmidt, twice): the library's own.
 func RandomOrthogonal(k, dim int, seed uint64) []float32 {
-	return library.RandomOrthogonal(k, dim, seed)
+	return rowcodec.RandomOrthogonal(k, dim, seed)
 }
 
 // VarianceKept is the share of the videos' variance (each video centred by

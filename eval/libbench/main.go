@@ -28,6 +28,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
+	"github.com/vidprint/vidprint/internal/library/sqlite"
+
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
@@ -60,7 +64,7 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "where the libraries are written (default: a temporary directory, removed after)")
 	flag.StringVar(&c.out, "out", "out/bench-library.md", "the report")
 	flag.IntVar(&c.dim, "dim", 1024, "features per row of the synthetic model")
-	flag.StringVar(&c.codec, "codec", library.DefaultCodec, "the library codec")
+	flag.StringVar(&c.codec, "codec", rowcodec.DefaultCodec, "the library codec")
 	flag.BoolVar(&c.regions, "regions", true, "store region features (synthetic quarters) too, where the codec keeps them, and give each query a region view")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed searches (of the last size) to this file")
 	flag.BoolVar(&c.thumbs, "thumbs", true, "store synthetic thumbnails too, as vidprint makes them: 16x12, one every 5 rows")
@@ -140,22 +144,22 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return r, err
 	}
-	meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic", SHA256: strings.Repeat("0", 64), Output: "features"}, Dim: c.dim, FPS: 5}, c.codec)
+	meta, err := rowcodec.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic", SHA256: strings.Repeat("0", 64), Output: "features"}, Dim: c.dim, FPS: 5}, c.codec)
 	if err != nil {
 		return r, err
 	}
-	codec, err := library.NewCodec(meta)
+	codec, err := rowcodec.NewCodec(meta)
 	if err != nil {
 		return r, err
 	}
-	regionCodec, err := library.NewRegionCodec(meta)
+	regionCodec, err := rowcodec.NewRegionCodec(meta)
 	if err != nil {
 		return r, err
 	}
 	if !c.regions {
 		regionCodec = nil
 	}
-	st, err := library.Create(ctx, dir, meta)
+	st, err := sqlite.Create(ctx, dir, meta)
 	if err != nil {
 		return r, err
 	}
@@ -186,10 +190,10 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 				p := &vprint.Print{Dim: c.dim, FPS: 5, Timestamps: synth.Times(lens[i], 5), Features: f}
 				v := library.Video{Path: fmt.Sprintf("synthetic/video-%04d.mp4", i+1), SHA256: fmt.Sprintf("%064x", i+1),
 					DurationS: float64(lens[i]) / 5, Width: 640, Height: 360, AddedAt: time.Now().UTC()}
-				e := library.NewEntry(codec, v, p)
+				e := rowcodec.NewEntry(codec, v, p)
 				if regionCodec != nil {
 					p.Regions, p.RegionFeatures = 4, synth.Quarters(f, c.dim)
-					e.Regions = library.NewRegions(regionCodec, p)
+					e.Regions = rowcodec.NewRegions(regionCodec, p)
 				}
 				if c.thumbs {
 					e.Thumbs = thumbs(rand.New(rand.NewPCG(uint64(hours*1000), uint64(i)+100_000)), lens[i])
@@ -213,15 +217,14 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	}
 	wg.Wait()
 	r.addTime = time.Since(t0)
-	idx := filepath.Join(dir, "windows.idx")
 	t0 = time.Now()
-	if _, err := search.Open(ctx, st, idx); err != nil {
+	if _, err := search.Open(ctx, st); err != nil {
 		return r, err
 	}
 	r.buildTime = time.Since(t0)
 	runtime.GC()
 	t0 = time.Now()
-	back, err := search.Open(ctx, st, idx)
+	back, err := search.Open(ctx, st)
 	if err != nil {
 		return r, err
 	}
@@ -230,7 +233,7 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.indexHeapMB = float64(ms.HeapAlloc) / 1e6
-	if info, err := os.Stat(idx); err == nil {
+	if info, err := os.Stat(st.(library.Cache).CachePath("windows.idx")); err == nil {
 		r.indexBytes = info.Size()
 	}
 

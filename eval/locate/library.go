@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/locate"
@@ -58,7 +60,7 @@ func setupLibrary(refPrints map[string]string, codecName string, regions bool) (
 		return nil, nil, err
 	}
 	head := embed.Header(res, embed.Options{})
-	meta, err := library.NewMeta(library.Meta{Model: head.Model, Dim: head.Dim, FPS: head.FPS}, codecName)
+	meta, err := rowcodec.NewMeta(library.Meta{Model: head.Model, Dim: head.Dim, FPS: head.FPS}, codecName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,11 +77,11 @@ func setupLibrary(refPrints map[string]string, codecName string, regions bool) (
 // newLibraryEval stores every reference print with the codec a new library
 // gets, and indexes them.
 func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEval, error) {
-	codec, err := library.NewCodec(meta)
+	codec, err := rowcodec.NewCodec(meta)
 	if err != nil {
 		return nil, err
 	}
-	regionCodec, err := library.NewRegionCodec(meta)
+	regionCodec, err := rowcodec.NewRegionCodec(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +99,8 @@ func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEva
 			return nil, fmt.Errorf("%s: %d-d at %g fps, the library takes %d-d at %g fps", refPrints[ref.Name], p.Dim, p.FPS, meta.Dim, meta.FPS)
 		}
 		v := library.Video{ID: int64(i + 1), Path: ref.Name, DurationS: p.Source.DurationS}
-		en := library.NewEntry(codec, v, p)
-		en.Regions = library.NewRegions(regionCodec, p)
+		en := rowcodec.NewEntry(codec, v, p)
+		en.Regions = rowcodec.NewRegions(regionCodec, p)
 		e.entries = append(e.entries, en)
 	}
 	if e.full, err = search.NewMemory(context.Background(), meta, e.entries); err != nil {
@@ -197,9 +199,9 @@ func (e *libraryEval) markdown() string {
 		return ""
 	}
 	var b strings.Builder
-	codec, _ := library.NewCodec(e.meta)
+	codec, _ := rowcodec.NewCodec(e.meta)
 	regions := "no region features"
-	if rc, _ := library.NewRegionCodec(e.meta); rc != nil {
+	if rc, _ := rowcodec.NewRegionCodec(e.meta); rc != nil {
 		regions = fmt.Sprintf("region features %s, %d bytes a frame", rc.Name(), rc.RowBytes())
 	}
 	fmt.Fprintf(&b, "\n## Library search\n\n")

@@ -20,9 +20,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
 	"github.com/vidprint/vidprint/eval/codec"
 	"github.com/vidprint/vidprint/internal/embed"
-	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/view"
 )
@@ -51,7 +52,7 @@ func evaluate() error {
 		libMode      = flag.Bool("library", false, "also search every clip in a library of all the references (in process, on cached clip views), and in one without its source, for top-1 and negatives")
 		libNoRegions = flag.Bool("library-no-regions", false, "with -library, for comparison: a library that keeps no region features")
 		libOnly      = flag.Bool("library-only", false, "with -library, for tuning: skip locate, the baselines and -inproc")
-		libCodec     = flag.String("library-codec", library.DefaultCodec, "with -library: the library codec")
+		libCodec     = flag.String("library-codec", rowcodec.DefaultCodec, "with -library: the library codec")
 		images       = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 		imagesOnly   = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
 		reembedList  = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to embed.FindInset")

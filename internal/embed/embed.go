@@ -5,18 +5,15 @@ package embed
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -101,7 +98,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	}
 	hashed := make(chan hashResult, 1)
 	go func() {
-		sum, size, err := hashFile(ctx, path)
+		sum, size, err := fsutil.HashFile(ctx, path)
 		hashed <- hashResult{sum, size, err}
 	}()
 
@@ -338,7 +335,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	}
 	h := <-hashed
 	if h.err != nil {
-		return none, fmt.Errorf("%s: %w", path, h.err)
+		return none, h.err
 	}
 	// A print stores the name as UTF-8; a Linux name need not be.
 	name := strings.ToValidUTF8(filepath.Base(path), "\uFFFD")
@@ -427,30 +424,4 @@ func ToPrint(ctx context.Context, path string, pool *Pool, opts Options) (*vprin
 	p.Source = src
 	p.CreatedAt = time.Now().UTC()
 	return p, nil
-}
-
-func hashFile(ctx context.Context, path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	var size int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", 0, err
-		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
-		size += int64(n)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", 0, fmt.Errorf("hash: %w", err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), size, nil
 }

@@ -7,6 +7,7 @@ package library
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -86,7 +87,27 @@ var (
 	ErrExists     = errors.New("already in the library")
 	ErrNotFound   = errors.New("not in the library")
 	ErrModel      = errors.New("library made with another model")
+	// ErrStorage marks a failure to read or write the storage itself: a
+	// full disk, a file size limit, an I/O error. The library is left as
+	// it was before the failed write.
+	ErrStorage = errors.New("library storage failed")
+	// ErrReadOnly marks a write to a library opened without write access.
+	// It is an ErrStorage.
+	ErrReadOnly = fmt.Errorf("%w: opened read-only (no write access to the library's directory or database)", ErrStorage)
 )
+
+// Cache is a Store that keeps files derived from the library, such as a
+// search index, where it keeps the library: CachePath names one.
+type Cache interface {
+	CachePath(name string) string
+}
+
+// ReadOnly tells whether s was opened without write access, so that a
+// command that writes can stop before any work.
+func ReadOnly(s Store) bool {
+	r, ok := s.(interface{ ReadOnly() bool })
+	return ok && r.ReadOnly()
+}
 
 // Store keeps a library's videos. Implementations are safe for concurrent
 // use by several goroutines and by several processes on one library.
@@ -114,4 +135,14 @@ type Store interface {
 	// index files can tell whether they are stale.
 	Generation(ctx context.Context) (int64, error)
 	Close() error
+}
+
+// DescribeMeta names a library's model in messages, e.g.
+// "mobilenetv3-small-qvac/embedding (sha256 2fc165a4bc30, 1024-d, 5 fps)".
+func DescribeMeta(m Meta) string {
+	sha := m.Model.SHA256
+	if len(sha) > 12 {
+		sha = sha[:12]
+	}
+	return fmt.Sprintf("%s/%s (sha256 %s, %d-d, %g fps)", m.Model.ID, m.Model.Output, sha, m.Dim, m.FPS)
 }

@@ -6,9 +6,9 @@ import (
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
-// thumbsBefore is how many of a video's thumbnails, one every every rows
+// ThumbsBefore is how many of a video's thumbnails, one every every rows
 // from row 0, belong to rows before row.
-func thumbsBefore(row, every int) int { return (row + every - 1) / every }
+func ThumbsBefore(row, every int) int { return (row + every - 1) / every }
 
 // SliceThumbs returns the thumbnails of rows [lo, hi) of a video whose
 // thumbnails are t, aliasing t.Pixels: those of the rows r in range with
@@ -19,7 +19,7 @@ func SliceThumbs(t vprint.Thumbs, lo, hi int) vprint.Thumbs {
 		return vprint.Thumbs{}
 	}
 	n := t.Width * t.Height
-	k0, k1 := thumbsBefore(lo, t.Every), thumbsBefore(hi, t.Every)
+	k0, k1 := ThumbsBefore(lo, t.Every), ThumbsBefore(hi, t.Every)
 	t.Pixels = t.Pixels[k0*n : k1*n : k1*n]
 	return t
 }
@@ -40,22 +40,3 @@ func CheckThumbs(t vprint.Thumbs, n int) error {
 	return nil
 }
 
-// decodeThumbs checks the thumbnails read for rows [start, end) of a video
-// as decodeEntry checks its rows, and returns those of rows [lo, hi).
-func decodeThumbs(w, h, every, start, end, lo, hi int, pixels []byte) (vprint.Thumbs, error) {
-	if w == 0 && h == 0 && every == 0 {
-		if len(pixels) != 0 {
-			return vprint.Thumbs{}, fmt.Errorf("damaged print: %d thumbnail bytes for a video without thumbnails", len(pixels))
-		}
-		return vprint.Thumbs{}, nil
-	}
-	if w < 1 || w > vprint.MaxThumbSide || h < 1 || h > vprint.MaxThumbSide || every < 1 || every > vprint.MaxFrames {
-		return vprint.Thumbs{}, fmt.Errorf("damaged print: thumbnails of %dx%d pixels every %d rows", w, h, every)
-	}
-	n, base := w*h, thumbsBefore(start, every)
-	if len(pixels) != (thumbsBefore(end, every)-base)*n {
-		return vprint.Thumbs{}, fmt.Errorf("damaged print: %d thumbnail bytes for rows %d to %d, a %dx%d one every %d", len(pixels), start, end, w, h, every)
-	}
-	k0, k1 := thumbsBefore(lo, every)-base, thumbsBefore(hi, every)-base
-	return vprint.Thumbs{Width: w, Height: h, Every: every, Pixels: pixels[k0*n : k1*n : k1*n]}, nil
-}

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/vidprint/vidprint/internal/vecmath"
 )
 
 // candidate is a coarse alignment: view, speed and start window.
@@ -40,7 +42,7 @@ func (r *Reference) minSamples(q *Query, seconds float64) int {
 // in cache while every clip window of every view is compared with it; the
 // reference is then read from memory once.
 func coarseScores(ctx context.Context, r *Reference, q *Query, workers int) ([][]float32, error) {
-	dim := r.sketcher.dim
+	dim := r.sketcher.Out
 	qw := (q.n + Window - 1) / Window
 	nw := r.nCoarse
 	out := make([][]float32, len(q.views))
@@ -62,7 +64,7 @@ func coarseScores(ctx context.Context, r *Reference, q *Query, workers int) ([][
 						qrow := qc[m*dim : (m+1)*dim]
 						dst := out[v][m*nw : (m+1)*nw]
 						for w := lo; w < hi; w++ {
-							dst[w] = dot(qrow, r.coarse[w*dim:(w+1)*dim])
+							dst[w] = vecmath.Dot(qrow, r.coarse[w*dim:(w+1)*dim])
 						}
 					}
 				}

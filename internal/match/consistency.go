@@ -1,6 +1,10 @@
 package match
 
-import "math"
+import (
+	"math"
+
+	"github.com/vidprint/vidprint/internal/vecmath"
+)
 
 // consistency is the share of clip samples a..b whose most similar video
 // sample within consistencyWindow of the aligned one is the aligned one or
@@ -63,7 +67,7 @@ func (r *Reference) consistency(v *queryView, start int, speed float64, a, b int
 			if norm[j-lo] == 0 {
 				continue
 			}
-			c := float64(dot(x, dev[(j-lo)*dim:(j-lo+1)*dim])) / norm[j-lo]
+			c := float64(vecmath.Dot(x, dev[(j-lo)*dim:(j-lo+1)*dim])) / norm[j-lo]
 			if c > best {
 				best, bestJ = c, j
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/vecmath"
 	"github.com/vidprint/vidprint/internal/view"
 )
 
@@ -376,18 +377,18 @@ func TestSketchKeepsCosines(t *testing.T) {
 			b[i] = 0.6*a[i] + 0.8*float32(rng.NormFloat64())
 		}
 		want := cosine(a, b)
-		sa, sb := make([]float32, sk.dim), make([]float32, sk.dim)
-		sk.apply(sa, a)
-		sk.apply(sb, b)
+		sa, sb := make([]float32, sk.Out), make([]float32, sk.Out)
+		sketch(sk, sa, a)
+		sketch(sk, sb, b)
 		errSum += math.Abs(cosine(sa, sb) - want)
 	}
 	if mean := errSum / 200; mean > 0.1 {
-		t.Errorf("mean cosine error %.3f after sketching to %d dimensions", mean, sk.dim)
+		t.Errorf("mean cosine error %.3f after sketching to %d dimensions", mean, sk.Out)
 	}
 }
 
 func cosine(a, b []float32) float64 {
-	return float64(dot(a, b)) / math.Sqrt(float64(dot(a, a))*float64(dot(b, b)))
+	return float64(vecmath.Dot(a, b)) / math.Sqrt(float64(vecmath.Dot(a, a))*float64(vecmath.Dot(b, b)))
 }
 
 func TestWhy(t *testing.T) {

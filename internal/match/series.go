@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/vidprint/vidprint/internal/vecmath"
 	"github.com/vidprint/vidprint/internal/view"
 )
 
@@ -35,7 +36,7 @@ type Reference struct {
 	// samples.
 	coarse   []float32
 	nCoarse  int
-	sketcher *sketcher
+	sketcher *vecmath.CountSketch
 	// regions, when set, are features of parts of each frame (see
 	// AddRegions), searched as a second reference.
 	regions *Reference
@@ -106,7 +107,7 @@ func newReference(features []float32, times []float64, dim int, fps float64, mea
 	// One pass: every window's sum, sketched, and the mean. Sketching is
 	// linear, so the mean's sketch can be subtracted afterwards.
 	r.nCoarse = (n + Window - 1) / Window
-	sd := r.sketcher.dim
+	sd := r.sketcher.Out
 	r.coarse = make([]float32, r.nCoarse*sd)
 	// The windows are split between cores; each sums its own share of the
 	// mean.
@@ -132,7 +133,7 @@ func newReference(features []float32, times []float64, dim int, fps float64, mea
 				for d := range acc {
 					acc[d] *= inv
 				}
-				r.sketcher.apply(r.coarse[w*sd:(w+1)*sd], acc)
+				sketch(r.sketcher, r.coarse[w*sd:(w+1)*sd], acc)
 			}
 			totals[p] = total
 		}()
@@ -152,7 +153,7 @@ func newReference(features []float32, times []float64, dim int, fps float64, mea
 		}
 	}
 	meanSketch := make([]float32, sd)
-	r.sketcher.apply(meanSketch, r.mean)
+	sketch(r.sketcher, meanSketch, r.mean)
 	for w := range r.nCoarse {
 		row := r.coarse[w*sd : (w+1)*sd]
 		var ss float64
@@ -160,7 +161,7 @@ func newReference(features []float32, times []float64, dim int, fps float64, mea
 			row[d] -= meanSketch[d]
 			ss += float64(row[d]) * float64(row[d])
 		}
-		normalize(row, ss)
+		vecmath.Unit(row, ss)
 	}
 	r.norm = make([]atomic.Uint32, n)
 	for i := range r.norm {
@@ -315,10 +316,10 @@ func RowMean(features []float32, dim int) []float32 {
 // rows centred by the reference's mean.
 func (r *Reference) queryView(name view.Name, features, mean []float32) queryView {
 	n := len(features) / r.dim
-	sd := r.sketcher.dim
+	sd := r.sketcher.Out
 	qv := queryView{name: name, raw: features, rows: centredUnit(features, r.dim, mean), meanDot: make([]float32, n)}
 	for i := range n {
-		qv.meanDot[i] = dot(qv.rows[i*r.dim:(i+1)*r.dim], r.mean)
+		qv.meanDot[i] = vecmath.Dot(qv.rows[i*r.dim:(i+1)*r.dim], r.mean)
 	}
 	groups := (n + Window - 1) / Window
 	qv.coarse = make([]float32, groups*sd)
@@ -334,12 +335,12 @@ func (r *Reference) queryView(name view.Name, features, mean []float32) queryVie
 			acc[d] = acc[d]*inv - mean[d]
 		}
 		row := qv.coarse[g*sd : (g+1)*sd]
-		r.sketcher.apply(row, acc)
+		sketch(r.sketcher, row, acc)
 		var ss float64
 		for _, x := range row {
 			ss += float64(x) * float64(x)
 		}
-		normalize(row, ss)
+		vecmath.Unit(row, ss)
 	}
 	return qv
 }
@@ -350,7 +351,7 @@ func (r *Reference) sim(v *queryView, i, j int) float32 {
 	if n < 1e-6 {
 		return 0
 	}
-	return (dot(v.rows[i*r.dim:(i+1)*r.dim], r.raw[j*r.dim:(j+1)*r.dim]) - v.meanDot[i]) / n
+	return (vecmath.Dot(v.rows[i*r.dim:(i+1)*r.dim], r.raw[j*r.dim:(j+1)*r.dim]) - v.meanDot[i]) / n
 }
 
 func checkRows(features []float32, times []float64, dim int) error {
@@ -378,32 +379,9 @@ func centredUnit(features []float32, dim int, mean []float32) []float32 {
 			row[d] = c
 			ss += float64(c) * float64(c)
 		}
-		normalize(row, ss)
+		vecmath.Unit(row, ss)
 	}
 	return out
-}
-
-func normalize(row []float32, ss float64) {
-	if ss < 1e-12 {
-		clear(row)
-		return
-	}
-	inv := float32(1 / math.Sqrt(ss))
-	for d := range row {
-		row[d] *= inv
-	}
-}
-
-// sketcher maps a row to fewer dimensions with a count sketch: each input
-// dimension is added, with a random sign, to one output dimension. Dot
-// products survive in expectation, with an error that shrinks as the output
-// grows; a sketch costs one pass over the row, where a dense projection
-// costs a pass per output dimension. The coarse search only ranks
-// candidates, which are then scored exactly.
-type sketcher struct {
-	dim    int
-	bucket []int32
-	sign   []float32
 }
 
 // sketchDim is the coarse search's dimension. It keeps the cosine error of
@@ -411,56 +389,24 @@ type sketcher struct {
 // matching and unrelated windows once averaged along a clip.
 const sketchDim = 128
 
-func newSketcher(in int) *sketcher {
-	out := min(in, sketchDim)
-	s := &sketcher{dim: out, bucket: make([]int32, in), sign: make([]float32, in)}
-	if out == in { // nothing to gain: the identity
-		for i := range in {
-			s.bucket[i], s.sign[i] = int32(i), 1
-		}
-		return s
+// newSketcher is the coarse stage's count sketch of rows of in features:
+// the identity where in is no more than sketchDim. A fixed seed gives the
+// same sketch for the same input, so that results are reproducible.
+func newSketcher(in int) *vecmath.CountSketch {
+	if in <= sketchDim {
+		return vecmath.IdentitySketch(in)
 	}
-	// A fixed seed: the same input always gives the same sketch, so that
-	// results are reproducible.
 	state := uint64(0x9E3779B97F4A7C15)
-	next := func() uint64 {
+	return vecmath.NewCountSketch(in, sketchDim, func() uint64 {
 		state ^= state << 13
 		state ^= state >> 7
 		state ^= state << 17
 		return state
-	}
-	for i := range in {
-		v := next()
-		s.bucket[i] = int32(v % uint64(out))
-		s.sign[i] = 1
-		if v>>63 == 1 {
-			s.sign[i] = -1
-		}
-	}
-	return s
+	})
 }
 
-func (s *sketcher) apply(dst, src []float32) {
+// sketch writes the sketch of src into dst.
+func sketch(s *vecmath.CountSketch, dst, src []float32) {
 	clear(dst)
-	for i, v := range src {
-		dst[s.bucket[i]] += s.sign[i] * v
-	}
-}
-
-// dot is the inner product of two equal-length vectors, unrolled so that
-// independent sums keep the CPU's pipelines busy.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		s0 += a[i]*b[i] + a[i+4]*b[i+4]
-		s1 += a[i+1]*b[i+1] + a[i+5]*b[i+5]
-		s2 += a[i+2]*b[i+2] + a[i+6]*b[i+6]
-		s3 += a[i+3]*b[i+3] + a[i+7]*b[i+7]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
+	s.Add(dst, src)
 }

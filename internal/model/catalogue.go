@@ -3,14 +3,14 @@
 package model
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vidprint/vidprint/internal/fsutil"
 )
 
 // Preprocess is a model's input contract: how an RGB frame becomes a tensor.
@@ -136,16 +136,8 @@ func LooksLikePath(name string) bool {
 
 // FileSHA256 hashes a file.
 func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := fsutil.HashFile(context.Background(), path)
+	return sum, err
 }
 
 // Installed reports whether a catalogue model's file is present in dir.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/vidprint/vidprint/internal/vecmath"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -104,7 +105,7 @@ func Detect(p *vprint.Print, o Options) ([]Boundary, error) {
 	inv := inverseNorms(p)
 	jump := make([]float64, n) // jump[t]: cosine distance from row t-1 to row t
 	for t := 1; t < n; t++ {
-		jump[t] = 1 - dot(p.Row(t-1), p.Row(t))*inv[t-1]*inv[t]
+		jump[t] = 1 - float64(vecmath.Dot(p.Row(t-1), p.Row(t)))*inv[t-1]*inv[t]
 	}
 	kg := max(1, int(math.Round(gradualWindowS*p.FPS)))
 	kl := max(1, int(math.Round(localWindowS*p.FPS)))
@@ -363,14 +364,6 @@ func medianMAD(xs []float64) (float64, float64) {
 	}
 	slices.Sort(s)
 	return med, s[len(s)/2]
-}
-
-func dot(a, b []float32) float64 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return float64(s)
 }
 
 func abs(x int) int {

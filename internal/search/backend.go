@@ -10,6 +10,8 @@ package search
 import (
 	"context"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -67,10 +69,10 @@ func (s *Segment) Target(fps float64) locate.Target {
 type Backend interface {
 	Meta() library.Meta
 	// Codec maps a query's rows into the space stored rows decode to.
-	Codec() library.Codec
+	Codec() rowcodec.Codec
 	// RegionCodec does the same for region features; nil when the library
 	// keeps none.
-	RegionCodec() library.Codec
+	RegionCodec() rowcodec.Codec
 	// Mean is the library-wide mean row that index vectors are centred by.
 	Mean() []float32
 	// Sketch is the projection from decoded rows to index vectors.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 	"github.com/vidprint/vidprint/internal/synth"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -20,13 +21,13 @@ func TestDedupFindsCopiesAndSharedStretches(t *testing.T) {
 	y := append(synth.Video(rng, base, 500, dim), x[600*dim:700*dim]...) // 20 s of x at 100 s, at y's 100 s
 	y = append(y, synth.Video(rng, base, 500, dim)...)
 	z := synth.Video(rng, base, 1200, dim)
-	meta := library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5, Codec: library.CodecHalf}
-	codec, _ := library.NewCodec(meta)
+	meta := library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5, Codec: rowcodec.CodecHalf}
+	codec, _ := rowcodec.NewCodec(meta)
 	var entries []library.Entry
 	for i, f := range [][]float32{x, xCopy, y, z} {
 		n := len(f) / dim
 		p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: f}
-		entries = append(entries, library.NewEntry(codec, library.Video{ID: int64(i + 1), DurationS: float64(n) / 5}, p))
+		entries = append(entries, rowcodec.NewEntry(codec, library.Video{ID: int64(i + 1), DurationS: float64(n) / 5}, p))
 	}
 	b, err := NewMemory(context.Background(), meta, entries)
 	if err != nil {

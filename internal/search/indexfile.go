@@ -10,7 +10,7 @@ import (
 	"os"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
-	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -42,7 +42,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // writeIndex saves x to path. It first rounds x's centroids and window
 // vectors to the float16 values the file holds, so that the index searched
 // now is the one a later Open reads back, whether or not the save succeeds.
-func writeIndex(path string, x *windowIndex, codec library.Codec) error {
+func writeIndex(path string, x *windowIndex, codec rowcodec.Codec) error {
 	b, err := encodeIndex(x, codec)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func writeIndex(path string, x *windowIndex, codec library.Codec) error {
 	})
 }
 
-func encodeIndex(x *windowIndex, codec library.Codec) ([]byte, error) {
+func encodeIndex(x *windowIndex, codec rowcodec.Codec) ([]byte, error) {
 	cells := len(x.start) - 1
 	n := len(x.refs)
 	size := len(indexMagic) + 4 + 8 + 2 + len(codec.Name()) + 4*4 + 8 + 8 + 4*len(x.mean) + 8*len(x.videoIDs) +
@@ -128,7 +128,7 @@ func roundHalves(xs []float32) {
 
 // readIndex reads an index file built with codec; a file of another codec
 // gives errStale.
-func readIndex(path string, codec library.Codec) (*windowIndex, error) {
+func readIndex(path string, codec rowcodec.Codec) (*windowIndex, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

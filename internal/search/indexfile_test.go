@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+	"github.com/vidprint/vidprint/internal/vecmath"
 	"github.com/x448/float16"
-
-	"github.com/vidprint/vidprint/internal/library"
 )
 
 func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
@@ -26,7 +26,7 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	st := lib.stored(t, dir, lib.entries[:2])
 	defer st.Close()
 	path := filepath.Join(dir, "windows.idx")
-	first, err := Open(ctx, st, path)
+	first, err := OpenIndex(ctx, st, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open did not save the index: %v", err)
 	}
-	again, err := Open(ctx, st, path)
+	again, err := OpenIndex(ctx, st, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	if _, err := st.Add(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	third, err := Open(ctx, st, path)
+	third, err := OpenIndex(ctx, st, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	if err := st.Remove(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	fourth, err := Open(ctx, st, path)
+	fourth, err := OpenIndex(ctx, st, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fifth, err := Open(ctx, st, path)
+	fifth, err := OpenIndex(ctx, st, path)
 	if err != nil {
 		t.Fatalf("a damaged index file: %v", err)
 	}
@@ -128,7 +128,7 @@ func TestOpenSavesAndReusesTheWindowIndex(t *testing.T) {
 
 	// An index that cannot be saved (a read-only library) is built in
 	// memory: the search works, and CacheErr says why it was not kept.
-	unsaved, err := Open(ctx, st, filepath.Join(dir, "missing", "windows.idx"))
+	unsaved, err := OpenIndex(ctx, st, filepath.Join(dir, "missing", "windows.idx"))
 	if err != nil {
 		t.Fatalf("an index path that cannot be written: %v", err)
 	}
@@ -151,7 +151,7 @@ func sha(id int64) string {
 
 // encodeIndexV1 writes x in the layout of index version 1, which stored
 // every float as float32: what an older vidprint left in a library.
-func encodeIndexV1(x *windowIndex, codec library.Codec) []byte {
+func encodeIndexV1(x *windowIndex, codec rowcodec.Codec) []byte {
 	le := binary.LittleEndian
 	b := append([]byte(nil), indexMagic...)
 	b = le.AppendUint32(b, 1)
@@ -193,7 +193,7 @@ func resum(b []byte) []byte {
 	return b
 }
 
-func mustEncode(t testing.TB, x *windowIndex, codec library.Codec) []byte {
+func mustEncode(t testing.TB, x *windowIndex, codec rowcodec.Codec) []byte {
 	t.Helper()
 	b, err := encodeIndex(x, codec)
 	if err != nil {
@@ -289,7 +289,7 @@ func TestIndexFileKeepsVectorsAsHalves(t *testing.T) {
 					q[d] = x.vecs[j*IndexDim+d] + float32(rng.NormFloat64()*0.03)
 					ss += float64(q[d]) * float64(q[d])
 				}
-				unit(q, ss)
+				vecmath.Unit(q, ss)
 				want := x.search(q, cells, 10, -1)
 				have := got.search(q, cells, 10, -1)
 				if len(have) != len(want) {
@@ -379,7 +379,7 @@ func TestOpenRebuildsAnIndexFileItCannotRead(t *testing.T) {
 	st := lib.stored(t, dir, lib.entries)
 	defer st.Close()
 	path := filepath.Join(dir, "windows.idx")
-	built, err := Open(ctx, st, path)
+	built, err := OpenIndex(ctx, st, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +415,7 @@ func TestOpenRebuildsAnIndexFileItCannotRead(t *testing.T) {
 			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			l, err := Open(ctx, st, path)
+			l, err := OpenIndex(ctx, st, path)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/vidprint/vidprint/internal/vecmath"
 )
 
 // ivf is an inverted-file index over unit vectors: k-means cells, each
@@ -95,7 +97,7 @@ func buildIVF(ctx context.Context, vecs []float32, refs []windowRef, dim int) (*
 				cen[d] = float32(v)
 				ss += v * v
 			}
-			unit(cen, ss)
+			vecmath.Unit(cen, ss)
 		}
 	}
 	x.start = make([]int32, cells+1)
@@ -184,7 +186,7 @@ func (x *ivf) assign(ctx context.Context, vec func(i int) []float32, out []int32
 				v := vec(i)
 				best, bestScore := 0, float32(math.Inf(-1))
 				for c := range cells {
-					if s := dot(v, x.centroids[c*x.dim:(c+1)*x.dim]); s > bestScore {
+					if s := vecmath.Dot(v, x.centroids[c*x.dim:(c+1)*x.dim]); s > bestScore {
 						best, bestScore = c, s
 					}
 				}
@@ -207,7 +209,7 @@ func (x *ivf) search(q []float32, probe, k int, skip int32) []scored {
 	} else {
 		order = make([]scored, cells)
 		for c := range cells {
-			order[c] = scored{c, dot(q, x.centroids[c*x.dim:(c+1)*x.dim])}
+			order[c] = scored{c, vecmath.Dot(q, x.centroids[c*x.dim:(c+1)*x.dim])}
 		}
 		// Best first, ties by cell: slices.SortFunc does without
 		// sort.Slice's reflection, a tenth of a search's time at 100 h.
@@ -225,7 +227,7 @@ func (x *ivf) search(q []float32, probe, k int, skip int32) []scored {
 			if x.refs[j].video == skip {
 				continue
 			}
-			s := dot(q, x.vecs[int(j)*x.dim:int(j+1)*x.dim])
+			s := vecmath.Dot(q, x.vecs[int(j)*x.dim:int(j+1)*x.dim])
 			if len(top) == k && s <= top[k-1].score {
 				continue
 			}

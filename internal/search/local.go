@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
+
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/match"
 )
@@ -15,8 +17,8 @@ import (
 // candidate needs verifying (or all held in memory, for NewMemory).
 type Local struct {
 	meta        library.Meta
-	codec       library.Codec
-	regionCodec library.Codec // nil: no regions
+	codec       rowcodec.Codec
+	regionCodec rowcodec.Codec // nil: no regions
 	sketch      *Sketch
 	index       *windowIndex
 	videos      map[int64]library.Video
@@ -38,21 +40,35 @@ type Local struct {
 // benchmark).
 const DefaultProbe = 8
 
-// Open prepares a library for searching. The window index is read from
-// indexPath when it is there and current (the store's generation), and is
-// otherwise built from every print and saved there; prints are then read
-// only where candidates point. An empty indexPath keeps the index in
+// indexFile is the window index's file in a store that keeps derived
+// files (library.Cache).
+const indexFile = "windows.idx"
+
+// Open prepares a library for searching, with its window index kept where
+// the store keeps derived files (library.Cache), or in memory only.
+func Open(ctx context.Context, st library.Store) (*Local, error) {
+	path := ""
+	if c, ok := st.(library.Cache); ok {
+		path = c.CachePath(indexFile)
+	}
+	return OpenIndex(ctx, st, path)
+}
+
+// OpenIndex prepares a library for searching. The window index is read
+// from indexPath when it is there and current (the store's generation),
+// and is otherwise built from every print and saved there; prints are then
+// read only where candidates point. An empty indexPath keeps the index in
 // memory only. Failing to save the index is not an error: see CacheErr.
-func Open(ctx context.Context, st library.Store, indexPath string) (*Local, error) {
+func OpenIndex(ctx context.Context, st library.Store, indexPath string) (*Local, error) {
 	meta, err := st.Meta(ctx)
 	if err != nil {
 		return nil, err
 	}
-	codec, err := library.NewCodec(meta)
+	codec, err := rowcodec.NewCodec(meta)
 	if err != nil {
 		return nil, err
 	}
-	regionCodec, err := library.NewRegionCodec(meta)
+	regionCodec, err := rowcodec.NewRegionCodec(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -114,17 +130,17 @@ func Open(ctx context.Context, st library.Store, indexPath string) (*Local, erro
 // NewMemory indexes entries encoded with meta's codec and keeps them all in
 // memory: for tests and benchmarks.
 func NewMemory(ctx context.Context, meta library.Meta, entries []library.Entry) (*Local, error) {
-	codec, err := library.NewCodec(meta)
+	codec, err := rowcodec.NewCodec(meta)
 	if err != nil {
 		return nil, err
 	}
-	regionCodec, err := library.NewRegionCodec(meta)
+	regionCodec, err := rowcodec.NewRegionCodec(meta)
 	if err != nil {
 		return nil, err
 	}
 	l := &Local{meta: meta, codec: codec, regionCodec: regionCodec, sketch: NewSketch(codec.Dim()), videos: map[int64]library.Video{}, entries: map[int64]library.Entry{}, Probe: DefaultProbe}
 	for _, e := range entries {
-		if err := library.CheckRegions(regionCodec, e.Regions, len(e.Timestamps)); err != nil {
+		if err := rowcodec.CheckRegions(regionCodec, e.Regions, len(e.Timestamps)); err != nil {
 			return nil, fmt.Errorf("video %d: %w", e.ID, err)
 		}
 		if err := library.CheckThumbs(e.Thumbs, len(e.Timestamps)); err != nil {
@@ -214,7 +230,7 @@ func (l *Local) update(ctx context.Context, x *windowIndex) (bool, error) {
 			return false, fmt.Errorf("read video %d: %w", id, err)
 		}
 		rows := make([]float32, len(e.Timestamps)*dim)
-		library.DecodeRows(l.codec, rows, e.Codes, 0, len(e.Timestamps))
+		rowcodec.DecodeRows(l.codec, rows, e.Codes, 0, len(e.Timestamps))
 		w := WindowVectors(l.sketch, rows, dim, x.mean)
 		video := int32(len(x.videoIDs))
 		x.videoIDs = append(x.videoIDs, id)
@@ -229,7 +245,7 @@ func (l *Local) update(ctx context.Context, x *windowIndex) (bool, error) {
 	return true, nil
 }
 
-func buildWindowIndex(ctx context.Context, codec library.Codec, sketch *Sketch, entries []library.Entry) (*windowIndex, error) {
+func buildWindowIndex(ctx context.Context, codec rowcodec.Codec, sketch *Sketch, entries []library.Entry) (*windowIndex, error) {
 	dim := codec.Dim()
 	x := &windowIndex{videoIDs: make([]int64, len(entries))}
 	// The library's mean, weighted by frames.
@@ -255,7 +271,7 @@ func buildWindowIndex(ctx context.Context, codec library.Codec, sketch *Sketch, 
 	if err := parallel(ctx, len(entries), func(i int) {
 		e := entries[i]
 		rows := make([]float32, len(e.Timestamps)*dim)
-		library.DecodeRows(codec, rows, e.Codes, 0, len(e.Timestamps))
+		rowcodec.DecodeRows(codec, rows, e.Codes, 0, len(e.Timestamps))
 		perVideo[i] = WindowVectors(sketch, rows, dim, x.mean)
 	}); err != nil {
 		return nil, err
@@ -278,14 +294,14 @@ func buildWindowIndex(ctx context.Context, codec library.Codec, sketch *Sketch, 
 	return x, err
 }
 
-func (l *Local) Meta() library.Meta   { return l.meta }
-func (l *Local) Codec() library.Codec { return l.codec }
+func (l *Local) Meta() library.Meta    { return l.meta }
+func (l *Local) Codec() rowcodec.Codec { return l.codec }
 
 // RegionCodec is nil when the library keeps no regions.
-func (l *Local) RegionCodec() library.Codec { return l.regionCodec }
-func (l *Local) Mean() []float32            { return l.index.mean }
-func (l *Local) Sketch() *Sketch            { return l.sketch }
-func (l *Local) IDs() []int64               { return append([]int64(nil), l.ids...) }
+func (l *Local) RegionCodec() rowcodec.Codec { return l.regionCodec }
+func (l *Local) Mean() []float32             { return l.index.mean }
+func (l *Local) Sketch() *Sketch             { return l.sketch }
+func (l *Local) IDs() []int64                { return append([]int64(nil), l.ids...) }
 
 func (l *Local) Video(id int64) (library.Video, bool) {
 	v, ok := l.videos[id]
@@ -373,7 +389,7 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int, regions bool)
 	}
 	dim := l.codec.Dim()
 	rows := make([]float32, n*dim)
-	library.DecodeRows(l.codec, rows, r.Codes, 0, n)
+	rowcodec.DecodeRows(l.codec, rows, r.Codes, 0, n)
 	seg := Segment{Video: r.Video, Lo: r.Lo, Times: r.Timestamps, Rows: rows, Dim: dim, Mean: r.Mean}
 	if t := r.Thumbs; t.Width != 0 {
 		seg.Thumbs, seg.ThumbWidth, seg.ThumbHeight, seg.ThumbEvery = t.Pixels, t.Width, t.Height, t.Every
@@ -381,7 +397,7 @@ func (l *Local) Segment(ctx context.Context, id int64, lo, hi int, regions bool)
 	if r.RegionCodes != nil && l.regionCodec != nil {
 		seg.RegionDim = l.regionCodec.Dim()
 		seg.Regions = make([]float32, n*seg.RegionDim)
-		library.DecodeRows(l.regionCodec, seg.Regions, r.RegionCodes, 0, n)
+		rowcodec.DecodeRows(l.regionCodec, seg.Regions, r.RegionCodes, 0, n)
 		seg.RegionMean = r.RegionMean
 	}
 	return seg, nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/synth"
@@ -48,25 +49,25 @@ func TestSearchRegions(t *testing.T) {
 		wantFound     bool
 		wantRegionHit bool
 	}{
-		{"regions on both sides", library.CodecProjected, view.Regions, true, true},
-		{"the inset's regions after the host's", library.CodecProjected, view.InsetRegions, true, true},
-		{"no region view", library.CodecProjected, "", false, false},
-		{"a library without regions", library.CodecHalf, view.Regions, false, false},
+		{"regions on both sides", rowcodec.CodecProjected, view.Regions, true, true},
+		{"the inset's regions after the host's", rowcodec.CodecProjected, view.InsetRegions, true, true},
+		{"no region view", rowcodec.CodecProjected, "", false, false},
+		{"a library without regions", rowcodec.CodecHalf, view.Regions, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			meta, codec := synthMeta(t, dim, tc.codec)
-			rc, err := library.NewRegionCodec(meta)
+			rc, err := rowcodec.NewRegionCodec(meta)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (rc != nil) != (tc.codec == library.CodecProjected) {
+			if (rc != nil) != (tc.codec == rowcodec.CodecProjected) {
 				t.Fatalf("codec %s: region codec %v", tc.codec, rc)
 			}
 			var entries []library.Entry
 			for i, v := range vs {
 				p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: v.whole, Regions: 4, RegionFeatures: v.quarters}
-				e := library.NewEntry(codec, library.Video{ID: int64(i + 1), Path: fmt.Sprintf("video-%d.mp4", i+1)}, p)
-				e.Regions = library.NewRegions(rc, p)
+				e := rowcodec.NewEntry(codec, library.Video{ID: int64(i + 1), Path: fmt.Sprintf("video-%d.mp4", i+1)}, p)
+				e.Regions = rowcodec.NewRegions(rc, p)
 				if (e.RegionCodes != nil) != (rc != nil) {
 					t.Fatalf("region codes %d bytes with region codec %v", len(e.RegionCodes), rc)
 				}
@@ -114,15 +115,15 @@ func TestSearchRegions(t *testing.T) {
 func TestProjectorKeepsPictures(t *testing.T) {
 	const dim, n, clipN = 256, 50, 10
 	rng := rand.New(rand.NewPCG(5, 6))
-	meta, codec := synthMeta(t, dim, library.CodecProjected)
-	rc, err := library.NewRegionCodec(meta)
+	meta, codec := synthMeta(t, dim, rowcodec.CodecProjected)
+	rc, err := rowcodec.NewRegionCodec(meta)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: synth.Still(rng, n, dim),
 		Regions: 4, RegionFeatures: synth.Still(rng, n, 4*dim)}
-	e := library.NewEntry(codec, library.Video{ID: 1, Path: "video.mp4"}, p)
-	e.Regions = library.NewRegions(rc, p)
+	e := rowcodec.NewEntry(codec, library.Video{ID: 1, Path: "video.mp4"}, p)
+	e.Regions = rowcodec.NewRegions(rc, p)
 	b, err := NewMemory(context.Background(), meta, []library.Entry{e})
 	if err != nil {
 		t.Fatal(err)

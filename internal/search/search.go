@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 )
@@ -134,14 +135,14 @@ func imageMean(b Backend, opts Options) ([]float32, error) {
 // with the views that found it.
 type projector struct {
 	q     locate.Query // its whole-frame and window views
-	codec library.Codec
+	codec rowcodec.Codec
 	in    int
 	done  []match.View // Features nil until projected
 	// regions are the clip's region views (match.View.Regions), searched
 	// in videos stored with regions; none in a library that keeps none.
 	// regionCodec projects them, once, when first needed.
 	regions     []match.View
-	regionCodec library.Codec
+	regionCodec rowcodec.Codec
 	projected   []match.View
 }
 

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/library/sqlite"
+
 	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 	"github.com/vidprint/vidprint/internal/locate"
 	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/synth"
@@ -28,18 +31,18 @@ type synthLib struct {
 }
 
 func newSynthLib(t testing.TB, seed uint64, dim int, lengths []int) *synthLib {
-	return newSynthLibCodec(t, seed, dim, lengths, library.CodecHalf)
+	return newSynthLibCodec(t, seed, dim, lengths, rowcodec.CodecHalf)
 }
 
 // synthMeta is the Meta and codec of a library of synthetic prints of dim
 // features at 5 fps, stored with codecName.
-func synthMeta(t testing.TB, dim int, codecName string) (library.Meta, library.Codec) {
+func synthMeta(t testing.TB, dim int, codecName string) (library.Meta, rowcodec.Codec) {
 	t.Helper()
-	meta, err := library.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, codecName)
+	meta, err := rowcodec.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic"}, Dim: dim, FPS: 5}, codecName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := library.NewCodec(meta)
+	codec, err := rowcodec.NewCodec(meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func newSynthLibCodec(t testing.TB, seed uint64, dim int, lengths []int, codecNa
 				f := synth.Video(rng, base, n, dim)
 				p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: f}
 				v := library.Video{ID: int64(i + 1), Path: fmt.Sprintf("video-%03d.mp4", i+1), DurationS: float64(n) / 5}
-				s.entries[i] = library.NewEntry(codec, v, p)
+				s.entries[i] = rowcodec.NewEntry(codec, v, p)
 				s.raw[i] = f
 			}
 		}()
@@ -88,7 +91,7 @@ func (s *synthLib) backend(t testing.TB) *Local {
 // stored writes entries to a new library in dir; the caller closes it.
 func (s *synthLib) stored(t testing.TB, dir string, entries []library.Entry) library.Store {
 	t.Helper()
-	st, err := library.Create(context.Background(), dir, s.meta)
+	st, err := sqlite.Create(context.Background(), dir, s.meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +143,10 @@ func TestSearchFindsClipsInSyntheticLibrary(t *testing.T) {
 		videos  int
 		queries int
 	}{
-		{library.CodecHalf, 256, 40, 24},
+		{rowcodec.CodecHalf, 256, 40, 24},
 		// The projected codec at the model's width: fewer, as encoding
 		// projects every row.
-		{library.CodecProjected, 1024, 14, 12},
+		{rowcodec.CodecProjected, 1024, 14, 12},
 	} {
 		t.Run(tc.codec, func(t *testing.T) {
 			testSearchSynthetic(t, tc.codec, tc.dim, tc.videos, tc.queries)
@@ -261,10 +264,10 @@ func TestSearchImageOfStillFootageAlone(t *testing.T) {
 	frame, still := stillScene(rng, base, n, dim)
 	// What the model typically sees: the mean of other footage.
 	typical := match.RowMean(synth.Video(rng, base, 2000, dim), dim)
-	for _, codecName := range []string{library.CodecHalf, library.CodecProjected} {
+	for _, codecName := range []string{rowcodec.CodecHalf, rowcodec.CodecProjected} {
 		meta, codec := synthMeta(t, dim, codecName)
 		p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: still}
-		b, err := NewMemory(context.Background(), meta, []library.Entry{library.NewEntry(codec, library.Video{ID: 1, Path: "still.mp4"}, p)})
+		b, err := NewMemory(context.Background(), meta, []library.Entry{rowcodec.NewEntry(codec, library.Video{ID: 1, Path: "still.mp4"}, p)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +308,7 @@ func TestSearchImageOfStillFootageAlone(t *testing.T) {
 func TestSearchImageOfStillFootage(t *testing.T) {
 	const dim, n = 64, 500
 	lib := newSynthLib(t, 5, dim, []int{2000, 2000})
-	codec, err := library.NewCodec(lib.meta)
+	codec, err := rowcodec.NewCodec(lib.meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +316,7 @@ func TestSearchImageOfStillFootage(t *testing.T) {
 	noise, still := stillScene(rng, lib.base, n, dim)
 	p := &vprint.Print{Dim: dim, FPS: 5, Timestamps: synth.Times(n, 5), Features: still}
 	v := library.Video{ID: 3, Path: "still.mp4", DurationS: n / 5}
-	lib.entries = append(lib.entries, library.NewEntry(codec, v, p))
+	lib.entries = append(lib.entries, rowcodec.NewEntry(codec, v, p))
 	b := lib.backend(t)
 	for i := range 5 {
 		img := noise(0.1)
@@ -394,7 +397,7 @@ const benchDim = 256
 // 2-hour library of the default codec at the model's 1024 features: the
 // query's projection included.
 func BenchmarkSearchProjected(b *testing.B) {
-	lib := newSynthLibCodec(b, 9, 1024, []int{18000, 18000}, library.DefaultCodec)
+	lib := newSynthLibCodec(b, 9, 1024, []int{18000, 18000}, rowcodec.DefaultCodec)
 	back := lib.backend(b)
 	queries := lib.queries(3, 10, 11, false)
 	b.ResetTimer()
@@ -453,7 +456,7 @@ func TestVerifyWidensACutSpan(t *testing.T) {
 // and from a library, for segments starting anywhere.
 func TestSegmentThumbs(t *testing.T) {
 	ctx := context.Background()
-	const dim, n, w, h, every = 16, library.ChunkRows + 50, 16, 12, 5
+	const dim, n, w, h, every = 16, sqlite.ChunkRows + 50, 16, 12, 5
 	lib := newSynthLib(t, 3, dim, []int{n, 60})
 	pixel := func(r, i int) byte { return byte(r*13 + i*7) }
 	th := &lib.entries[0].Thumbs // the second video keeps none
@@ -465,7 +468,7 @@ func TestSegmentThumbs(t *testing.T) {
 	}
 	st := lib.stored(t, t.TempDir(), lib.entries)
 	defer st.Close()
-	stored, err := Open(ctx, st, "")
+	stored, err := OpenIndex(ctx, st, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,8 +479,8 @@ func TestSegmentThumbs(t *testing.T) {
 	}{
 		{7, 47, 7, []int{10, 15, 20, 25, 30, 35, 40, 45}},
 		{-3, 6, 0, []int{0, 5}},
-		{library.ChunkRows - 2, library.ChunkRows + 6, library.ChunkRows - 2, []int{library.ChunkRows, library.ChunkRows + 5}},
-		{library.ChunkRows + 1, library.ChunkRows + 4, library.ChunkRows + 1, nil},
+		{sqlite.ChunkRows - 2, sqlite.ChunkRows + 6, sqlite.ChunkRows - 2, []int{sqlite.ChunkRows, sqlite.ChunkRows + 5}},
+		{sqlite.ChunkRows + 1, sqlite.ChunkRows + 4, sqlite.ChunkRows + 1, nil},
 		{n - 3, n + 20, n - 3, nil},
 		{n - 5, n, n - 5, []int{n - 5}},
 	}

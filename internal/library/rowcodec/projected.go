@@ -1,10 +1,12 @@
-package library
+package rowcodec
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/vidprint/vidprint/internal/library"
 )
 
 // CodecProjected keeps each row as 256 values of a fixed random orthogonal
@@ -29,14 +31,14 @@ const DefaultCodec = CodecProjected
 
 // NewMeta is the Meta of a new library of prints of model, dim and fps,
 // with the named codec and its parameters.
-func NewMeta(model Meta, codec string) (Meta, error) {
+func NewMeta(model library.Meta, codec string) (library.Meta, error) {
 	m := model
-	m.Codec, m.CodecData, m.RegionCodec = codec, nil, regionCodecFor(codec)
+	m.Codec, m.CodecData, m.RegionCodec = codec, nil, RegionCodecFor(codec)
 	switch codec {
 	case CodecHalf:
 	case CodecProjected:
 		if m.Dim < projectedDim {
-			return Meta{}, fmt.Errorf("codec %s needs at least %d features, the model gives %d", codec, projectedDim, m.Dim)
+			return library.Meta{}, fmt.Errorf("codec %s needs at least %d features, the model gives %d", codec, projectedDim, m.Dim)
 		}
 		basis := RandomOrthogonal(projectedDim, m.Dim, projectedSeed)
 		m.CodecData = make([]byte, 0, 4*len(basis))
@@ -44,10 +46,10 @@ func NewMeta(model Meta, codec string) (Meta, error) {
 			m.CodecData = binary.LittleEndian.AppendUint32(m.CodecData, math.Float32bits(v))
 		}
 	default:
-		return Meta{}, fmt.Errorf("unknown codec %q (f16 or %s)", codec, CodecProjected)
+		return library.Meta{}, fmt.Errorf("unknown codec %q (f16 or %s)", codec, CodecProjected)
 	}
 	if _, err := NewCodec(m); err != nil {
-		return Meta{}, err
+		return library.Meta{}, err
 	}
 	return m, nil
 }
@@ -99,7 +101,7 @@ type projected struct {
 	basis []float32
 }
 
-func newProjected(m Meta) (Codec, error) {
+func newProjected(m library.Meta) (Codec, error) {
 	k := projectedDim
 	if m.Dim < k || len(m.CodecData) != 4*k*m.Dim {
 		return nil, fmt.Errorf("codec %s: %d bytes of basis for %d features", m.Codec, len(m.CodecData), m.Dim)
@@ -221,7 +223,7 @@ type regionProjected struct {
 	regions int
 }
 
-func newRegionProjected(m Meta) (Codec, error) {
+func newRegionProjected(m library.Meta) (Codec, error) {
 	c, err := newProjected(m)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package library
+package sqlite
 
 // canWrite has no check here: a library is opened for writing, and a
 // read-only one fails at its first write.

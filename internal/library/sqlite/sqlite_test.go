@@ -1,4 +1,4 @@
-package library
+package sqlite
 
 import (
 	"bytes"
@@ -20,20 +20,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 	"github.com/vidprint/vidprint/internal/testutil"
 
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
-func testMeta(dim int) Meta {
-	return Meta{Model: vprint.Model{ID: "test-model", SHA256: strings.Repeat("ab", 32), Output: "embedding"},
-		Dim: dim, FPS: 5, Codec: CodecHalf}
+func testMeta(dim int) library.Meta {
+	return library.Meta{Model: vprint.Model{ID: "test-model", SHA256: strings.Repeat("ab", 32), Output: "embedding"},
+		Dim: dim, FPS: 5, Codec: rowcodec.CodecHalf}
 }
 
 // testEntry makes a deterministic entry for seed: its path names the seed
 // so that a test can rebuild what a stored video must hold.
-func testEntry(m Meta, seed, frames int) Entry {
-	c, err := NewCodec(m)
+func testEntry(m library.Meta, seed, frames int) library.Entry {
+	c, err := rowcodec.NewCodec(m)
 	if err != nil {
 		panic(err)
 	}
@@ -45,13 +47,13 @@ func testEntry(m Meta, seed, frames int) Entry {
 		}
 	}
 	sum := sha256.Sum256([]byte("seed " + strconv.Itoa(seed)))
-	v := Video{Path: fmt.Sprintf("/videos/seed-%d.mp4", seed), SHA256: hex.EncodeToString(sum[:]),
+	v := library.Video{Path: fmt.Sprintf("/videos/seed-%d.mp4", seed), SHA256: hex.EncodeToString(sum[:]),
 		Size: int64(1000 + seed), DurationS: float64(frames) / m.FPS, Width: 640, Height: 360,
 		AddedAt: time.Unix(1_700_000_000+int64(seed), 5).UTC()}
-	return NewEntry(c, v, p)
+	return rowcodec.NewEntry(c, v, p)
 }
 
-func seedOf(t testing.TB, v Video) int {
+func seedOf(t testing.TB, v library.Video) int {
 	t.Helper()
 	s, ok := strings.CutPrefix(filepath.Base(v.Path), "seed-")
 	n, err := strconv.Atoi(strings.TrimSuffix(s, ".mp4"))
@@ -61,13 +63,13 @@ func seedOf(t testing.TB, v Video) int {
 	return n
 }
 
-func sameEntry(a, b Entry) bool {
+func sameEntry(a, b library.Entry) bool {
 	return a.Path == b.Path && a.SHA256 == b.SHA256 && a.Size == b.Size && a.DurationS == b.DurationS &&
 		a.Width == b.Width && a.Height == b.Height && a.Frames == b.Frames && a.AddedAt.Equal(b.AddedAt) &&
 		slices.Equal(a.Timestamps, b.Timestamps) && string(a.Codes) == string(b.Codes) && slices.Equal(a.Mean, b.Mean)
 }
 
-func create(t testing.TB, dir string, m Meta) Store {
+func create(t testing.TB, dir string, m library.Meta) library.Store {
 	t.Helper()
 	s, err := Create(context.Background(), dir, m)
 	if err != nil {
@@ -85,18 +87,18 @@ func TestStoreCreateOpen(t *testing.T) {
 	tests := []struct {
 		name    string
 		setup   func(t *testing.T, dir string) // dir does not exist yet
-		meta    Meta
+		meta    library.Meta
 		create  error // from Create; nil for success
 		openErr error // from Open after the Create
 	}{
 		{"new directory", func(*testing.T, string) {}, m, nil, nil},
 		{"empty directory", func(t *testing.T, dir string) { mkdir(t, dir) }, m, nil, nil},
-		{"not empty", func(t *testing.T, dir string) { writeFile(t, dir, "video.mp4", "x") }, m, ErrNotLibrary, ErrNotLibrary},
-		{"db that is not SQLite", func(t *testing.T, dir string) { writeFile(t, dir, DBName, strings.Repeat("junk", 400)) }, m, ErrNotLibrary, ErrNotLibrary},
+		{"not empty", func(t *testing.T, dir string) { writeFile(t, dir, "video.mp4", "x") }, m, library.ErrNotLibrary, library.ErrNotLibrary},
+		{"db that is not SQLite", func(t *testing.T, dir string) { writeFile(t, dir, DBName, strings.Repeat("junk", 400)) }, m, library.ErrNotLibrary, library.ErrNotLibrary},
 		{"empty db file (an interrupted create)", func(t *testing.T, dir string) { writeFile(t, dir, DBName, "") }, m, nil, nil},
 		{"same meta again", func(t *testing.T, dir string) { create(t, dir, m).Close() }, m, nil, nil},
-		{"another model", func(t *testing.T, dir string) { create(t, dir, m).Close() }, other, ErrModel, nil},
-		{"unknown codec", func(*testing.T, string) {}, Meta{Model: m.Model, Dim: 8, FPS: 5, Codec: "pq"}, errors.New("any"), ErrNotLibrary},
+		{"another model", func(t *testing.T, dir string) { create(t, dir, m).Close() }, other, library.ErrModel, nil},
+		{"unknown codec", func(*testing.T, string) {}, library.Meta{Model: m.Model, Dim: 8, FPS: 5, Codec: "pq"}, errors.New("any"), library.ErrNotLibrary},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,7 +126,7 @@ func TestStoreCreateOpen(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Open(ctx, filepath.Join(t.TempDir(), "missing")); !errors.Is(err, ErrNotLibrary) {
+	if _, err := Open(ctx, filepath.Join(t.TempDir(), "missing")); !errors.Is(err, library.ErrNotLibrary) {
 		t.Errorf("Open of a missing directory: %v", err)
 	}
 }
@@ -134,7 +136,7 @@ func TestStoreCreateOpen(t *testing.T) {
 func TestStoreCreateOtherCodec(t *testing.T) {
 	ctx := context.Background()
 	half := testMeta(256)
-	projected, err := NewMeta(half, CodecProjected)
+	projected, err := rowcodec.NewMeta(half, rowcodec.CodecProjected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +147,8 @@ func TestStoreCreateOtherCodec(t *testing.T) {
 		s.Close()
 		t.Fatal("Create with another codec succeeded")
 	}
-	if !errors.Is(err, ErrModel) {
-		t.Errorf("Create: %v, want ErrModel", err)
+	if !errors.Is(err, library.ErrModel) {
+		t.Errorf("Create: %v, want library.ErrModel", err)
 	}
 	for _, want := range []string{"codec f16, no regions", "codec rp256-i8, regions in rp4x40-i8"} {
 		if !strings.Contains(err.Error(), want) {
@@ -192,7 +194,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	if gen() != 0 {
 		t.Fatalf("new library at generation %d", gen())
 	}
-	var entries []Entry
+	var entries []library.Entry
 	for seed := range 3 {
 		e := testEntry(m, seed, 5+seed)
 		v, err := s.Add(ctx, e)
@@ -213,7 +215,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	dup := testEntry(m, 1, 6)
 	dup.Path = "/elsewhere/copy.mp4"
 	v, err := s.Add(ctx, dup)
-	if !errors.Is(err, ErrExists) || v.ID != entries[1].ID || v.Path != entries[1].Path {
+	if !errors.Is(err, library.ErrExists) || v.ID != entries[1].ID || v.Path != entries[1].Path {
 		t.Fatalf("duplicate: %+v %v", v, err)
 	}
 	if gen() != 3 {
@@ -224,7 +226,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	if err != nil || v.ID != entries[2].ID || !v.AddedAt.Equal(entries[2].AddedAt) {
 		t.Errorf("Lookup: %+v %v", v, err)
 	}
-	if _, err := s.Lookup(ctx, strings.Repeat("0", 64)); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Lookup(ctx, strings.Repeat("0", 64)); !errors.Is(err, library.ErrNotFound) {
 		t.Errorf("Lookup of an unknown hash: %v", err)
 	}
 	for _, want := range entries {
@@ -241,8 +243,8 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Errorf("generation %d after a remove", gen())
 	}
 	for _, err := range []error{s.Remove(ctx, entries[0].ID), func() error { _, err := s.Entry(ctx, entries[0].ID); return err }()} {
-		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("removed video: %v, want ErrNotFound", err)
+		if !errors.Is(err, library.ErrNotFound) {
+			t.Errorf("removed video: %v, want library.ErrNotFound", err)
 		}
 	}
 	// Ids are never reused: an index file built before the remove cannot
@@ -279,14 +281,14 @@ func TestStoreRefusesBadEntries(t *testing.T) {
 	s := create(t, t.TempDir(), m)
 	tests := []struct {
 		name  string
-		spoil func(e *Entry)
+		spoil func(e *library.Entry)
 	}{
-		{"short hash", func(e *Entry) { e.SHA256 = "abc" }},
-		{"codes too short", func(e *Entry) { e.Codes = e.Codes[1:] }},
-		{"timestamps without codes", func(e *Entry) { e.Timestamps = append(e.Timestamps, 99) }},
-		{"mean of another dimension", func(e *Entry) { e.Mean = e.Mean[:4] }},
-		{"NaN timestamp", func(e *Entry) { e.Timestamps[1] = math.NaN() }},
-		{"timestamps going back", func(e *Entry) { e.Timestamps[2] = 0 }},
+		{"short hash", func(e *library.Entry) { e.SHA256 = "abc" }},
+		{"codes too short", func(e *library.Entry) { e.Codes = e.Codes[1:] }},
+		{"timestamps without codes", func(e *library.Entry) { e.Timestamps = append(e.Timestamps, 99) }},
+		{"mean of another dimension", func(e *library.Entry) { e.Mean = e.Mean[:4] }},
+		{"NaN timestamp", func(e *library.Entry) { e.Timestamps[1] = math.NaN() }},
+		{"timestamps going back", func(e *library.Entry) { e.Timestamps[2] = 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,7 +370,7 @@ func TestStoreConcurrentHandles(t *testing.T) {
 	ctx := context.Background()
 	m := testMeta(32)
 	dir := t.TempDir()
-	stores := []Store{create(t, dir, m), create(t, dir, m)}
+	stores := []library.Store{create(t, dir, m), create(t, dir, m)}
 	const perWriter, writers = 12, 4
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -388,7 +390,7 @@ func TestStoreConcurrentHandles(t *testing.T) {
 					mu.Lock()
 					added[seed]++
 					mu.Unlock()
-				case !errors.Is(err, ErrExists):
+				case !errors.Is(err, library.ErrExists):
 					errs <- err
 				}
 			}
@@ -421,7 +423,7 @@ func TestStoreConcurrentHandles(t *testing.T) {
 // checkLibrary asserts that the library in dir opens, passes SQLite's
 // integrity check and holds only complete videos, each exactly the entry
 // of its seed. It returns the seeds.
-func checkLibrary(t testing.TB, dir string, m Meta) []int {
+func checkLibrary(t testing.TB, dir string, m library.Meta) []int {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, dir)
@@ -483,7 +485,7 @@ func TestStoreReadOnly(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if ReadOnly(s) {
+			if library.ReadOnly(s) {
 				t.Error("a library opened with write access says it is read-only")
 			}
 			if !tc.writerOpen {
@@ -530,20 +532,20 @@ func TestStoreReadOnly(t *testing.T) {
 
 // openReadOnly opens the library in dir, which this user may not write,
 // and checks that it is read-only.
-func openReadOnly(t *testing.T, dir string) Store {
+func openReadOnly(t *testing.T, dir string) library.Store {
 	t.Helper()
 	s, err := Open(context.Background(), dir)
 	if err != nil {
 		t.Fatalf("Open without write access: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if !ReadOnly(s) {
+	if !library.ReadOnly(s) {
 		t.Fatal("opened without write access, but not read-only")
 	}
 	return s
 }
 
-func checkReadOnly(t *testing.T, dir string, m Meta) {
+func checkReadOnly(t *testing.T, dir string, m library.Meta) {
 	ctx := context.Background()
 	s := openReadOnly(t, dir)
 	videos, err := s.Videos(ctx)
@@ -564,11 +566,11 @@ func checkReadOnly(t *testing.T, dir string, m Meta) {
 			t.Errorf("Rows: %v", err)
 		}
 	}
-	if _, err := s.Add(ctx, testEntry(m, 7, 30)); !errors.Is(err, ErrReadOnly) || !errors.Is(err, ErrStorage) {
-		t.Errorf("Add: %v, want ErrReadOnly", err)
+	if _, err := s.Add(ctx, testEntry(m, 7, 30)); !errors.Is(err, library.ErrReadOnly) || !errors.Is(err, library.ErrStorage) {
+		t.Errorf("Add: %v, want library.ErrReadOnly", err)
 	}
-	if err := s.Remove(ctx, videos[0].ID); !errors.Is(err, ErrReadOnly) {
-		t.Errorf("Remove: %v, want ErrReadOnly", err)
+	if err := s.Remove(ctx, videos[0].ID); !errors.Is(err, library.ErrReadOnly) {
+		t.Errorf("Remove: %v, want library.ErrReadOnly", err)
 	}
 }
 
@@ -592,7 +594,7 @@ func TestStoreDiskFull(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 4 {
-		t.Fatalf("child: %v, want exit 4 (ErrStorage)\n%s", err, out)
+		t.Fatalf("child: %v, want exit 4 (library.ErrStorage)\n%s", err, out)
 	}
 	if !strings.Contains(string(out), "stored ") {
 		t.Fatalf("child stored nothing before the limit:\n%s", out)
@@ -608,7 +610,7 @@ func TestStoreDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	for seed := range 12 {
-		if _, err := s.Add(context.Background(), testEntry(m, seed, 200)); err != nil && !errors.Is(err, ErrExists) {
+		if _, err := s.Add(context.Background(), testEntry(m, seed, 200)); err != nil && !errors.Is(err, library.ErrExists) {
 			t.Fatal(err)
 		}
 	}
@@ -618,7 +620,7 @@ func TestStoreDiskFull(t *testing.T) {
 	}
 }
 
-func fillLibrary(dir string, m Meta) {
+func fillLibrary(dir string, m library.Meta) {
 	ctx := context.Background()
 	s, err := Create(ctx, dir, m)
 	if err != nil {
@@ -629,7 +631,7 @@ func fillLibrary(dir string, m Meta) {
 		// 200 frames of 256 half floats: about 100 KB a video.
 		if _, err := s.Add(ctx, testEntry(m, seed, 200)); err != nil {
 			fmt.Printf("add %d: %v\n", seed, err)
-			if errors.Is(err, ErrStorage) {
+			if errors.Is(err, library.ErrStorage) {
 				os.Exit(4)
 			}
 			os.Exit(1)
@@ -642,13 +644,13 @@ func fillLibrary(dir string, m Meta) {
 
 func FuzzDecodeEntry(f *testing.F) {
 	m := testMeta(4)
-	c, _ := NewCodec(m)
+	c, _ := rowcodec.NewCodec(m)
 	e := testEntry(m, 1, 3)
 	f.Add(3, encodeFloat64s(e.Timestamps), e.Codes, encodeFloat32s(e.Mean))
 	f.Add(0, []byte{}, []byte{}, make([]byte, 16))
 	f.Add(-1, []byte{1}, []byte{2, 3}, []byte{4})
 	f.Fuzz(func(t *testing.T, frames int, ts, codes, mean []byte) {
-		got, err := decodeEntry(c, Video{Frames: frames}, ts, codes, mean)
+		got, err := decodeEntry(c, library.Video{Frames: frames}, ts, codes, mean)
 		valid := frames >= 0 && frames <= vprint.MaxFrames && len(ts) == 8*frames && len(codes) == frames*c.RowBytes() && len(mean) == 4*c.Dim()
 		if valid != (err == nil) {
 			t.Fatalf("frames %d, %d/%d/%d bytes: err %v", frames, len(ts), len(codes), len(mean), err)
@@ -661,7 +663,7 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 		// Every row decodes without running off the codes.
 		row := make([]float32, frames*c.Dim())
-		DecodeRows(c, row, got.Codes, 0, frames)
+		rowcodec.DecodeRows(c, row, got.Codes, 0, frames)
 		if string(encodeFloat64s(got.Timestamps)) != string(ts) || string(encodeFloat32s(got.Mean)) != string(mean) {
 			t.Fatal("blobs do not round-trip")
 		}
@@ -683,7 +685,7 @@ func TestStoreRows(t *testing.T) {
 	if err != nil || len(whole.Timestamps) != n {
 		t.Fatalf("entry: %d rows, %v", len(whole.Timestamps), err)
 	}
-	c, _ := NewCodec(m)
+	c, _ := rowcodec.NewCodec(m)
 	rb := c.RowBytes()
 	for _, r := range [][2]int{{0, 1}, {0, n}, {ChunkRows - 3, ChunkRows + 3}, {5, 2*ChunkRows + 1}, {n - 1, n}, {n - 4, n + 100}, {ChunkRows, ChunkRows}} {
 		got, err := s.Rows(ctx, v.ID, r[0], r[1], true)
@@ -699,7 +701,7 @@ func TestStoreRows(t *testing.T) {
 	if _, err := s.Rows(ctx, v.ID, 5, 2, true); err == nil {
 		t.Error("rows [5, 2) gave no error")
 	}
-	if _, err := s.Rows(ctx, 99, 0, 1, true); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Rows(ctx, 99, 0, 1, true); !errors.Is(err, library.ErrNotFound) {
 		t.Errorf("rows of a missing video: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package library
+package rowcodec
 
 import (
 	"bytes"
@@ -6,11 +6,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 func TestCodecs(t *testing.T) {
-	base := Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}
+	base := library.Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}
 	rng := rand.New(rand.NewPCG(1, 2))
 	row := make([]float32, 1024)
 	for i := range row {
@@ -80,8 +81,8 @@ func TestProjectedBasisIsOrthonormal(t *testing.T) {
 }
 
 func TestProjectedRefusesBadParameters(t *testing.T) {
-	base := Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}
-	if _, err := NewMeta(Meta{Model: base.Model, Dim: 128, FPS: 5}, CodecProjected); err == nil {
+	base := library.Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}
+	if _, err := NewMeta(library.Meta{Model: base.Model, Dim: 128, FPS: 5}, CodecProjected); err == nil {
 		t.Error("a 128-d model was given a 256-d projection")
 	}
 	if _, err := NewMeta(base, "zip"); err == nil {
@@ -102,7 +103,7 @@ func TestProjectedRefusesBadParameters(t *testing.T) {
 }
 
 func TestProjectRowsMatchesProject(t *testing.T) {
-	m, _ := NewMeta(Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}, CodecProjected)
+	m, _ := NewMeta(library.Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}, CodecProjected)
 	c, _ := NewCodec(m)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, n := range []int{1, 3, 4, 7} {
@@ -125,7 +126,7 @@ func TestProjectRowsMatchesProject(t *testing.T) {
 }
 
 func BenchmarkProjectRows(b *testing.B) {
-	m, _ := NewMeta(Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}, CodecProjected)
+	m, _ := NewMeta(library.Meta{Model: vprint.Model{ID: "m"}, Dim: 1024, FPS: 5}, CodecProjected)
 	c, _ := NewCodec(m)
 	rows := make([]float32, 75*1024) // one view of a 15 s clip
 	for i := range rows {

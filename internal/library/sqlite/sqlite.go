@@ -1,4 +1,4 @@
-package library
+package sqlite
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -33,15 +36,6 @@ const SchemaVersion = 4
 // 16x12 thumbnails. A search verifying a candidate reads the chunks
 // around it, not the whole hour-long print.
 const ChunkRows = 300
-
-// ErrStorage marks a failure to read or write the database itself: a full
-// disk, a file size limit, an I/O error. The library is left as it was
-// before the failed transaction.
-var ErrStorage = errors.New("library storage failed")
-
-// ErrReadOnly marks a write to a library opened without write access. It
-// is an ErrStorage.
-var ErrReadOnly = fmt.Errorf("%w: opened read-only (no write access to the library's directory or database)", ErrStorage)
 
 // schema is the version-4 layout. Videos keep AUTOINCREMENT ids so that an
 // id is never reused after a Remove: a stale index file can then never
@@ -112,9 +106,9 @@ ALTER TABLE chunks ADD COLUMN thumbs BLOB;
 type sqliteStore struct {
 	db          *sql.DB
 	dir         string
-	meta        Meta
-	codec       Codec
-	regionCodec Codec // nil: the library keeps no regions
+	meta        library.Meta
+	codec       rowcodec.Codec
+	regionCodec rowcodec.Codec // nil: the library keeps no regions
 	// readOnly: opened without write access (read-only media, or another
 	// user's library); every write is refused with ErrReadOnly. immutable:
 	// read as the file is, without its write-ahead log.
@@ -130,18 +124,18 @@ type sqliteStore struct {
 // it is, so two processes creating one library at once both succeed; one
 // with another Meta gives ErrModel. A non-empty directory that is not a
 // library is refused with ErrNotLibrary.
-func Create(ctx context.Context, dir string, m Meta) (Store, error) {
-	if _, err := NewCodec(m); err != nil {
+func Create(ctx context.Context, dir string, m library.Meta) (library.Store, error) {
+	if _, err := rowcodec.NewCodec(m); err != nil {
 		return nil, fmt.Errorf("library %s: %w", dir, err)
 	}
-	if _, err := NewRegionCodec(m); err != nil {
+	if _, err := rowcodec.NewRegionCodec(m); err != nil {
 		return nil, fmt.Errorf("library %s: %w", dir, err)
 	}
 	if m.Model.ID == "" || !(m.FPS > 0) {
 		return nil, fmt.Errorf("library %s: meta needs a model and a sampling rate", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("library %s: %w: %w", dir, ErrStorage, err)
+		return nil, fmt.Errorf("library %s: %w: %w", dir, library.ErrStorage, err)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -149,7 +143,7 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 	}
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Name(), DBName) { // the db, its -wal and -shm
-			return nil, fmt.Errorf("%s: %w (it is not empty and holds no %s)", dir, ErrNotLibrary, DBName)
+			return nil, fmt.Errorf("%s: %w (it is not empty and holds no %s)", dir, library.ErrNotLibrary, DBName)
 		}
 	}
 	db, err := openDB(dir, openCreate)
@@ -179,14 +173,14 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 		err = s.load(ctx)
 	}
 	if err == nil && !sameMeta(s.meta, m) {
-		have, want := DescribeMeta(s.meta), DescribeMeta(m)
+		have, want := library.DescribeMeta(s.meta), library.DescribeMeta(m)
 		if have == want { // the same model, stored another way
 			have, want = describeCodecs(s.meta), describeCodecs(m)
 		}
 		if have == want { // the same codecs, another projection basis
 			have, want = have+" with its own projection basis", "another one"
 		}
-		err = fmt.Errorf("library %s: %w: it holds %s, not %s", dir, ErrModel, have, want)
+		err = fmt.Errorf("library %s: %w: it holds %s, not %s", dir, library.ErrModel, have, want)
 	}
 	if err != nil {
 		db.Close()
@@ -199,10 +193,10 @@ func Create(ctx context.Context, dir string, m Meta) (Store, error) {
 // ErrNotLibrary. Without write access to dir or its database (read-only
 // media, another user's library) it is opened read-only: it can be
 // searched, and writes give ErrReadOnly.
-func Open(ctx context.Context, dir string) (Store, error) {
+func Open(ctx context.Context, dir string) (library.Store, error) {
 	st, err := os.Stat(filepath.Join(dir, DBName))
 	if err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (no %s)", dir, ErrNotLibrary, DBName)
+		return nil, fmt.Errorf("%s: %w (no %s)", dir, library.ErrNotLibrary, DBName)
 	}
 	if writable(dir) {
 		return open(ctx, dir, openWrite)
@@ -256,14 +250,27 @@ func open(ctx context.Context, dir string, mode openMode) (*sqliteStore, error) 
 	return s, nil
 }
 
-// ReadOnly tells whether s was opened without write access, so that a
-// command that writes can stop before any work.
-func ReadOnly(s Store) bool {
-	r, ok := s.(interface{ ReadOnly() bool })
-	return ok && r.ReadOnly()
-}
-
+// ReadOnly tells whether s was opened without write access.
 func (s *sqliteStore) ReadOnly() bool { return s.readOnly }
+
+// CachePath keeps derived files (a search index) beside the database.
+func (s *sqliteStore) CachePath(name string) string { return filepath.Join(s.dir, name) }
+
+// Vacant reports whether a new library may be made in dir: it is missing,
+// empty, or holds nothing but a database that never got its tables (an
+// interrupted first add).
+func Vacant(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), DBName) {
+			return false
+		}
+	}
+	return err == nil
+}
 
 // cannotWrite tells errors of a database or directory this process may
 // not write.
@@ -336,11 +343,11 @@ func (s *sqliteStore) load(ctx context.Context) error {
 		return s.wrapErr("open", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%s: %w (%s holds no library tables)", s.dir, ErrNotLibrary, DBName)
+		return fmt.Errorf("%s: %w (%s holds no library tables)", s.dir, library.ErrNotLibrary, DBName)
 	}
 	var version int
 	if err := s.db.QueryRowContext(ctx, `SELECT schema_version FROM meta WHERE id = 1`).Scan(&version); errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w (its meta row is missing)", s.dir, ErrNotLibrary)
+		return fmt.Errorf("%s: %w (its meta row is missing)", s.dir, library.ErrNotLibrary)
 	} else if err != nil {
 		return s.wrapErr("read meta", err)
 	}
@@ -357,17 +364,17 @@ func (s *sqliteStore) load(ctx context.Context) error {
 	if s.version < 3 {
 		regionCodec = "''"
 	}
-	var m Meta
+	var m library.Meta
 	err := s.db.QueryRowContext(ctx, `SELECT model_id, model_sha256, model_output, dim, fps, codec, codec_data, `+regionCodec+`
 		FROM meta WHERE id = 1`).Scan(&m.Model.ID, &m.Model.SHA256, &m.Model.Output, &m.Dim, &m.FPS, &m.Codec, &m.CodecData, &m.RegionCodec)
 	if err != nil {
 		return s.wrapErr("read meta", err)
 	}
-	c, err := NewCodec(m)
+	c, err := rowcodec.NewCodec(m)
 	if err != nil {
 		return fmt.Errorf("library %s: %w", s.dir, err)
 	}
-	rc, err := NewRegionCodec(m)
+	rc, err := rowcodec.NewRegionCodec(m)
 	if err != nil {
 		return fmt.Errorf("library %s: %w", s.dir, err)
 	}
@@ -397,7 +404,7 @@ func (s *sqliteStore) upgrade(ctx context.Context, version int) error {
 			if _, err := tx.ExecContext(ctx, upgrade2); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 3, region_codec = ?`, regionCodecFor(codec)); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 3, region_codec = ?`, rowcodec.RegionCodecFor(codec)); err != nil {
 				return err
 			}
 			v = 3
@@ -423,10 +430,10 @@ func wrapErr(dir, op string, err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff { // the primary result code
 		case sqlite3.SQLITE_NOTADB:
-			return fmt.Errorf("%s: %w (%s: %v)", dir, ErrNotLibrary, DBName, err)
+			return fmt.Errorf("%s: %w (%s: %v)", dir, library.ErrNotLibrary, DBName, err)
 		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
 			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT:
-			return fmt.Errorf("library %s: %s: %w: %w", dir, op, ErrStorage, err)
+			return fmt.Errorf("library %s: %s: %w: %w", dir, op, library.ErrStorage, err)
 		}
 	}
 	return fmt.Errorf("library %s: %s: %w", dir, op, err)
@@ -436,7 +443,7 @@ func wrapErr(dir, op string, err error) error {
 // inconsistent was being written meanwhile, by a user with write access.
 func (s *sqliteStore) wrapErr(op string, err error) error {
 	if s.immutable && sqliteCode(err) == sqlite3.SQLITE_CORRUPT {
-		return fmt.Errorf("library %s: %s: %w: it was written while being read without write access (run again): %w", s.dir, op, ErrStorage, err)
+		return fmt.Errorf("library %s: %s: %w: it was written while being read without write access (run again): %w", s.dir, op, library.ErrStorage, err)
 	}
 	return wrapErr(s.dir, op, err)
 }
@@ -444,7 +451,7 @@ func (s *sqliteStore) wrapErr(op string, err error) error {
 // write runs f in one transaction and commits it.
 func (s *sqliteStore) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
 	if s.readOnly {
-		return fmt.Errorf("library %s: %s: %w", s.dir, op, ErrReadOnly)
+		return fmt.Errorf("library %s: %s: %w", s.dir, op, library.ErrReadOnly)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -457,7 +464,7 @@ func (s *sqliteStore) write(ctx context.Context, op string, f func(tx *sql.Tx) e
 	return s.wrapErr(op, tx.Commit())
 }
 
-func (s *sqliteStore) Meta(context.Context) (Meta, error) {
+func (s *sqliteStore) Meta(context.Context) (library.Meta, error) {
 	m := s.meta
 	m.CodecData = append([]byte(nil), m.CodecData...)
 	return m, nil
@@ -467,25 +474,25 @@ const videoColumns = `id, path, sha256, size, duration_s, width, height, frames,
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanVideo(r scanner, extra ...any) (Video, error) {
-	var v Video
+func scanVideo(r scanner, extra ...any) (library.Video, error) {
+	var v library.Video
 	var added int64
 	err := r.Scan(append([]any{&v.ID, &v.Path, &v.SHA256, &v.Size, &v.DurationS, &v.Width, &v.Height, &v.Frames, &added}, extra...)...)
 	v.AddedAt = time.Unix(0, added).UTC()
 	return v, err
 }
 
-func (s *sqliteStore) Lookup(ctx context.Context, sha256 string) (Video, error) {
+func (s *sqliteStore) Lookup(ctx context.Context, sha256 string) (library.Video, error) {
 	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+` FROM videos WHERE sha256 = ?`, sha256))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Video{}, fmt.Errorf("video %s: %w", sha256, ErrNotFound)
+		return library.Video{}, fmt.Errorf("video %s: %w", sha256, library.ErrNotFound)
 	}
 	return v, s.wrapErr("lookup", err)
 }
 
-func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
+func (s *sqliteStore) Add(ctx context.Context, e library.Entry) (library.Video, error) {
 	if err := s.checkEntry(e); err != nil {
-		return Video{}, fmt.Errorf("library %s: add %s: %w", s.dir, e.Path, err)
+		return library.Video{}, fmt.Errorf("library %s: add %s: %w", s.dir, e.Path, err)
 	}
 	v := e.Video
 	v.Frames = len(e.Timestamps)
@@ -493,7 +500,7 @@ func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
 		v.AddedAt = time.Now()
 	}
 	v.AddedAt = v.AddedAt.UTC().Round(0)
-	var existing *Video
+	var existing *library.Video
 	err := s.write(ctx, "add "+e.Path, func(tx *sql.Tx) error {
 		// ON CONFLICT DO NOTHING returns no row when the hash is there:
 		// another process may have added the same content since Lookup.
@@ -529,7 +536,7 @@ func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
 				regions = e.RegionCodes[lo*rrb : hi*rrb]
 			}
 			if th.Width != 0 {
-				thumbs = nonNil(SliceThumbs(th, lo, hi).Pixels)
+				thumbs = nonNil(library.SliceThumbs(th, lo, hi).Pixels)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO chunks (video_id, chunk, timestamps, codes, region_codes, thumbs) VALUES (?, ?, ?, ?, ?, ?)`,
 				v.ID, c, encodeFloat64s(e.Timestamps[lo:hi]), e.Codes[lo*rb:hi*rb], regions, thumbs); err != nil {
@@ -540,16 +547,16 @@ func (s *sqliteStore) Add(ctx context.Context, e Entry) (Video, error) {
 		return err
 	})
 	if err != nil {
-		return Video{}, err
+		return library.Video{}, err
 	}
 	if existing != nil {
-		return *existing, fmt.Errorf("%s (sha256 %s) as video %d: %w", e.Path, e.SHA256, existing.ID, ErrExists)
+		return *existing, fmt.Errorf("%s (sha256 %s) as video %d: %w", e.Path, e.SHA256, existing.ID, library.ErrExists)
 	}
 	return v, nil
 }
 
 // checkEntry refuses an entry the library could not read back.
-func (s *sqliteStore) checkEntry(e Entry) error {
+func (s *sqliteStore) checkEntry(e library.Entry) error {
 	n := len(e.Timestamps)
 	switch {
 	case len(e.SHA256) != 64:
@@ -559,10 +566,10 @@ func (s *sqliteStore) checkEntry(e Entry) error {
 	case len(e.Mean) != s.codec.Dim():
 		return fmt.Errorf("mean holds %d values, want %d", len(e.Mean), s.codec.Dim())
 	}
-	if err := CheckRegions(s.regionCodec, e.Regions, n); err != nil {
+	if err := rowcodec.CheckRegions(s.regionCodec, e.Regions, n); err != nil {
 		return err
 	}
-	if err := CheckThumbs(e.Thumbs, n); err != nil {
+	if err := library.CheckThumbs(e.Thumbs, n); err != nil {
 		return err
 	}
 	for i, t := range e.Timestamps {
@@ -580,20 +587,20 @@ func (s *sqliteStore) Remove(ctx context.Context, id int64) error {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, fmt.Errorf("video %d: %w", id, ErrNotFound))
+			return errors.Join(err, fmt.Errorf("video %d: %w", id, library.ErrNotFound))
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE meta SET generation = generation + 1`)
 		return err
 	})
 }
 
-func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
+func (s *sqliteStore) Videos(ctx context.Context) ([]library.Video, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+videoColumns+` FROM videos ORDER BY id`)
 	if err != nil {
 		return nil, s.wrapErr("list", err)
 	}
 	defer rows.Close()
-	var all []Video
+	var all []library.Video
 	for rows.Next() {
 		v, err := scanVideo(rows)
 		if err != nil {
@@ -604,14 +611,14 @@ func (s *sqliteStore) Videos(ctx context.Context) ([]Video, error) {
 	return all, s.wrapErr("list", rows.Err())
 }
 
-func (s *sqliteStore) Entry(ctx context.Context, id int64) (Entry, error) {
+func (s *sqliteStore) Entry(ctx context.Context, id int64) (library.Entry, error) {
 	r, err := s.rows(ctx, id, 0, -1, false, false)
-	return Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
+	return library.Entry{Video: r.Video, Timestamps: r.Timestamps, Codes: r.Codes, Mean: r.Mean}, err
 }
 
-func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int, regions bool) (RowRange, error) {
+func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int, regions bool) (library.RowRange, error) {
 	if lo < 0 || hi < lo {
-		return RowRange{}, fmt.Errorf("video %d: rows [%d, %d)", id, lo, hi)
+		return library.RowRange{}, fmt.Errorf("video %d: rows [%d, %d)", id, lo, hi)
 	}
 	return s.rows(ctx, id, lo, hi, regions, true)
 }
@@ -620,7 +627,7 @@ func (s *sqliteStore) Rows(ctx context.Context, id int64, lo, hi int, regions bo
 // them for hi < 0), from the chunks that hold them, with their region
 // features when regions is set and the video has them, and likewise their
 // thumbnails.
-func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, thumbs bool) (RowRange, error) {
+func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, thumbs bool) (library.RowRange, error) {
 	var mean, regionMean []byte
 	var tw, th, te int
 	regionMeanColumn, regionCodesColumn := "p.region_mean", "region_codes"
@@ -634,13 +641,13 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, t
 	v, err := scanVideo(s.db.QueryRowContext(ctx, `SELECT `+videoColumns+`, p.mean, CASE WHEN ? THEN `+regionMeanColumn+` END, `+thumbColumns+`
 		FROM videos JOIN prints p ON p.video_id = videos.id WHERE id = ?`, regions, id), &mean, &regionMean, &tw, &th, &te)
 	if errors.Is(err, sql.ErrNoRows) {
-		return RowRange{}, fmt.Errorf("video %d: %w", id, ErrNotFound)
+		return library.RowRange{}, fmt.Errorf("video %d: %w", id, library.ErrNotFound)
 	}
 	if err != nil {
-		return RowRange{}, s.wrapErr("read", err)
+		return library.RowRange{}, s.wrapErr("read", err)
 	}
 	if v.Frames < 0 || v.Frames > vprint.MaxFrames {
-		return RowRange{}, fmt.Errorf("library %s: video %d (%s): damaged print: %d frames", s.dir, id, v.Path, v.Frames)
+		return library.RowRange{}, fmt.Errorf("library %s: video %d (%s): damaged print: %d frames", s.dir, id, v.Path, v.Frames)
 	}
 	if hi < 0 || hi > v.Frames {
 		hi = v.Frames
@@ -650,7 +657,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, t
 	rows, err := s.db.QueryContext(ctx, `SELECT chunk, timestamps, codes, CASE WHEN ? THEN `+regionCodesColumn+` END, `+thumbsColumn+`
 		FROM chunks WHERE video_id = ? AND chunk BETWEEN ? AND ? ORDER BY chunk`, regions, id, first, last)
 	if err != nil {
-		return RowRange{}, s.wrapErr("read", err)
+		return library.RowRange{}, s.wrapErr("read", err)
 	}
 	defer rows.Close()
 	var ts, codes, regionCodes, pixels []byte
@@ -659,7 +666,7 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, t
 		var c int
 		var t, k, r, p []byte
 		if err := rows.Scan(&c, &t, &k, &r, &p); err != nil {
-			return RowRange{}, s.wrapErr("read", err)
+			return library.RowRange{}, s.wrapErr("read", err)
 		}
 		if c != want {
 			break // a missing chunk: the lengths below tell
@@ -668,14 +675,14 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, t
 		want++
 	}
 	if err := rows.Err(); err != nil {
-		return RowRange{}, s.wrapErr("read", err)
+		return library.RowRange{}, s.wrapErr("read", err)
 	}
 	// The chunks hold rows [first*ChunkRows, end).
 	start, end := first*ChunkRows, min(v.Frames, (last+1)*ChunkRows)
 	if v.Frames == 0 {
 		start, end = 0, 0
 	}
-	e, err := decodeEntry(s.codec, Video{Frames: end - start}, ts, codes, mean)
+	e, err := decodeEntry(s.codec, library.Video{Frames: end - start}, ts, codes, mean)
 	if err == nil && regionMean != nil {
 		e.Regions, err = decodeRegions(s.regionCodec, end-start, regionCodes, regionMean)
 	}
@@ -684,45 +691,45 @@ func (s *sqliteStore) rows(ctx context.Context, id int64, lo, hi int, regions, t
 		thumbRange, err = decodeThumbs(tw, th, te, start, end, lo, hi, pixels)
 	}
 	if err != nil {
-		return RowRange{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
+		return library.RowRange{}, fmt.Errorf("library %s: video %d (%s): %w", s.dir, id, v.Path, err)
 	}
 	rb := s.codec.RowBytes()
-	r := RowRange{Video: v, Lo: lo, Timestamps: e.Timestamps[lo-start : hi-start],
+	r := library.RowRange{Video: v, Lo: lo, Timestamps: e.Timestamps[lo-start : hi-start],
 		Codes: e.Codes[(lo-start)*rb : (hi-start)*rb], Mean: e.Mean, Thumbs: thumbRange}
 	if e.RegionCodes != nil {
 		rrb := s.regionCodec.RowBytes()
-		r.Regions = Regions{RegionCodes: e.RegionCodes[(lo-start)*rrb : (hi-start)*rrb], RegionMean: e.RegionMean}
+		r.Regions = library.Regions{RegionCodes: e.RegionCodes[(lo-start)*rrb : (hi-start)*rrb], RegionMean: e.RegionMean}
 	}
 	return r, nil
 }
 
 // decodeRegions checks a print's region blobs as decodeEntry checks its
 // rows.
-func decodeRegions(c Codec, n int, codes, mean []byte) (Regions, error) {
+func decodeRegions(c rowcodec.Codec, n int, codes, mean []byte) (library.Regions, error) {
 	switch {
 	case c == nil:
-		return Regions{}, fmt.Errorf("damaged print: region features in a library that keeps none")
+		return library.Regions{}, fmt.Errorf("damaged print: region features in a library that keeps none")
 	case len(codes) != n*c.RowBytes():
-		return Regions{}, fmt.Errorf("damaged print: %d region code bytes for %d frames of %d", len(codes), n, c.RowBytes())
+		return library.Regions{}, fmt.Errorf("damaged print: %d region code bytes for %d frames of %d", len(codes), n, c.RowBytes())
 	case len(mean) != 4*c.Dim():
-		return Regions{}, fmt.Errorf("damaged print: %d region mean bytes for %d features", len(mean), c.Dim())
+		return library.Regions{}, fmt.Errorf("damaged print: %d region mean bytes for %d features", len(mean), c.Dim())
 	}
-	return Regions{RegionCodes: codes, RegionMean: decodeFloat32s(mean)}, nil
+	return library.Regions{RegionCodes: codes, RegionMean: decodeFloat32s(mean)}, nil
 }
 
 // decodeEntry checks the blobs of a print's rows against their count and
 // the codec: a damaged row is an error, never a panic later.
-func decodeEntry(c Codec, v Video, ts, codes, mean []byte) (Entry, error) {
+func decodeEntry(c rowcodec.Codec, v library.Video, ts, codes, mean []byte) (library.Entry, error) {
 	n := v.Frames
 	switch {
 	case n < 0 || n > vprint.MaxFrames || len(ts) != 8*n: // the bound keeps 8*n from overflowing
-		return Entry{}, fmt.Errorf("damaged print: %d timestamp bytes for %d frames", len(ts), n)
+		return library.Entry{}, fmt.Errorf("damaged print: %d timestamp bytes for %d frames", len(ts), n)
 	case len(codes) != n*c.RowBytes():
-		return Entry{}, fmt.Errorf("damaged print: %d code bytes for %d frames of %d", len(codes), n, c.RowBytes())
+		return library.Entry{}, fmt.Errorf("damaged print: %d code bytes for %d frames of %d", len(codes), n, c.RowBytes())
 	case len(mean) != 4*c.Dim():
-		return Entry{}, fmt.Errorf("damaged print: %d mean bytes for %d features", len(mean), c.Dim())
+		return library.Entry{}, fmt.Errorf("damaged print: %d mean bytes for %d features", len(mean), c.Dim())
 	}
-	return Entry{Video: v, Timestamps: decodeFloat64s(ts), Codes: codes, Mean: decodeFloat32s(mean)}, nil
+	return library.Entry{Video: v, Timestamps: decodeFloat64s(ts), Codes: codes, Mean: decodeFloat32s(mean)}, nil
 }
 
 func (s *sqliteStore) Generation(ctx context.Context) (int64, error) {
@@ -765,14 +772,14 @@ func decodeFloat32s(b []byte) []float32 {
 	return xs
 }
 
-func sameMeta(a, b Meta) bool {
+func sameMeta(a, b library.Meta) bool {
 	return a.Model == b.Model && a.Dim == b.Dim && a.FPS == b.FPS && a.Codec == b.Codec &&
 		string(a.CodecData) == string(b.CodecData) && a.RegionCodec == b.RegionCodec
 }
 
 // describeCodecs names how a library stores prints, e.g. "prints in codec
 // rp256-i8, regions in rp4x40-i8".
-func describeCodecs(m Meta) string {
+func describeCodecs(m library.Meta) string {
 	regions := "no regions"
 	if m.RegionCodec != "" {
 		regions = "regions in " + m.RegionCodec
@@ -780,12 +787,22 @@ func describeCodecs(m Meta) string {
 	return fmt.Sprintf("prints in codec %s, %s", m.Codec, regions)
 }
 
-// DescribeMeta names a library's model in messages, e.g.
-// "mobilenetv3-small-qvac/embedding (sha256 2fc165a4bc30, 1024-d, 5 fps)".
-func DescribeMeta(m Meta) string {
-	sha := m.Model.SHA256
-	if len(sha) > 12 {
-		sha = sha[:12]
+// decodeThumbs checks the thumbnails read for rows [start, end) of a video
+// as decodeEntry checks its rows, and returns those of rows [lo, hi).
+func decodeThumbs(w, h, every, start, end, lo, hi int, pixels []byte) (vprint.Thumbs, error) {
+	if w == 0 && h == 0 && every == 0 {
+		if len(pixels) != 0 {
+			return vprint.Thumbs{}, fmt.Errorf("damaged print: %d thumbnail bytes for a video without thumbnails", len(pixels))
+		}
+		return vprint.Thumbs{}, nil
 	}
-	return fmt.Sprintf("%s/%s (sha256 %s, %d-d, %g fps)", m.Model.ID, m.Model.Output, sha, m.Dim, m.FPS)
+	if w < 1 || w > vprint.MaxThumbSide || h < 1 || h > vprint.MaxThumbSide || every < 1 || every > vprint.MaxFrames {
+		return vprint.Thumbs{}, fmt.Errorf("damaged print: thumbnails of %dx%d pixels every %d rows", w, h, every)
+	}
+	n, base := w*h, library.ThumbsBefore(start, every)
+	if len(pixels) != (library.ThumbsBefore(end, every)-base)*n {
+		return vprint.Thumbs{}, fmt.Errorf("damaged print: %d thumbnail bytes for rows %d to %d, a %dx%d one every %d", len(pixels), start, end, w, h, every)
+	}
+	k0, k1 := library.ThumbsBefore(lo, every)-base, library.ThumbsBefore(hi, every)-base
+	return vprint.Thumbs{Width: w, Height: h, Every: every, Pixels: pixels[k0*n : k1*n : k1*n]}, nil
 }

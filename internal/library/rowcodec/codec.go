@@ -1,10 +1,11 @@
-package library
+package rowcodec
 
 import (
 	"fmt"
 
 	"github.com/x448/float16"
 
+	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
@@ -32,7 +33,7 @@ type Codec interface {
 const CodecHalf = "f16"
 
 // NewCodec builds the codec a library's Meta names.
-func NewCodec(m Meta) (Codec, error) {
+func NewCodec(m library.Meta) (Codec, error) {
 	switch m.Codec {
 	case CodecHalf:
 		if m.Dim <= 0 {
@@ -48,7 +49,7 @@ func NewCodec(m Meta) (Codec, error) {
 // NewRegionCodec builds the codec of a library's region features, or nil
 // when it keeps none. Its rows are the four quarters of a frame side by
 // side: 4*Meta.Dim features in.
-func NewRegionCodec(m Meta) (Codec, error) {
+func NewRegionCodec(m library.Meta) (Codec, error) {
 	switch m.RegionCodec {
 	case "":
 		return nil, nil
@@ -61,9 +62,9 @@ func NewRegionCodec(m Meta) (Codec, error) {
 	return nil, fmt.Errorf("unknown region codec %q", m.RegionCodec)
 }
 
-// regionCodecFor is the region codec a new library of codec gets: regions
+// RegionCodecFor is the region codec a new library of codec gets: regions
 // only where they are compact.
-func regionCodecFor(codec string) string {
+func RegionCodecFor(codec string) string {
 	if codec == CodecProjected {
 		return RegionCodecProjected
 	}
@@ -95,11 +96,11 @@ func (h half) Decode(dst []float32, code []byte) {
 // NewEntry encodes a print's rows with c, and keeps its thumbnails. The
 // mean is taken over the decoded rows, so the search centres exactly what
 // it reads.
-func NewEntry(c Codec, v Video, p *vprint.Print) Entry {
+func NewEntry(c Codec, v library.Video, p *vprint.Print) library.Entry {
 	n := p.Frames()
 	codes, mean := encodeRows(c, n, p.Row)
 	v.Frames = n
-	return Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean, Thumbs: p.Thumbs}
+	return library.Entry{Video: v, Timestamps: p.Timestamps, Codes: codes, Mean: mean, Thumbs: p.Thumbs}
 }
 
 // encodeRows encodes n rows with c, and returns the mean of the decoded
@@ -126,7 +127,7 @@ func encodeRows(c Codec, n int, row func(i int) []float32) ([]byte, []float32) {
 
 // CheckRegions tells whether r fits n frames in the region codec rc (nil:
 // a library that keeps none); no regions always fit.
-func CheckRegions(rc Codec, r Regions, n int) error {
+func CheckRegions(rc Codec, r library.Regions, n int) error {
 	switch {
 	case r.RegionCodes == nil && r.RegionMean != nil:
 		return fmt.Errorf("a region mean without region codes")
@@ -144,12 +145,12 @@ func CheckRegions(rc Codec, r Regions, n int) error {
 
 // NewRegions encodes a print's quarters with the region codec rc; a nil
 // codec or a print without quarters gives none.
-func NewRegions(rc Codec, p *vprint.Print) Regions {
+func NewRegions(rc Codec, p *vprint.Print) library.Regions {
 	if rc == nil || !p.HasQuarters() {
-		return Regions{}
+		return library.Regions{}
 	}
 	codes, mean := encodeRows(rc, p.Frames(), p.RegionRow)
-	return Regions{RegionCodes: codes, RegionMean: mean}
+	return library.Regions{RegionCodes: codes, RegionMean: mean}
 }
 
 // DecodeRows decodes rows [lo, hi) of codes into dst, which holds

@@ -1,4 +1,4 @@
-package library
+package ingest
 
 import (
 	"os"
@@ -12,7 +12,9 @@ func TestExpand(t *testing.T) {
 	for _, f := range []string{"b.mp4", "a.mkv", "sub/c.mp4", "sub/deeper/d.avi", ".hidden.mp4",
 		".cache/e.mp4", "lib/library.db", "notes.txt"} {
 		p := filepath.Join(dir, f)
-		mkdir(t, filepath.Dir(p))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -1,12 +1,9 @@
-package library
+package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/library"
+	"github.com/vidprint/vidprint/internal/library/rowcodec"
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
@@ -124,12 +125,12 @@ func (s Status) String() string {
 type Result struct {
 	Path   string
 	Status Status
-	Video  Video // Added or Present: the library's video
-	Err    error // Skipped: why
+	Video  library.Video // Added or Present: the library's video
+	Err    error         // Skipped: why
 }
 
-// IngestOptions control Ingest.
-type IngestOptions struct {
+// Options control Ingest.
+type Options struct {
 	// Embed controls sampling and decoding; its FPS is the library's and
 	// its Progress is Ingest's own.
 	Embed embed.Options
@@ -153,21 +154,21 @@ type IngestOptions struct {
 // The results of the files that finished come back in the order of paths.
 // The error is what stopped the whole run: a full disk, a model that
 // fails, cancellation; files not finished then have no result.
-func Ingest(ctx context.Context, s Store, pool *embed.Pool, paths []string, o IngestOptions) ([]Result, error) {
+func Ingest(ctx context.Context, s library.Store, pool *embed.Pool, paths []string, o Options) ([]Result, error) {
 	meta, err := s.Meta(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res := pool.Model()
-	got := Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name}, Dim: res.Output.Dim, FPS: meta.FPS}
+	got := library.Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name}, Dim: res.Output.Dim, FPS: meta.FPS}
 	if got.Model != meta.Model || got.Dim != meta.Dim {
-		return nil, fmt.Errorf("%w: the library holds %s, the model is %s", ErrModel, DescribeMeta(meta), DescribeMeta(got))
+		return nil, fmt.Errorf("%w: the library holds %s, the model is %s", library.ErrModel, library.DescribeMeta(meta), library.DescribeMeta(got))
 	}
-	codec, err := NewCodec(meta)
+	codec, err := rowcodec.NewCodec(meta)
 	if err != nil {
 		return nil, err
 	}
-	regionCodec, err := NewRegionCodec(meta)
+	regionCodec, err := rowcodec.NewRegionCodec(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -222,13 +223,13 @@ feed:
 }
 
 type ingester struct {
-	store Store
+	store library.Store
 	pool  *embed.Pool
-	meta  Meta
-	codec Codec
+	meta  library.Meta
+	codec rowcodec.Codec
 	// regionCodec stores the quarters; nil when the library keeps none.
-	regionCodec Codec
-	opts        IngestOptions
+	regionCodec rowcodec.Codec
+	opts        Options
 	track       *tracker
 	mu          sync.Mutex // results
 	results     []*Result
@@ -260,7 +261,7 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 	}
 	// Hashing is cheap next to embedding: content already indexed, under
 	// any name, is recognised before any decoding.
-	sum, err := hashFile(ctx, path)
+	sum, _, err := fsutil.HashFile(ctx, path)
 	if err != nil {
 		if ctx.Err() != nil {
 			return r, ctx.Err()
@@ -273,7 +274,7 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 		r.Status, r.Video = Present, v
 		return r, nil
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, library.ErrNotFound) {
 		return r, err
 	}
 	opts := in.opts.Embed
@@ -294,7 +295,7 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 	}
 	if p.Model != in.meta.Model || p.Dim != in.meta.Dim || p.FPS != in.meta.FPS {
 		return r, fmt.Errorf("%s: %w: print of %s/%s, %d-d, %g fps, the library holds %s",
-			path, ErrModel, p.Model.ID, p.Model.Output, p.Dim, p.FPS, DescribeMeta(in.meta))
+			path, library.ErrModel, p.Model.ID, p.Model.Output, p.Dim, p.FPS, library.DescribeMeta(in.meta))
 	}
 	if p.Frames() == 0 {
 		r.Err = fmt.Errorf("%s: no frames", path)
@@ -305,12 +306,12 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 		abs = path
 	}
 	src := p.Source
-	e := NewEntry(in.codec, Video{Path: abs, SHA256: src.SHA256, Size: src.Size, DurationS: src.DurationS,
+	e := rowcodec.NewEntry(in.codec, library.Video{Path: abs, SHA256: src.SHA256, Size: src.Size, DurationS: src.DurationS,
 		Width: src.Width, Height: src.Height, AddedAt: time.Now()}, p)
-	e.Regions = NewRegions(in.regionCodec, p)
+	e.Regions = rowcodec.NewRegions(in.regionCodec, p)
 	v, err = in.store.Add(ctx, e)
 	switch {
-	case errors.Is(err, ErrExists): // another process added it meanwhile
+	case errors.Is(err, library.ErrExists): // another process added it meanwhile
 		r.Status, r.Video = Present, v
 	case err != nil:
 		return r, err
@@ -331,32 +332,6 @@ func inputError(err error) bool {
 		}
 	}
 	return false
-}
-
-// ctxReader stops a long read when the context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-func hashFile(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
-		return "", fmt.Errorf("%s: hash: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // tracker keeps the progress line: files done, frames embedded and an
