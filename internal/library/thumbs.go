@@ -39,4 +39,3 @@ func CheckThumbs(t vprint.Thumbs, n int) error {
 	}
 	return nil
 }
-
