@@ -7,11 +7,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/vidprint/vidprint/internal/library/sqlite"
+	"github.com/vidprint/vidprint/internal/model"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/library"
-	"github.com/vidprint/vidprint/internal/match"
 	"github.com/vidprint/vidprint/internal/search"
 )
 
@@ -74,7 +74,7 @@ then checked by the same alignment as locate (see the README).`,
 	f.BoolVar(&o.asJSON, "json", false, "print JSON instead of tables")
 	f.Float64Var(&o.minShared, "min-shared", search.DefaultMinShared, "shortest shared stretch reported, in seconds")
 	f.Float64Var(&o.cover, "cover", search.DefaultCover, "share of each video's length two near-duplicates must share")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as shared (see the README)")
+	f.Float64Var(&o.threshold, "threshold", model.DefaultCalibration().Threshold, "lowest score that counts as shared (default: the model's calibrated threshold)")
 	return cmd
 }
 
@@ -101,7 +101,8 @@ func runDedup(cmd *cobra.Command, g *globals, o dedupOptions) error {
 	warnCache(cmd, o.library, back)
 	opts := search.DefaultDedupOptions()
 	opts.MinShared, opts.Cover = o.minShared, o.cover
-	opts.Match.Threshold = o.threshold
+	mo := calibratedOptions(cmd, o.threshold, back.Meta().Model)
+	opts.Match.Calibration, opts.Match.Threshold = mo.Calibration, mo.Threshold
 	bar := g.bar("videos")
 	bar.Start("dedup")
 	opts.Progress = bar.Update

@@ -89,7 +89,7 @@ its measured accuracy.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.asJSON, "json", false, `print JSON: {"found":..,"matches":[{"video_start_s",..}]}`)
 	f.StringVar(&o.picture, "picture", "", "draw the clip over the video's picture at the best match, and the similarity curve, as PNG")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as found (see the README); negative reports every candidate")
+	f.Float64Var(&o.threshold, "threshold", model.DefaultCalibration().Threshold, "lowest score that counts as found (default: the model's calibrated threshold); negative reports every candidate")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not keep the prints of videos")
 	f.StringVar(&o.model, "model", "", "model for a CLIP given as a video (default: the VIDEO prints' model)")
 	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search the clip's whole frame only (faster; misses mirrored and picture-in-picture copies)")
@@ -133,12 +133,12 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 				clipPath, clip.print.FPS, videos[i], ref.FPS))
 		}
 	}
-	opts := match.DefaultOptions()
-	opts.Threshold = o.threshold
-
 	out := locateJSON{Matches: []matchJSON{}}
 	var results []match.Result
+	var thresholds []float64
 	for i, ref := range refs {
+		opts := calibratedOptions(cmd, o.threshold, ref.Model)
+		thresholds = append(thresholds, opts.Threshold)
 		// A single image is centred by the model's typical row, as search
 		// compares one; without one, by the video's mean.
 		lo := locate.Options{Match: opts, ImageCentre: locate.ImageCentre(ref.Model, ref.Dim)}
@@ -164,12 +164,22 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 			return err
 		}
 	} else {
-		printLocate(w, clipPath, videos, results, opts.Threshold)
+		printLocate(w, clipPath, videos, results, thresholds)
 	}
 	if !out.Found {
 		return withCode(exitNotFound, errSilent)
 	}
 	return nil
+}
+
+// calibratedOptions are the match options for prints of model m: its
+// calibration, and --threshold where given.
+func calibratedOptions(cmd *cobra.Command, threshold float64, m vprint.Model) match.Options {
+	opts := match.CalibratedOptions(model.LocateCalibration(m.ID))
+	if cmd.Flags().Changed("threshold") {
+		opts.Threshold = threshold
+	}
+	return opts
 }
 
 // errSilent ends a run with its exit code after the output has said why.
@@ -251,12 +261,12 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 	return clipQuery{print: p, query: q}, nil
 }
 
-func printLocate(w io.Writer, clip string, videos []string, results []match.Result, threshold float64) {
+func printLocate(w io.Writer, clip string, videos []string, results []match.Result, thresholds []float64) {
 	for i, r := range results {
 		if len(r.Matches) == 0 {
 			if r.Best.Samples > 0 {
 				fmt.Fprintf(w, "%s: not found in %s (closest: score %.2f at %s, not a match: %s)\n",
-					clip, videos[i], r.Best.Score, timecode(r.Best.VideoStart), match.Why(r.Best, threshold))
+					clip, videos[i], r.Best.Score, timecode(r.Best.VideoStart), match.Why(r.Best, thresholds[i]))
 			} else {
 				fmt.Fprintf(w, "%s: not found in %s\n", clip, videos[i])
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
+	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/picture"
 	"github.com/vidprint/vidprint/internal/scenes"
 	"github.com/vidprint/vidprint/internal/summary"
@@ -51,9 +52,9 @@ model, and its print kept as embed names it unless --no-cache.`,
 				return err
 			}
 			if marks {
-				if !scenes.Calibrated(p.Model.ID) {
+				if !model.Calibrated(p.Model.ID) {
 					return withCode(exitIncompatible, fmt.Errorf("picture: --scenes needs a print of %s, %s was made by %s",
-						strings.Join(scenes.CalibratedModels(), ", "), args[0], p.Model.ID))
+						strings.Join(model.CalibratedModels(), ", "), args[0], p.Model.ID))
 				}
 				bs, err := scenes.Detect(p, scenes.Options{})
 				if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/scenes"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -56,9 +57,9 @@ as frames.`,
 			if err != nil {
 				return err
 			}
-			if !scenes.Calibrated(p.Model.ID) {
+			if !model.Calibrated(p.Model.ID) {
 				return withCode(exitIncompatible, fmt.Errorf("scenes: %s was made by model %s; the detector's thresholds are calibrated for %s",
-					args[0], p.Model.ID, strings.Join(scenes.CalibratedModels(), ", ")))
+					args[0], p.Model.ID, strings.Join(model.CalibratedModels(), ", ")))
 			}
 			bs, err := scenes.Detect(p, o)
 			if errors.Is(err, scenes.ErrTooShort) {

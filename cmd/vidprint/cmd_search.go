@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/vidprint/vidprint/internal/library/sqlite"
+	"github.com/vidprint/vidprint/internal/model"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +52,7 @@ is then checked by the same alignment as locate (see the README).`,
 	f.StringVar(&o.library, "library", "", "the library directory (required)")
 	f.BoolVar(&o.asJSON, "json", false, "print JSON instead of a table")
 	f.IntVarP(&o.k, "k", "k", search.DefaultK, "most matches to report")
-	f.Float64Var(&o.threshold, "threshold", match.DefaultThreshold, "lowest score that counts as a match (see the README)")
+	f.Float64Var(&o.threshold, "threshold", model.DefaultCalibration().Threshold, "lowest score that counts as a match (default: the model's calibrated threshold)")
 	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search with the whole frame only: faster, but misses mirrored and picture-in-picture copies")
 	return cmd
 }
@@ -96,7 +97,8 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	warnCache(cmd, o.library, back)
 	opts := search.DefaultOptions()
 	opts.K = o.k
-	opts.Match.Threshold = o.threshold
+	mo := calibratedOptions(cmd, o.threshold, meta.Model)
+	opts.Match.Calibration, opts.Match.Threshold = mo.Calibration, mo.Threshold
 	opts.ImageMean = locate.ImageCentre(meta.Model, meta.Dim)
 	res, err := search.Search(ctx, back, clip.query, opts)
 	if err != nil {
@@ -112,7 +114,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 			return err
 		}
 	} else {
-		printSearch(w, queryPath, res, o.threshold)
+		printSearch(w, queryPath, res, opts.Match.Threshold)
 	}
 	if len(res.Matches) == 0 {
 		return withCode(exitNotFound, errSilent)

@@ -337,7 +337,7 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 // Synthetic thumbnails are the size vidprint's are; their pixels are
 // random, which costs the same as real ones since the library stores them
 // uncompressed.
-const thumbW, thumbH, thumbEvery = 16, 12, 5
+const thumbW, thumbH, thumbEvery = vprint.ThumbWidth, vprint.ThumbHeight, 5
 
 func thumbs(rng *rand.Rand, frames int) vprint.Thumbs {
 	t := vprint.Thumbs{Width: thumbW, Height: thumbH, Every: thumbEvery}

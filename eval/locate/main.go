@@ -55,7 +55,7 @@ func evaluate() error {
 		libCodec     = flag.String("library-codec", rowcodec.DefaultCodec, "with -library: the library codec")
 		images       = flag.Int("images", 0, "with -library: also search this many still images grabbed from the references")
 		imagesOnly   = flag.Bool("images-only", false, "with -images: search the images only, not the clips")
-		reembedList  = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to embed.FindInset")
+		reembedList  = flag.String("reembed", "", "developer option: embed these cached clip views again, e.g. inset after a change to internal/inset")
 		regionCodecs = flag.String("inproc-region-codec", "", "developer option, with -inproc-codec: comma-separated codec files, each adding a run per -inproc-codec with the references' regions stored and the clip's region view projected, quarter by quarter, by it")
 		refCentre    = flag.Float64("ref-centre", 0, "developer option, with -inproc: also search each reference through a centre crop of this fraction of its frame (e.g. 0.9), with the clip's whole-frame views")
 		libRefs      = flag.String("library-refs", "", "with -library: a directory of the references' prints (NAME.vprint) to build the library from instead")

@@ -41,7 +41,7 @@ type frame struct {
 	// with regions each quarter.
 	tensor []float32
 	ts     float64
-	thumb  []byte // every thumbEvery rows, the print's thumbnail
+	thumb  []byte // every vprint.ThumbEvery rows, the print's thumbnail
 }
 
 // job is one batch on its way through a worker.
@@ -377,7 +377,7 @@ func embedAll(ctx context.Context, e model.Embedder, input []float32, count int,
 
 // Sink takes a print's rows in order; *vprint.Writer streams them to disk.
 // regions is nil unless Options.Regions; thumb is the row's thumbnail
-// (ThumbWidth x ThumbHeight luma) every thumbEvery rows from the first, nil
+// (vprint.ThumbWidth x ThumbHeight luma) every vprint.ThumbEvery rows from the first, nil
 // for the others.
 type Sink interface {
 	Append(ts float64, features, regions []float32, thumb []byte) error

@@ -11,7 +11,7 @@ const (
 )
 
 // halfLuma is the BT.601 luma of a planar GBR frame of w x h, halved in
-// each dimension (the mean of each 2x2 block): what FindInsets scans and
+// each dimension (the mean of each 2x2 block): what inset.FindAll scans and
 // the pictures are taken from.
 func halfLuma(raw []byte, w, h int) ([]byte, int, int) {
 	hw, hh := w/2, h/2

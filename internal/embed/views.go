@@ -101,11 +101,11 @@ func views(ctx context.Context, path string, pool *Pool, opts Options, specs []v
 	return times, append(out, more...), nil
 }
 
-// maxInsetFrames bounds the frames kept for FindInset: an inset stays put,
+// maxInsetFrames bounds the frames kept for inset.FindAll: an inset stays put,
 // so the first samples show it, and memory stays small for long clips.
 const maxInsetFrames = 150
 
-// lumaFrames collects grey frames at half the decoded size for FindInset.
+// lumaFrames collects grey frames at half the decoded size for inset.FindAll.
 type lumaFrames struct {
 	mu     sync.Mutex
 	w, h   int
@@ -193,7 +193,7 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 			tensor := make([]float32, pre.TensorLen())
 			out := make([]float32, dim)
 			for f := range frames {
-				// One grey plane at half size serves FindInsets and the
+				// One grey plane at half size serves inset.FindAll and the
 				// views' pictures.
 				y, yw, yh := halfLuma(f.raw, dopts.Width, dopts.Height)
 				if lumas != nil {

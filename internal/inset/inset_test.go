@@ -272,8 +272,8 @@ func TestFindInsetDegenerate(t *testing.T) {
 	}
 }
 
-// BenchmarkFindInset times 15 seconds' samples (75 frames) of 224x224.
-func BenchmarkFindInset(b *testing.B) {
+// BenchmarkFind times 15 seconds' samples (75 frames) of 224x224.
+func BenchmarkFind(b *testing.B) {
 	frames := insetFrames(b, pip(hostLife, insetMandelbrot, 160, 90), 15)
 	for b.Loop() {
 		if _, ok := Find(frames, insetTestSize, insetTestSize); !ok {

@@ -53,7 +53,8 @@ type Options struct {
 	// Match decides what is a match.
 	Match match.Options
 	// ImageCentre, when set, is what a single image and the target are
-	// both centred by, with match.ImageSimilarity as its bar: the model's
+	// both centred by, with the calibration's ImageSimilarity as its bar
+	// (model.Calibration): the model's
 	// typical row (ImageCentre), or a library's mean row. Centred by the
 	// video's own mean, a frame of nearly still footage leaves little but
 	// noise. Nil: the target's centring and Match's bar, for images too.
@@ -71,7 +72,7 @@ func Locate(ctx context.Context, t Target, q Query, o Options) (match.Result, er
 		views = match.ImageViews(views)
 		if o.ImageCentre != nil {
 			mean = o.ImageCentre
-			mo.BriefSimilarity = match.ImageSimilarity
+			mo.BriefSimilarity = mo.Calibrated().ImageSimilarity
 		}
 	}
 	var ref *match.Reference

@@ -64,7 +64,7 @@ func Exhaustive(ctx context.Context, r *Reference, q *Query, opts Options) (Resu
 	for _, c := range top.sorted() {
 		m := r.extract(q, c.view, c.start, c.speed, minSamples,
 			func(i, j int) float32 { return sims[c.view][i*r.n+j] })
-		ms = append(ms, r.scored(m, typical, opts.BriefSimilarity))
+		ms = append(ms, r.scored(m, typical, opts))
 	}
 	r.settle(ms, opts.Threshold, true).into(&res)
 	return res, nil

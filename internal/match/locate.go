@@ -82,7 +82,7 @@ func (r *Reference) refineAll(ctx context.Context, q *Query, cands []candidate, 
 		}
 		m, aligned := r.refine(q, cands[k], minSamples, slowest, fastest)
 		if aligned {
-			out[k], ok[k] = r.scored(m, typical, opts.BriefSimilarity), true
+			out[k], ok[k] = r.scored(m, typical, opts), true
 		}
 	})
 	if err := ctx.Err(); err != nil {

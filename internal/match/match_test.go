@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vecmath"
 	"github.com/vidprint/vidprint/internal/view"
 )
@@ -75,7 +76,7 @@ func TestLocateRejectsUnrelatedClips(t *testing.T) {
 		if len(res.Matches) > 0 {
 			t.Fatalf("clip %d: unrelated clip found: %+v", i, res.Matches[0])
 		}
-		if res.Best.Samples == 0 || res.Best.Score >= DefaultThreshold {
+		if res.Best.Samples == 0 || res.Best.Score >= testCal.Threshold {
 			t.Fatalf("clip %d: best %+v should exist and be below the threshold", i, res.Best)
 		}
 	}
@@ -292,7 +293,7 @@ func TestBriefSimilarity(t *testing.T) {
 		bar  float64
 		want bool
 	}{{sim - 0.01, true}, {sim + 0.01, false}} {
-		res := locate(t, video, []View{{Name: "full", Features: clip}}, 1, Options{Threshold: DefaultThreshold, BriefSimilarity: tc.bar})
+		res := locate(t, video, []View{{Name: "full", Features: clip}}, 1, Options{Threshold: testCal.Threshold, BriefSimilarity: tc.bar})
 		if got := len(res.Matches) > 0; got != tc.want {
 			t.Errorf("similarity %.3f, bar %.3f: found %v, want %v", sim, tc.bar, got, tc.want)
 		}
@@ -408,8 +409,12 @@ func TestWhy(t *testing.T) {
 		{"low", low, "frame-by-frame consistency 80%"},
 		{"brief", brief, "judged by its similarity alone"},
 	} {
-		if got := Why(tc.m, DefaultThreshold); !strings.Contains(got, tc.want) {
+		if got := Why(tc.m, testCal.Threshold); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want it to say %q", tc.name, got, tc.want)
 		}
 	}
 }
+
+// testCal is the default model's calibration, which the synthetic tests'
+// scores are measured against.
+var testCal = model.DefaultCalibration()

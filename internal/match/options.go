@@ -1,11 +1,19 @@
 package match
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/vidprint/vidprint/internal/model"
+)
 
 // Options tune Locate. Zero fields other than Threshold mean the defaults.
 type Options struct {
+	// Calibration is what scores mean in the prints' feature space: their
+	// model's (model.LocateCalibration). Zero means the default model's.
+	Calibration model.Calibration
 	// Threshold is the lowest score reported as a match; DefaultOptions
-	// sets DefaultThreshold. A negative threshold reports every candidate.
+	// sets the calibration's. A negative threshold reports every
+	// candidate.
 	Threshold float64
 	// Speeds are the clip playback speeds tried, relative to the video
 	// (default DefaultSpeeds). 1.25 means the clip plays 1.25x faster.
@@ -28,39 +36,36 @@ type Options struct {
 	// three room takes more through, so locate leaves it off.
 	EveryView bool
 	// BriefSimilarity is the similarity at which a match shorter than
-	// 2 s, such as a single image's, scores DefaultThreshold
-	// (default DefaultBriefSimilarity). It depends on the mean the video is
-	// centred by: ImageSimilarity goes with a typical row.
+	// 2 s, such as a single image's, scores the calibration's threshold
+	// (default the calibration's BriefSimilarity). It depends on the mean
+	// the video is centred by: the calibration's ImageSimilarity goes with
+	// a typical row.
 	BriefSimilarity float64
 }
 
-// DefaultOptions are the settings the README's evaluation measured.
-func DefaultOptions() Options {
-	return Options{Threshold: DefaultThreshold, Speeds: DefaultSpeeds, MinDuration: DefaultMinDuration}
+// DefaultOptions are the settings the evaluation measured, for prints of
+// the default model.
+func DefaultOptions() Options { return CalibratedOptions(model.DefaultCalibration()) }
+
+// CalibratedOptions are the default settings for prints of a model
+// calibrated as c.
+func CalibratedOptions(c model.Calibration) Options {
+	return Options{Calibration: c, Threshold: c.Threshold, Speeds: DefaultSpeeds, MinDuration: DefaultMinDuration}
 }
 
-// Defaults. DefaultThreshold was set on the evaluation's development seed
-// (eval/locate) and checked on its report seed.
-const (
-	DefaultThreshold = 0.37
-	// DefaultMinDuration: on the development set, 2 s stretches at a
-	// video's edge or of another take passed as often as copies' did
-	// (99.45% of negatives rejected); from 3 s, 99.70%, every positive kept
-	// (none matched less than 4 s of clip).
-	DefaultMinDuration = 3.0
-	// DefaultBriefSimilarity is where the evaluation's still images were
-	// told from unrelated frames, each side centred by the video's mean.
-	DefaultBriefSimilarity = 0.6
-)
+// Calibrated is o's calibration: the default model's where o has none.
+func (o Options) Calibrated() model.Calibration {
+	if o.Calibration == (model.Calibration{}) {
+		return model.DefaultCalibration()
+	}
+	return o.Calibration
+}
 
-// ImageSimilarity is the similarity at which a single image scores the
-// default threshold, both sides centred by the model's typical row (see
-// model.TypicalRow), as search and locate compare one. On the
-// evaluation's development seed (eval/locate -seed 2 -images 120) the
-// images of unrelated videos scored up to 0.62, and those whose video came
-// first from 0.70 (0.65 and 0.71 centred by the library's mean, on which
-// it was set).
-const ImageSimilarity = 0.68
+// DefaultMinDuration is the shortest stretch that counts as a match: 2 s
+// stretches at a video's edge or of another take passed as often as
+// copies' did; from 3 s most no longer do, and no copy matched less than
+// 4 s of clip.
+const DefaultMinDuration = 3.0
 
 // ImageViews keeps the whole-frame views (plain and mirrored) of a
 // one-sample query. A single image has no motion to confirm where it
@@ -124,8 +129,9 @@ func withDefaults(o Options) Options {
 	if o.Candidates <= 0 {
 		o.Candidates = maxCandidates
 	}
+	o.Calibration = o.Calibrated()
 	if o.BriefSimilarity <= 0 {
-		o.BriefSimilarity = DefaultBriefSimilarity
+		o.BriefSimilarity = o.Calibration.BriefSimilarity
 	}
 	return o
 }

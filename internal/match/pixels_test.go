@@ -106,7 +106,7 @@ func TestPixelAgreement(t *testing.T) {
 // TestAcceptedPixels checks that the pixel check decides exactly the
 // borderline alignments it was run on.
 func TestAcceptedPixels(t *testing.T) {
-	const thr = DefaultThreshold
+	thr := testCal.Threshold
 	copyLike := Match{Consistency: 1, Lead: 0.1}
 	for _, tc := range []struct {
 		name    string

@@ -18,7 +18,7 @@ import (
 // rarely lines up by chance). It ranks alignments and is compared with the
 // threshold; a match also needs MinConsistency, which turns away most
 // other takes of the same scene for a point of copies. The weights and
-// DefaultThreshold were set on the evaluation's development seed
+// calibrated threshold were set on the evaluation's development seed
 // (eval/locate -seed 2, 99.5% of negatives rejected) and checked on its
 // report seed.
 const (
@@ -37,24 +37,24 @@ const (
 )
 
 // scored is m prescored, with its bound: prescore's changes to m are made
-// before m is copied.
-func (r *Reference) scored(m Match, typical, briefSimilarity float64) refined {
-	upper := r.prescore(&m, typical, briefSimilarity)
+// before m is copied. o has its defaults (withDefaults).
+func (r *Reference) scored(m Match, typical float64, o Options) refined {
+	upper := r.prescore(&m, typical, o.BriefSimilarity, o.Calibration.Threshold)
 	return refined{m, upper}
 }
 
 // prescore sets the measures but consistency, the costly one, and returns
 // the score a perfect consistency would give: the bound that tells whether
 // computing it can matter. A brief clip's score is final: its similarity,
-// shifted so that briefSimilarity scores DefaultThreshold.
-func (r *Reference) prescore(m *Match, typical, briefSimilarity float64) float64 {
+// shifted so that briefSimilarity scores the calibrated threshold.
+func (r *Reference) prescore(m *Match, typical, briefSimilarity, threshold float64) float64 {
 	m.Similarity = m.Score
 	m.Prominence = m.Similarity - typical
 	if float64(m.Samples) < briefDuration*r.fps {
 		// A clip of a frame or two: Local and Consistency need motion
 		// to measure, so the score rests on Similarity alone.
 		m.brief = true
-		return m.Similarity - (briefSimilarity - DefaultThreshold)
+		return m.Similarity - (briefSimilarity - threshold)
 	}
 	base := -speedCost*math.Abs(m.fitSpeed-1) + lengthGain*math.Log(float64(m.Samples)/r.fps/briefDuration)
 	return (m.Similarity+m.Local+1)/3 + base

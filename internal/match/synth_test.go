@@ -296,7 +296,7 @@ func TestSteady(t *testing.T) {
 			m := ref.extract(q, 0, start, tc.fitted, 10, func(i, j int) float32 { return ref.sim(&q.views[0], i, j) })
 			// As Locate scores and settles it, reporting everything.
 			fitted := m
-			m = ref.settle([]refined{ref.scored(m, 0, DefaultBriefSimilarity)}, -1, true).found[0]
+			m = ref.settle([]refined{ref.scored(m, 0, withDefaults(Options{}))}, -1, true).found[0]
 			got := m.VideoStart - m.ClipStart*m.Speed
 			if m.Speed != tc.report || math.Abs(got-from/fps) > 0.3 {
 				t.Errorf("speed %.3f, implied start %.2f s; want %.3f and %.2f s", m.Speed, got, tc.report, from/fps)
@@ -364,7 +364,7 @@ func TestPruneKeepsResults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, th := range []float64{DefaultThreshold, 0.2, -1} {
+		for _, th := range []float64{testCal.Threshold, 0.2, -1} {
 			opts := Options{Threshold: th}
 			pruned, err := ref.locate(context.Background(), q, opts, true)
 			if err != nil {

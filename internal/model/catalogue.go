@@ -42,6 +42,9 @@ type Spec struct {
 	// Outputs lists the known outputs; the first is the default print.
 	// A user-supplied model may leave Name empty: its only output is used.
 	Outputs []Output
+	// Calibration is what the detectors measured in the model's default
+	// output; nil where none was measured.
+	Calibration *Calibration
 }
 
 // imagenet is torchvision's ImageNet normalisation.
@@ -73,6 +76,7 @@ func Catalogue() []Spec {
 				{Name: "pooled", Dim: 576, Note: "global average pool of the last conv"},
 				{Name: "logits", Dim: 3, Note: "food, report, other"},
 			},
+			Calibration: new(qvacCalibration), // a copy: no caller can change the pinned entry
 		},
 		{
 			ID:    "mobilenetv3-large-imagenet",

@@ -17,7 +17,7 @@ var typicalRows embed.FS
 
 // TypicalRow is what a model's output looks like on average: the mean of
 // each video's mean row over footage eval/locate does not use (eval/codec's
-// held-out videos). A single image is centred by it (match.ImageSimilarity).
+// held-out videos). A single image is centred by it (Calibration.ImageSimilarity).
 // It is nil where none was fit: a user-supplied model, another output, or
 // a model file of another sha256.
 func TypicalRow(id, sha256, output string) []float32 {

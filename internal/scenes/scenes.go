@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vecmath"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -46,17 +47,11 @@ type Options struct {
 	// Sensitivity scales the automatic thresholds; 1 is the default, lower
 	// finds fewer boundaries.
 	Sensitivity float64
+	// Calibration holds the floors of the print's model; nil takes them
+	// from the model's catalogue entry, or the default model's where it
+	// has none (model.Calibrated tells).
+	Calibration *model.SceneCalibration
 }
-
-// The thresholds below were measured on prints of these models; distances
-// in another model's feature space mean something else.
-var calibrated = []string{"mobilenetv3-small-qvac"}
-
-// Calibrated reports whether Detect's thresholds fit prints of model id.
-func Calibrated(id string) bool { return slices.Contains(calibrated, id) }
-
-// CalibratedModels lists the models Detect is calibrated for.
-func CalibratedModels() []string { return slices.Clone(calibrated) }
 
 // ErrTooShort is returned when exactly K scenes cannot be had.
 var ErrTooShort = errors.New("too few frames")
@@ -67,21 +62,11 @@ var ErrTooShort = errors.New("too few frames")
 const (
 	gradualWindowS = 1.0
 	localWindowS   = 1.0
-	// Below these (cosine distances between unit feature rows) the series
-	// is not considered to change at all: on a static camera the largest
-	// one-sample jump measured was 0.084 and the largest 1 s novelty 0.037,
-	// while cuts in film jumped 0.17 to 0.34.
-	minCutJump   = 0.10
-	minNovelty   = 0.20
-	cutRatio     = 4.0 // a cut's jump over the median jump around it
-	noveltyRatio = 4.0 // a gradual peak over the novelty's median, in MADs
+	cutRatio       = 4.0 // a cut's jump over the median jump around it
+	noveltyRatio   = 4.0 // a gradual peak over the novelty's median, in MADs
 	// gradualOverMotion: a gradual peak over the median one-sample jump
 	// around it (measured: dissolves 3 to 4.7, handheld motion 1.2 to 1.4).
 	gradualOverMotion = 2.0
-	// minPersist: the least distance between the means of the 2 s before
-	// and after a cut (measured: cuts between shots of one person or place
-	// 0.082 to 0.098, a head movement in a talking head 0.045).
-	minPersist = 0.06
 )
 
 // Detect finds the boundaries of a print.
@@ -102,6 +87,10 @@ func Detect(p *vprint.Print, o Options) ([]Boundary, error) {
 	if n < 2 {
 		return nil, nil // one frame is one scene
 	}
+	cal := model.LocateCalibration(p.Model.ID).Scenes
+	if o.Calibration != nil {
+		cal = *o.Calibration
+	}
 	inv := inverseNorms(p)
 	jump := make([]float64, n) // jump[t]: cosine distance from row t-1 to row t
 	for t := 1; t < n; t++ {
@@ -117,17 +106,17 @@ func Detect(p *vprint.Print, o Options) ([]Boundary, error) {
 	// Hard cuts: a jump that stands out from the jumps around it.
 	for t := 1; t < n; t++ {
 		local := neighbourMedian(jump, t, kl, scratch)
-		thr := math.Max(minCutJump, cutRatio*local) / o.Sensitivity
+		thr := math.Max(cal.MinCutJump, cutRatio*local) / o.Sensitivity
 		// A cut changes what is shown for good: the 2 s before and after
 		// differ too. A blink or a turn of the head jumps as far, briefly.
-		if jump[t] > thr && isLocalMax(jump, t, 1) && persist[t] >= minPersist {
+		if jump[t] > thr && isLocalMax(jump, t, 1) && persist[t] >= cal.MinPersist {
 			candidates = append(candidates, Boundary{Index: t, Kind: Cut, Strength: jump[t] / thr})
 		}
 	}
 	// Gradual transitions: novelty peaks that stand out from the video's
 	// own level of change (median + noveltyRatio MADs), away from any cut.
 	med, mad := medianMAD(novelty[1:])
-	thr := math.Max(minNovelty, med+noveltyRatio*mad) / o.Sensitivity
+	thr := math.Max(cal.MinNovelty, med+noveltyRatio*mad) / o.Sensitivity
 	for t := 1; t < n; t++ {
 		if novelty[t] <= thr || !isLocalMax(novelty, t, kg) {
 			continue
