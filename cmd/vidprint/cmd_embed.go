@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -157,7 +156,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		}
 		bar.Start(label)
 		start := time.Now()
-		frames, err := embedOne(ctx, video, outs[i], pool, embed.Options{
+		frames, err := embed.ToFile(ctx, video, outs[i], pool, embed.Options{
 			FPS: o.fps, Fast: o.fast, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
 			Regions: o.regions,
 		})
@@ -188,30 +187,6 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed (see above); the exit code is the first failure's", failed, len(videos)))
 	}
 	return nil
-}
-
-// embedOne streams one video's print to out; nothing is left there unless
-// the whole print is written.
-func embedOne(ctx context.Context, video, out string, pool *embed.Pool, opts embed.Options) (int, error) {
-	w, err := vprint.Create(out, embed.Header(pool.Model(), opts))
-	if err != nil {
-		return 0, withCode(exitOutput, err)
-	}
-	defer w.Abort()
-	src, err := embed.Video(ctx, video, pool, opts, w)
-	if err != nil {
-		if !strings.Contains(err.Error(), video) {
-			err = fmt.Errorf("%s: %w", video, err) // every error names its file
-		}
-		return 0, err
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err // interrupted: the print is not committed
-	}
-	if err := w.Commit(src, time.Now().UTC()); err != nil {
-		return 0, withCode(exitOutput, err)
-	}
-	return w.Frames(), nil
 }
 
 // checkOutput fails before any work when out cannot be written, is a

@@ -14,11 +14,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/picture"
 	"github.com/vidprint/vidprint/internal/scenes"
-	"github.com/vidprint/vidprint/internal/summary"
 )
 
 func newPictureCmd(g *globals) *cobra.Command {
@@ -124,7 +124,7 @@ func grabThumbs(ctx context.Context, video string, m *picture.Matrix, n int) ([]
 	var out []picture.Thumb
 	for i := range n {
 		t := t0 + (float64(i)+0.5)*(t1-t0)/float64(n)
-		b, err := summary.Grab(ctx, video, t)
+		b, err := decode.Grab(ctx, video, t)
 		if err != nil {
 			return nil, withCode(exitInput, err)
 		}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -79,32 +76,12 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 }
 
 // copySegment stream-copies [start, end) of video to out (end 0: to the
-// end), through a temporary file so that no half piece is left.
+// end); a failure is the output's (exit 4).
 func copySegment(cmd *cobra.Command, video, out string, start, end float64) error {
-	// A unique temporary name with the output's extension, which ffmpeg
-	// reads the container from.
-	tmp := filepath.Join(filepath.Dir(out), fmt.Sprintf(".tmp-%d-%s", os.Getpid(), filepath.Base(out)))
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-		"-ss", strconv.FormatFloat(start, 'f', 3, 64)}
-	if end > 0 {
-		args = append(args, "-t", strconv.FormatFloat(end-start, 'f', 3, 64)) // read this long from the seek point
+	err := decode.CopySegment(cmd.Context(), video, out, start, end)
+	var ce *decode.CopyError
+	if errors.As(err, &ce) {
+		return withCode(exitOutput, errors.New(oneLine(err.Error())))
 	}
-	// Video and audio only: data tracks (timecode, telemetry) often cannot
-	// be copied into the output container.
-	args = append(args, "-i", "file:"+video, "-map", "0:V", "-map", "0:a?", "-c", "copy", "-avoid_negative_ts", "make_zero", "file:"+tmp)
-	c := exec.CommandContext(cmd.Context(), "ffmpeg", args...)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	if err := c.Run(); err != nil {
-		os.Remove(tmp)
-		if cmd.Context().Err() != nil {
-			return cmd.Context().Err()
-		}
-		return withCode(exitOutput, fmt.Errorf("split %s into %s: %s", video, out, oneLine(decode.LastLine(stderr.String(), err.Error()))))
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		os.Remove(tmp)
-		return withCode(exitOutput, err)
-	}
-	return nil
+	return err
 }

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"image/jpeg"
-	"image/png"
-	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
-	"github.com/vidprint/vidprint/internal/picture"
 	"github.com/vidprint/vidprint/internal/scenes"
 	"github.com/vidprint/vidprint/internal/summary"
 )
@@ -57,73 +50,11 @@ each atomically; an interrupted run leaves the ones already finished.`,
 			if err != nil {
 				return err
 			}
-			frames, err := summary.Pick(p, n)
+			frames, err := summary.Write(ctx, video, p, n, outDir)
 			if errors.Is(err, scenes.ErrTooShort) {
 				return usageError("summary: %s: %v", video, err)
 			}
 			if err != nil {
-				return err
-			}
-			summary.UniqueNames(frames)
-			// Each keyframe is written as soon as it is grabbed; only a
-			// thumbnail stays in memory, so long films do not run out of it.
-			var thumbs [][]byte
-			for i := range frames {
-				b, err := summary.Grab(ctx, video, frames[i].TimeS)
-				if err != nil {
-					return withCode(exitInput, err)
-				}
-				img, err := jpeg.Decode(bytes.NewReader(b))
-				if err != nil {
-					return fmt.Errorf("%s: frame at %.3f s: %w", video, frames[i].TimeS, err)
-				}
-				if err := fsutil.WriteAtomic(filepath.Join(outDir, frames[i].File), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
-					return withCode(exitOutput, err)
-				}
-				frames[i].Image = summary.Thumbnail(img, 320)
-				var tb bytes.Buffer
-				if err := summary.EncodeJPEG(&tb, frames[i].Image); err != nil {
-					return err
-				}
-				thumbs = append(thumbs, tb.Bytes())
-			}
-			write := func(name string, f func(io.Writer) error) error {
-				if err := fsutil.WriteAtomic(filepath.Join(outDir, name), f); err != nil {
-					return withCode(exitOutput, err)
-				}
-				return nil
-			}
-			sheet := summary.ContactSheet(frames, 200, summary.SheetColumns(len(frames)))
-			if err := write("contact.jpg", func(w io.Writer) error { return summary.EncodeJPEG(w, sheet) }); err != nil {
-				return err
-			}
-			o := picture.Defaults()
-			m, err := picture.Build(p, o)
-			if err != nil {
-				return err
-			}
-			for _, k := range frames {
-				o.Ticks = append(o.Ticks, k.SceneStartS)
-			}
-			img, err := picture.Render(m, o)
-			if err != nil {
-				return err
-			}
-			var pic bytes.Buffer
-			if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&pic, img); err != nil {
-				return err
-			}
-			index := map[string]any{"video": filepath.Base(video), "model": p.Model.ID, "duration_s": p.Source.DurationS, "keyframes": frames}
-			if err := write("index.json", func(w io.Writer) error {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(index)
-			}); err != nil {
-				return err
-			}
-			page := summary.Page{Video: filepath.Base(video), Model: p.Model.ID, DurationS: p.Source.DurationS,
-				Picture: pic.Bytes(), Frames: frames, JPEGs: thumbs}
-			if err := write("index.html", func(w io.Writer) error { return summary.WriteHTML(w, page) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d keyframes in %s: contact.jpg, index.html, index.json\n", len(frames), outDir)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/decode"
+	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -69,7 +70,7 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case errors.Is(err, model.ErrUnknownOutput):
 		return exitUsage
-	case errors.Is(err, vprint.ErrWrite), errors.Is(err, library.ErrStorage):
+	case errors.Is(err, vprint.ErrWrite), errors.Is(err, fsutil.ErrWrite), errors.Is(err, library.ErrStorage):
 		return exitOutput
 	case errors.Is(err, vprint.ErrIncompatible), errors.Is(err, library.ErrModel):
 		return exitIncompatible

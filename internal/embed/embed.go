@@ -6,6 +6,7 @@ package embed
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -424,4 +425,29 @@ func ToPrint(ctx context.Context, path string, pool *Pool, opts Options) (*vprin
 	p.Source = src
 	p.CreatedAt = time.Now().UTC()
 	return p, nil
+}
+
+// ToFile streams a video's print to out and returns its rows; nothing is
+// left at out unless the whole print is written. Every error names the
+// video or out; one writing out is a vprint.ErrWrite.
+func ToFile(ctx context.Context, video, out string, pool *Pool, opts Options) (int, error) {
+	w, err := vprint.Create(out, Header(pool.Model(), opts))
+	if err != nil {
+		return 0, err
+	}
+	defer w.Abort()
+	src, err := Video(ctx, video, pool, opts, w)
+	if err != nil {
+		if !strings.Contains(err.Error(), video) {
+			err = fmt.Errorf("%s: %w", video, err)
+		}
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err // interrupted: the print is not committed
+	}
+	if err := w.Commit(src, time.Now().UTC()); err != nil {
+		return 0, err
+	}
+	return w.Frames(), nil
 }

@@ -14,9 +14,26 @@ import (
 	"path/filepath"
 )
 
+// ErrWrite marks a file that could not be written (WriteAtomic).
+var ErrWrite = errors.New("cannot write file")
+
+// writeError is a failed write, with its own message, that is an ErrWrite.
+type writeError struct{ err error }
+
+func (e writeError) Error() string        { return e.err.Error() }
+func (e writeError) Unwrap() error        { return e.err }
+func (e writeError) Is(target error) bool { return target == ErrWrite }
+
 // WriteAtomic writes path through write. On any failure the target is left
-// as it was and no temporary file remains.
-func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
+// as it was, no temporary file remains, and the error is an ErrWrite.
+func WriteAtomic(path string, write func(w io.Writer) error) error {
+	if err := writeAtomic(path, write); err != nil {
+		return writeError{err}
+	}
+	return nil
+}
+
+func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

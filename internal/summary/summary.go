@@ -4,8 +4,6 @@
 package summary
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"html/template"
@@ -15,8 +13,6 @@ import (
 	"image/jpeg"
 	"io"
 	"math"
-	"os/exec"
-	"strconv"
 	"strings"
 
 	xdraw "golang.org/x/image/draw"
@@ -24,7 +20,6 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/scenes"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -63,27 +58,6 @@ func Pick(p *vprint.Print, n int) ([]Keyframe, error) {
 func FileName(t float64) string {
 	ms := int64(t*1000 + 0.5)
 	return fmt.Sprintf("t%04dm%02d.%03ds.jpg", ms/60000, ms/1000%60, ms%1000)
-}
-
-// Grab decodes the frame shown at time t at full resolution (rotation
-// applied) from the source video, as JPEG bytes.
-func Grab(ctx context.Context, video string, t float64) ([]byte, error) {
-	// -ss before -i seeks to a keyframe and decodes forward to t exactly.
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-		"-ss", strconv.FormatFloat(t, 'f', 3, 64), "-i", "file:"+video,
-		"-map", "0:V:0", "-frames:v", "1", "-q:v", "2", "-f", "image2", "-c:v", "mjpeg", "pipe:1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%s: grab frame at %.3f s: %v (%s)", video, t, err, decode.LastLine(stderr.String(), "no error reported"))
-	}
-	if stdout.Len() == 0 {
-		return nil, fmt.Errorf("%s: no frame at %.3f s", video, t)
-	}
-	return stdout.Bytes(), nil
 }
 
 // Thumbnail scales img to width w; keyframes are kept in memory only this

@@ -1,6 +1,7 @@
 package vprint
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -42,4 +43,16 @@ func ReadFile(path string) (*Print, error) {
 		return nil, fmt.Errorf("read print %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// IsFile tells a print file from anything else by its magic.
+func IsFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(Magic))
+	_, err = io.ReadFull(f, head)
+	return err == nil && bytes.Equal(head, []byte(Magic))
 }
