@@ -63,7 +63,7 @@ func newDedupCmd(g *globals) *cobra.Command {
     with where it lies in each.
 Each window of each video recalls similar windows of the other videos from
 the library's index; windows that agree on one offset between two videos are
-then checked by the same alignment as locate (see the README).`,
+then checked by the same alignment as locate (see docs/library.md).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDedup(cmd, g, o)

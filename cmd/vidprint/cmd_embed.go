@@ -52,10 +52,10 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.IntVar(&o.batch, "batch", 1, "frames per inference batch")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
-	f.BoolVar(&o.fast, "fast", false, "skip deblocking and the frames no other frame refers to: faster decoding, a less faithful print (see the README)")
+	f.BoolVar(&o.fast, "fast", false, "skip deblocking and the frames no other frame refers to: faster decoding, a less faithful print (see docs/embedding.md)")
 	f.BoolVar(&o.regions, "regions", true, "also embed the four quarters of every frame, which locate needs to find cropped copies and still footage; four more inferences a frame (--regions=false skips them)")
 	var exact bool
-	f.BoolVar(&exact, "exact", false, "decode every pixel (the default now)")
+	f.BoolVar(&exact, "exact", false, "decode every pixel, as embed always does")
 	_ = f.MarkDeprecated("exact", "decoding is exact by default")
 	f.IntVar(&o.decodeThreads, "decode-threads", 0, "ffmpeg decoder threads (default: one less than the cores, at least one)")
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more than one load only while frames wait for the model (default: one less than the cores, at least one)")
@@ -97,8 +97,8 @@ func outputPaths(videos []string, out string) ([]string, error) {
 
 // openModel resolves the model and starts loading one session per worker
 // in the background. Several one-thread sessions beat one session with
-// several threads at this model's size (see the README's measurements),
-// and a worker idles while ffmpeg is the bottleneck.
+// several threads at this model's size (docs/performance.md, "The model
+// alone"), and a worker idles while ffmpeg is the bottleneck.
 func openModel(g *globals, name, output string, workers, threads, batch int) (*embed.Pool, error) {
 	if err := model.InitRuntime(g.dirs.ORTLibrary()); err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func openModel(g *globals, name, output string, workers, threads, batch int) (*e
 	}
 	if workers <= 0 {
 		// ffmpeg needs a core too: on two cores a second session only
-		// competes with it (see the README).
+		// competes with it (docs/embedding.md, "Inference").
 		workers = max(1, runtime.NumCPU()-1)
 	}
 	return embed.Load(res, workers, model.SessionOptions{Threads: threads, Batch: batch}), nil
@@ -124,7 +124,8 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 	}
 	if o.decodeThreads == 0 {
 		// On two cores ffmpeg's frame threads cost more CPU than they give
-		// back when the model needs the other core (see the README).
+		// back when the model needs the other core (docs/embedding.md,
+		// "Decoding").
 		o.decodeThreads = max(1, runtime.NumCPU()-1)
 	}
 	if o.batch < 1 || o.batch > 256 {

@@ -77,7 +77,7 @@ skipped with a warning; the others are indexed and the exit code is 3.`,
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")
-	f.StringVar(&o.codec, "codec", rowcodec.DefaultCodec, "how a new library stores prints: "+rowcodec.CodecProjected+" (264 bytes a frame, and 168 for the four quarters' region features) or "+rowcodec.CodecHalf+" (exact, 2 KB a frame, no regions); see the README")
+	f.StringVar(&o.codec, "codec", rowcodec.DefaultCodec, "how a new library stores prints: "+rowcodec.CodecProjected+" (264 bytes a frame, and 168 for the four quarters' region features) or "+rowcodec.CodecHalf+" (exact, 2 KB a frame, no regions); see docs/library.md")
 	return cmd
 }
 

@@ -79,8 +79,8 @@ model typically sees taken away; its matches also give the span of video times
 that look about as alike.
 
 --picture draws the clip's picture over the video's at the best match, with
-the similarity curve under it. See the README ("Locate") for the method and
-its measured accuracy.`,
+the similarity curve under it. See docs/locate.md for the method and
+docs/evaluation.md for its measured accuracy.`,
 		Args: usageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLocate(cmd, g, o, args[0], args[1:])

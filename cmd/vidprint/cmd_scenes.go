@@ -41,8 +41,9 @@ func newScenesCmd(g *globals) *cobra.Command {
 		Long: `scenes finds where the feature series changes: hard cuts (a one-sample jump
 well above the motion around it) and gradual transitions such as dissolves and
 fades (the mean of the second before differs from the mean of the second
-after). Thresholds adapt to each video (see the README); -n asks for exactly K
-scenes, keeping the strongest boundaries or adding the next strongest.
+after). Thresholds adapt to each video (see docs/picture-and-scenes.md); -n
+asks for exactly K scenes, keeping the strongest boundaries or adding the next
+strongest.
 --csv uses the columns of PySceneDetect's list-scenes, counting print rows
 as frames.`,
 		Args: usageArgs(cobra.ExactArgs(1)),

@@ -42,7 +42,7 @@ is uncertain (nearly still footage). Nothing found is said plainly, with
 exit status 1.
 
 An index of one-second windows proposes where the clip may be; each proposal
-is then checked by the same alignment as locate (see the README).`,
+is then checked by the same alignment as locate (see docs/library.md).`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSearch(cmd, g, o, args[0])

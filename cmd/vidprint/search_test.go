@@ -71,7 +71,8 @@ func TestSearchAndDedupRealFootage(t *testing.T) {
 	}
 
 	// A screenshot: one frame, half size, JPEG-compressed (-q:v 5, about
-	// quality 80; the README gives the rate at other qualities).
+	// quality 80; docs/evaluation.md, "Still images", measures other
+	// qualities).
 	testutil.FFmpegGen(t, dir, "shot.jpg", "-ss", "45", "-i", vtest, "-frames:v", "1", "-vf", "scale=iw/2:-2", "-q:v", "5")
 	out, r = runSearchJSON(t, dir, "--library", "lib", "shot.jpg")
 	if r.code != 0 || len(out.Matches) == 0 || out.Matches[0].Video != path("vtest.avi") || math.Abs(out.Matches[0].VideoStart-45) > 1 {

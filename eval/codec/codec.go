@@ -1,7 +1,7 @@
 // Package codec compresses print rows for a video library: a linear
 // projection from the model's dimensions to K (PCA fit on footage, or a
-// random orthogonal basis) followed by a scalar quantizer. It is the
-// experiment behind the library's storage budget (issue 5); eval/locate's
+// random orthogonal basis) followed by a scalar quantizer, to find what fits
+// the library's storage budget (eval/codec/README.md). eval/locate's
 // -inproc-codec flag measures what a codec costs in clip location, and
 // fitcodec fits one from prints.
 //

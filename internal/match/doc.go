@@ -6,6 +6,6 @@
 // second, every view of the clip and every playback speed. The best
 // alignments are then scored exactly, sample by sample, at every nearby
 // start sample, and the stretch of the clip that matches is cut out of the
-// per-sample similarities. README.md ("Locate") describes the method and how
-// the threshold was set.
+// per-sample similarities. docs/locate.md describes the method and why the
+// thresholds are where they are.
 package match

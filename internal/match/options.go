@@ -31,9 +31,9 @@ type Options struct {
 	// where none of the view's is among the Candidates. A library's
 	// projected rows rank alignments less surely, and the one view that
 	// sees a cropped or grey copy can rank its right alignment below 40
-	// of views that see nothing; search sets it. In locate's float rows
-	// it found one clip more on the evaluation's seeds 2 and 3 and let
-	// three room takes more through, so locate leaves it off.
+	// of views that see nothing; search sets it. In locate's float rows it
+	// finds little more and lets more other takes of the same room
+	// through, so locate leaves it off.
 	EveryView bool
 	// BriefSimilarity is the similarity at which a match shorter than
 	// 2 s, such as a single image's, scores the calibration's threshold
@@ -98,22 +98,20 @@ const (
 )
 
 // RegionMinDuration is the shortest stretch, in seconds, that region
-// features (Reference.AddRegions) report as a match. On the evaluation's
-// development seed, two-second stretches of one person in one room matched
-// the other take of the scene through its quarters (20 of 55 hard
-// negatives, against 5 with whole frames); from about three seconds on they
-// did no longer.
+// features (Reference.AddRegions) report as a match. Two-second stretches
+// of one person in one room match the other take of the scene through its
+// quarters far more often than through whole frames; from about three
+// seconds on they no longer do (docs/locate.md, "Regions").
 const RegionMinDuration = 4.0
 
 // regionCandidates bounds the region search's exact stage: its rows are
-// four times as long. On the development seed 12 lost two clips of 40's
-// results, 24 none.
+// four times as long. 24 find the clips that 40 find; 12 lose some.
 const regionCandidates = 24
 
 // confidentScore is a whole-frame match's score beyond which the region
-// search is skipped, for speed: most clips that are there stop at it. On
-// the development seed a cut-off of 0.6 lost a clip (a wrong whole-frame
-// match of 0.605 that the regions outscored at the right place), 0.7 none.
+// search is skipped, for speed: most clips that are there stop at it. A
+// wrong whole-frame match can score about 0.6 where the regions would
+// outscore it at the right place, so the cut-off stays above that.
 const confidentScore = 0.7
 
 func withDefaults(o Options) Options {

@@ -12,9 +12,9 @@ import (
 // does. A borderline alignment is therefore settled on pixels: the
 // reference's tiny grey thumbnails (AddThumbs) against the clip view's
 // pictures (View.Pixels), fitted for a crop or a small misplacement of the
-// view. On the evaluation's development seed copies scored 0.988 or more
-// (16x12 thumbnails, one a second) and other takes of the same room 0.963
-// at most.
+// view. With 16x12 thumbnails, one a second, copies agree by about 0.99
+// and other takes of the same room by 0.96 at most (docs/locate.md, "Pixel
+// check").
 const (
 	// PixelAgreement is the least pixel agreement (see Match.Pixels) that
 	// accepts a borderline alignment.

@@ -17,19 +17,16 @@ import (
 // per e-fold of matched length beyond briefDuration (a long stretch
 // rarely lines up by chance). It ranks alignments and is compared with the
 // threshold; a match also needs MinConsistency, which turns away most
-// other takes of the same scene for a point of copies. The weights and
-// calibrated threshold were set on the evaluation's development seed
-// (eval/locate -seed 2, 99.5% of negatives rejected) and checked on its
-// report seed.
+// other takes of the same scene for a point of copies. docs/locate.md
+// ("Decision", "Tuning") gives the weights and the calibrated threshold,
+// and how they were set.
 const (
 	speedCost      = 0.5
 	lengthGain     = 1.0 / 30
 	MinConsistency = 0.3
-	// MinLead: on the development set (eval/locate -seed 2, in process)
-	// the copies' lowest lead was -0.031, and 4 of the 6 false positives
-	// left after the 3 s minimum, another room take and the minions end
-	// card, led by -0.043 or less: 99.70% -> 99.90% of negatives rejected,
-	// every positive kept.
+	// MinLead: a copy leads or nearly ties (copies' lowest lead is about
+	// -0.03), while another take of the same room, or an end card that
+	// resembles a phone clip, trails by more (docs/locate.md, "Decision").
 	MinLead = -0.04
 	// briefDuration: a shorter stretch has too little motion for Local and
 	// Consistency to measure.

@@ -78,8 +78,9 @@ func (r *Reference) Regions() bool { return r.regions != nil }
 // sampled at fps, with one timestamp per row. The features are centred by
 // their own mean: what every frame of the video shares says nothing about
 // where a clip lies in it, and removing it spreads cosines between frames
-// of one video over a range that separates them (see the README). The
-// Reference keeps features; they must not change while it is in use.
+// of one video over a range that separates them (docs/locate.md,
+// "Search"). The Reference keeps features; they must not change while it
+// is in use.
 func NewReference(features []float32, times []float64, dim int, fps float64) (*Reference, error) {
 	return newReference(features, times, dim, fps, nil)
 }

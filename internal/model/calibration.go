@@ -7,8 +7,8 @@ package model
 // get no scenes (Calibrated).
 type Calibration struct {
 	// Threshold is the lowest score of an alignment that counts as a copy
-	// (locate, search, dedup). It was set on the locate evaluation's
-	// development seed and checked on its report seed (docs/evaluation.md).
+	// (locate, search, dedup); docs/locate.md ("Decision", "Tuning") says
+	// how it was set.
 	Threshold float64
 	// BriefSimilarity is the similarity at which a match shorter than 2 s,
 	// such as a single image's, scores Threshold, both sides centred by

@@ -36,8 +36,8 @@ type Local struct {
 }
 
 // DefaultProbe is the cells scanned per query vector; many query windows
-// vote on each alignment, so a modest probe keeps recall (see the README's
-// benchmark).
+// vote on each alignment, so a modest probe keeps recall
+// (docs/performance.md, "Library search at scale").
 const DefaultProbe = 8
 
 // indexFile is the window index's file in a store that keeps derived

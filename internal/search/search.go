@@ -36,7 +36,8 @@ type Options struct {
 	ImageMean []float32
 }
 
-// Defaults; the benchmark and the evaluation in the README measured them.
+// Defaults; docs/library.md ("Search") describes them, and
+// docs/performance.md and docs/evaluation.md measure them.
 const (
 	DefaultK          = 10
 	DefaultNeighbours = 10
@@ -50,14 +51,13 @@ const pruneVotes = 0.25
 
 // DefaultOptions are locate's decision with the search defaults. A span is
 // verified with as many alignments as locate scores in a whole video:
-// fewer (12) lost grey and captioned copies, whose right alignment ranks
-// low in the coarse stage and wins only on the exact score (the
-// evaluation's development set: 89.8% top-1 with 12, 90.9% with 40).
+// fewer (12) lose grey and captioned copies, whose right alignment ranks
+// low in the coarse stage and wins only on the exact score (docs/library.md,
+// "Verification").
 //
-// Each view's best alignment is scored too (match.Options.EveryView): on
-// the evaluation's seeds 1 and 3 that found two more clips each (crops and
-// grey copies that locate finds on float prints), on seed 2 none, with
-// the same negatives on all three.
+// Each view's best alignment is scored too (match.Options.EveryView): in
+// the projected rows that finds cropped and grey copies that locate finds
+// on float prints, and lets no more negatives through.
 func DefaultOptions() Options {
 	mo := match.DefaultOptions()
 	mo.EveryView = true

@@ -12,13 +12,12 @@ import (
 // CodecProjected keeps each row as 256 values of a fixed random orthogonal
 // projection, quantized to one byte each between the row's own minimum and
 // maximum: 264 bytes a frame against 2048 for f16, 4.75 MB per hour of
-// video. eval/codec measured it on the locate evaluation (both seeds, 508
-// clips): 3 points fewer positives than f16 and the same negatives; a
-// whitened PCA basis fit on other footage did 1 point better, within noise
-// and at the cost of shipping a fitted basis with the model. A random
-// basis needs no training data and suits any footage. The basis is stored
-// in the library (CodecData), so a library never depends on regenerating
-// it.
+// video. It locates a few clips fewer than f16 and rejects as many
+// negatives (docs/library.md, "Frame codec"); a whitened PCA basis fit on
+// other footage is ahead only within noise, and would tie every library to
+// a basis fitted on a few minutes of footage. A random basis needs no
+// training data and suits any footage. The basis is stored in the library
+// (CodecData), so a library never depends on regenerating it.
 const CodecProjected = "rp256-i8"
 
 const (
