@@ -148,11 +148,7 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	codec, err := rowcodec.NewCodec(meta)
-	if err != nil {
-		return r, err
-	}
-	regionCodec, err := rowcodec.NewRegionCodec(meta)
+	codec, regionCodec, err := rowcodec.ForMeta(meta)
 	if err != nil {
 		return r, err
 	}

@@ -77,11 +77,7 @@ func setupLibrary(refPrints map[string]string, codecName string, regions bool) (
 // newLibraryEval stores every reference print with the codec a new library
 // gets, and indexes them.
 func newLibraryEval(refPrints map[string]string, meta library.Meta) (*libraryEval, error) {
-	codec, err := rowcodec.NewCodec(meta)
-	if err != nil {
-		return nil, err
-	}
-	regionCodec, err := rowcodec.NewRegionCodec(meta)
+	codec, regionCodec, err := rowcodec.ForMeta(meta)
 	if err != nil {
 		return nil, err
 	}

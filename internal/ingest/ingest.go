@@ -19,7 +19,6 @@ import (
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/progress"
-	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 // Expand turns PATH arguments into files. A directory gives every file
@@ -160,15 +159,12 @@ func Ingest(ctx context.Context, s library.Store, pool *embed.Pool, paths []stri
 		return nil, err
 	}
 	res := pool.Model()
-	got := library.Meta{Model: vprint.Model{ID: res.Spec.ID, SHA256: res.SHA256, Output: res.Output.Name}, Dim: res.Output.Dim, FPS: meta.FPS}
+	got := Meta(res)
+	got.FPS = meta.FPS
 	if got.Model != meta.Model || got.Dim != meta.Dim {
 		return nil, fmt.Errorf("%w: the library holds %s, the model is %s", library.ErrModel, library.DescribeMeta(meta), library.DescribeMeta(got))
 	}
-	codec, err := rowcodec.NewCodec(meta)
-	if err != nil {
-		return nil, err
-	}
-	regionCodec, err := rowcodec.NewRegionCodec(meta)
+	codec, regionCodec, err := rowcodec.ForMeta(meta)
 	if err != nil {
 		return nil, err
 	}

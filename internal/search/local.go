@@ -64,11 +64,7 @@ func OpenIndex(ctx context.Context, st library.Store, indexPath string) (*Local,
 	if err != nil {
 		return nil, err
 	}
-	codec, err := rowcodec.NewCodec(meta)
-	if err != nil {
-		return nil, err
-	}
-	regionCodec, err := rowcodec.NewRegionCodec(meta)
+	codec, regionCodec, err := rowcodec.ForMeta(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +126,7 @@ func OpenIndex(ctx context.Context, st library.Store, indexPath string) (*Local,
 // NewMemory indexes entries encoded with meta's codec and keeps them all in
 // memory: for tests and benchmarks.
 func NewMemory(ctx context.Context, meta library.Meta, entries []library.Entry) (*Local, error) {
-	codec, err := rowcodec.NewCodec(meta)
-	if err != nil {
-		return nil, err
-	}
-	regionCodec, err := rowcodec.NewRegionCodec(meta)
+	codec, regionCodec, err := rowcodec.ForMeta(meta)
 	if err != nil {
 		return nil, err
 	}

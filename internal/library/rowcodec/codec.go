@@ -161,3 +161,15 @@ func DecodeRows(c Codec, dst []float32, codes []byte, lo, hi int) {
 		c.Decode(dst[(i-lo)*d:(i-lo+1)*d], codes[i*rb:(i+1)*rb])
 	}
 }
+
+// ForMeta builds both codecs a library's Meta names: its rows' and its
+// region features' (nil when it keeps none).
+func ForMeta(m library.Meta) (rows, regions Codec, err error) {
+	if rows, err = NewCodec(m); err != nil {
+		return nil, nil, err
+	}
+	if regions, err = NewRegionCodec(m); err != nil {
+		return nil, nil, err
+	}
+	return rows, regions, nil
+}
