@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/inset"
-	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/view"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -107,19 +104,15 @@ const maxInsetFrames = 150
 
 // lumaFrames collects grey frames at half the decoded size for inset.FindAll.
 type lumaFrames struct {
-	mu     sync.Mutex
 	w, h   int
 	frames [][]byte
 }
 
-// add keeps sample idx's luma plane, w x h (see halfLuma). Samples arrive
-// out of order; they are kept in order.
+// add keeps sample idx's luma plane, w x h (see halfLuma).
 func (l *lumaFrames) add(idx int, y []byte, w, h int) {
 	if idx >= maxInsetFrames {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if idx >= len(l.frames) {
 		l.frames = append(l.frames, make([][]byte, idx+1-len(l.frames))...)
 	}
@@ -127,165 +120,55 @@ func (l *lumaFrames) add(idx int, y []byte, w, h int) {
 	l.frames[idx] = y
 }
 
-// embedViews is one decoding pass embedding specs; lumas, if not nil,
-// collects grey frames on the way.
+// embedViews is one decoding pass embedding specs (without the model
+// unless features); lumas, if not nil, collects grey frames on the way.
 func embedViews(ctx context.Context, path string, pool *Pool, opts Options, specs []view.Spec, lumas *lumaFrames, features bool) ([]float64, []ViewFeatures, error) {
 	res := pool.Model()
-	w, h := res.Spec.Pre.Width, res.Spec.Pre.Height
-	dopts := decode.Options{FPS: opts.FPS, Width: viewScale * w, Height: viewScale * h,
-		Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	reader, err := decode.Open(ctx, path, dopts)
+	width, height := viewScale*res.Spec.Pre.Width, viewScale*res.Spec.Pre.Height
+	dim := res.Output.Dim
+	const pp = PixelWidth * PixelHeight
+	p := pass{
+		decode: decode.Options{FPS: opts.FPS, Width: width, Height: height,
+			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill},
+		specs: specs, infer: features, progress: opts.Progress,
+		// One grey plane at half size serves inset.FindAll and the views'
+		// pictures.
+		extra: func(n int, raw []byte) any {
+			y, yw, yh := halfLuma(raw, width, height)
+			if lumas != nil {
+				lumas.add(n, y, yw, yh)
+			}
+			sums := newLumaSums(y, yw, yh)
+			pics := make([]byte, len(specs)*pp)
+			for v, s := range specs {
+				sums.picture(pics[v*pp:(v+1)*pp], PixelWidth, PixelHeight, s.X, s.Y, s.W, s.H, s.Flip)
+			}
+			return pics
+		},
+	}
+	var times []float64
+	rowsOf := make([][]float32, len(specs))
+	pixelsOf := make([][]byte, len(specs))
+	_, err := p.run(ctx, path, pool, func(ts float64, row []float32, extra any) error {
+		times = append(times, ts)
+		pics := extra.([]byte)
+		for v := range specs {
+			if features {
+				rowsOf[v] = append(rowsOf[v], row[v*dim:(v+1)*dim]...)
+			}
+			pixelsOf[v] = append(pixelsOf[v], pics[v*pp:(v+1)*pp]...)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer reader.Close()
-
-	samplers := make([]*sampler, len(specs))
-	for i, s := range specs {
-		samplers[i] = newSampler(s, dopts.Width, dopts.Height, w, h)
-	}
-	dim := res.Output.Dim
-	type frame struct {
-		idx int
-		raw []byte
-	}
-	frames := make(chan frame, pool.Size())
-	var (
-		mu       sync.Mutex
-		times    []float64
-		rowsOf   = make([][]float32, len(specs))
-		pixelsOf = make([][]byte, len(specs))
-		firstErr error
-		done     int
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	total := 0
-	if info, err := reader.Info(); err == nil {
-		total = decode.ExpectedFrames(info, opts.FPS)
-	}
-
-	var wg sync.WaitGroup
-	for i := range pool.Size() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var e model.Embedder
-			if features {
-				var err error
-				if e, err = pool.Session(ctx, i); err != nil {
-					fail(err)
-					for range frames {
-					}
-					return
-				}
-			}
-			pre := model.NewPreprocessor(res.Spec.Pre)
-			small := make([]byte, pre.FrameBytes())
-			tensor := make([]float32, pre.TensorLen())
-			out := make([]float32, dim)
-			for f := range frames {
-				// One grey plane at half size serves inset.FindAll and the
-				// views' pictures.
-				y, yw, yh := halfLuma(f.raw, dopts.Width, dopts.Height)
-				if lumas != nil {
-					lumas.add(f.idx, y, yw, yh)
-				}
-				sums := newLumaSums(y, yw, yh)
-				pics := make([][]byte, len(specs))
-				for v, s := range specs {
-					pics[v] = make([]byte, PixelWidth*PixelHeight)
-					sums.picture(pics[v], PixelWidth, PixelHeight, s.X, s.Y, s.W, s.H, s.Flip)
-				}
-				rows := make([][]float32, len(specs))
-				for v, s := range samplers {
-					if !features {
-						break
-					}
-					s.sample(small, f.raw)
-					if err := pre.Frame(tensor, small); err != nil {
-						fail(err)
-						break
-					}
-					if err := e.EmbedTensor(ctx, tensor, 1, out); err != nil {
-						fail(err)
-						break
-					}
-					rows[v] = append([]float32(nil), out...)
-				}
-				mu.Lock()
-				for v := range specs {
-					if features {
-						need := (f.idx + 1) * dim
-						if len(rowsOf[v]) < need {
-							rowsOf[v] = append(rowsOf[v], make([]float32, need-len(rowsOf[v]))...)
-						}
-						if rows[v] != nil {
-							copy(rowsOf[v][f.idx*dim:], rows[v])
-						}
-					}
-					pp := PixelWidth * PixelHeight
-					if need := (f.idx + 1) * pp; len(pixelsOf[v]) < need {
-						pixelsOf[v] = append(pixelsOf[v], make([]byte, need-len(pixelsOf[v]))...)
-					}
-					copy(pixelsOf[v][f.idx*pp:], pics[v])
-				}
-				done++
-				d := done
-				mu.Unlock()
-				if opts.Progress != nil {
-					opts.Progress(d, total)
-				}
-			}
-		}()
-	}
-
-	var decodeErr error
-	for idx := 0; ; idx++ {
-		raw := make([]byte, dopts.FrameBytes())
-		ts, err := reader.Next(raw)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			decodeErr = err
-			break
-		}
-		times = append(times, ts)
-		select {
-		case frames <- frame{idx, raw}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(frames)
-	wg.Wait()
-	switch {
-	case firstErr != nil:
-		return nil, nil, firstErr
-	case decodeErr != nil:
-		return nil, nil, decodeErr
-	case ctx.Err() != nil:
-		return nil, nil, ctx.Err()
-	case len(times) == 0:
+	if len(times) == 0 {
 		return nil, nil, fmt.Errorf("%s: no video frames", path)
 	}
 	out := make([]ViewFeatures, len(specs))
 	for v, s := range specs {
-		out[v] = ViewFeatures{Name: s.Name, Pixels: pixelsOf[v][:len(times)*PixelWidth*PixelHeight]}
-		if features {
-			out[v].Features = rowsOf[v][:len(times)*dim]
-		}
+		out[v] = ViewFeatures{Name: s.Name, Features: rowsOf[v], Pixels: pixelsOf[v]}
 	}
 	return times, out, nil
 }
