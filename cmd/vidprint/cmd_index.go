@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -294,37 +291,17 @@ func newIndexRemoveCmd(libDir func(*cobra.Command) (string, error)) *cobra.Comma
 	}
 }
 
-// findVideo matches an id, a path (as given or absolute) or a SHA-256
-// prefix of at least 6 hex digits; an ambiguous prefix is a usage error.
+// findVideo resolves a name given to index remove (library.Find) with
+// its exit code: 1 for none, 2 for an ambiguous prefix.
 func findVideo(videos []library.Video, arg string) (library.Video, error) {
-	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
-		for _, v := range videos {
-			if v.ID == id {
-				return v, nil
-			}
-		}
+	v, err := library.Find(videos, arg)
+	switch {
+	case errors.Is(err, library.ErrAmbiguous):
+		return v, withCode(exitUsage, err)
+	case errors.Is(err, library.ErrNotFound):
+		return v, withCode(exitNotFound, err)
 	}
-	abs, _ := filepath.Abs(arg)
-	for _, v := range videos {
-		if v.Path == arg || v.Path == abs {
-			return v, nil
-		}
-	}
-	var found []library.Video
-	if len(arg) >= 6 && strings.Trim(strings.ToLower(arg), "0123456789abcdef") == "" {
-		for _, v := range videos {
-			if strings.HasPrefix(v.SHA256, strings.ToLower(arg)) {
-				found = append(found, v)
-			}
-		}
-	}
-	switch len(found) {
-	case 0:
-		return library.Video{}, withCode(exitNotFound, fmt.Errorf("no video %q (give an id, a path or a SHA-256 prefix; see index list): %w", arg, library.ErrNotFound))
-	case 1:
-		return found[0], nil
-	}
-	return library.Video{}, usageError("SHA-256 prefix %q matches %d videos; give more digits", arg, len(found))
+	return v, err
 }
 
 // statsJSON is the JSON form of index stats.
@@ -404,18 +381,7 @@ func libraryStats(ctx context.Context, s library.Store, dir string) (statsJSON, 
 		st.Hours += v.DurationS / 3600
 		st.Frames += int64(v.Frames)
 	}
-	// Everything in the directory: the database, its log and any index
-	// files kept beside it.
-	err = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
-			st.Bytes += info.Size()
-		}
-		return nil
-	})
-	if err != nil {
+	if st.Bytes, err = library.Size(s); err != nil {
 		return statsJSON{}, err
 	}
 	if st.Hours > 0 {

@@ -8,6 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -87,6 +90,8 @@ var (
 	ErrExists     = errors.New("already in the library")
 	ErrNotFound   = errors.New("not in the library")
 	ErrModel      = errors.New("library made with another model")
+	// ErrAmbiguous is a name (Find) that fits more than one video.
+	ErrAmbiguous = errors.New("names more than one video")
 	// ErrStorage marks a failure to read or write the storage itself: a
 	// full disk, a file size limit, an I/O error. The library is left as
 	// it was before the failed write.
@@ -100,6 +105,20 @@ var (
 // search index, where it keeps the library: CachePath names one.
 type Cache interface {
 	CachePath(name string) string
+}
+
+// Sizer is a Store that can tell how many bytes it keeps.
+type Sizer interface {
+	Bytes() (int64, error)
+}
+
+// Size is how many bytes s keeps, derived files included; 0 for a store
+// that cannot tell.
+func Size(s Store) (int64, error) {
+	if z, ok := s.(Sizer); ok {
+		return z.Bytes()
+	}
+	return 0, nil
 }
 
 // ReadOnly tells whether s was opened without write access, so that a
@@ -145,4 +164,38 @@ func DescribeMeta(m Meta) string {
 		sha = sha[:12]
 	}
 	return fmt.Sprintf("%s/%s (sha256 %s, %d-d, %g fps)", m.Model.ID, m.Model.Output, sha, m.Dim, m.FPS)
+}
+
+// Find picks the video a name means: an id, a path (as given or
+// absolute), or a SHA-256 prefix of at least 6 hex digits. None gives
+// ErrNotFound; a prefix of several videos, ErrAmbiguous.
+func Find(videos []Video, name string) (Video, error) {
+	if id, err := strconv.ParseInt(name, 10, 64); err == nil {
+		for _, v := range videos {
+			if v.ID == id {
+				return v, nil
+			}
+		}
+	}
+	abs, _ := filepath.Abs(name)
+	for _, v := range videos {
+		if v.Path == name || v.Path == abs {
+			return v, nil
+		}
+	}
+	var found []Video
+	if len(name) >= 6 && strings.Trim(strings.ToLower(name), "0123456789abcdef") == "" {
+		for _, v := range videos {
+			if strings.HasPrefix(v.SHA256, strings.ToLower(name)) {
+				found = append(found, v)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Video{}, fmt.Errorf("no video %q (give an id, a path or a SHA-256 prefix; see index list): %w", name, ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return Video{}, fmt.Errorf("SHA-256 prefix %q matches %d videos; give more digits: %w", name, len(found), ErrAmbiguous)
 }

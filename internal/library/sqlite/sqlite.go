@@ -253,6 +253,22 @@ func open(ctx context.Context, dir string, mode openMode) (*sqliteStore, error) 
 // ReadOnly tells whether s was opened without write access.
 func (s *sqliteStore) ReadOnly() bool { return s.readOnly }
 
+// Bytes is the size of everything in the library's directory: the
+// database, its log and the derived files kept beside it.
+func (s *sqliteStore) Bytes() (int64, error) {
+	var n int64
+	err := filepath.WalkDir(s.dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n, err
+}
+
 // CachePath keeps derived files (a search index) beside the database.
 func (s *sqliteStore) CachePath(name string) string { return filepath.Join(s.dir, name) }
 
