@@ -206,7 +206,7 @@ func TestBadInput(t *testing.T) {
 		{"jpeg named .mp4", jpegAsMP4, ErrStillImage},
 		{"audio only", audio, ErrNoVideo},
 		{"truncated, index at the front", truncated, ErrTruncated},
-		{"truncated, index lost", noIndex, ErrNotVideo},
+		{"truncated, index lost", noIndex, ErrTruncated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -218,6 +218,9 @@ func (r *Reader) finish() error {
 	if duration == 0 && !r.info.HasAudio {
 		duration = r.info.DurationS
 	}
+	if declared := r.info.declaredS(); declared > duration {
+		duration = declared
+	}
 	covered := r.lastTS + 1/r.opts.FPS
 	if short := duration - covered; duration > 0 && short > math.Max(1, 0.1*duration) {
 		return fmt.Errorf("%s: %w: decoding stopped at %.1f s of %.1f s (%s); --partial keeps what decoded",

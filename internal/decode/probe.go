@@ -212,7 +212,13 @@ func Probe(ctx context.Context, path string) (Info, error) {
 		if ctx.Err() != nil {
 			return Info{}, ctx.Err()
 		}
-		return Info{}, fmt.Errorf("%s: %w (%s)", path, ErrNotVideo, LastLine(stderr.String(), "ffprobe failed"))
+		said := stderr.String()
+		if strings.Contains(said, "moov atom not found") {
+			// An MP4 or MOV whose index, written last, never was: a
+			// recording or a download that stopped early.
+			return Info{}, fmt.Errorf("%s: %w or damaged: its index (moov atom) is missing, as when a recording or a copy stops early", path, ErrTruncated)
+		}
+		return Info{}, fmt.Errorf("%s: %w (%s)", path, ErrNotVideo, LastLine(said, "ffprobe failed"))
 	}
 	info, err := ParseProbe(stdout.Bytes())
 	if err != nil {
@@ -234,4 +240,16 @@ func LastLine(s, def string) string {
 		}
 	}
 	return def
+}
+
+// declaredS is the video's length that an AVI's header declares: its frame
+// count at its frame rate. The header is written for the whole file, while
+// ffprobe's duration is what the data holds, so a file cut short (a copy
+// or download that stopped) declares more than it has. 0 elsewhere: other
+// containers count frames from what they hold, or not at all.
+func (i Info) declaredS() float64 {
+	if i.Format != "avi" || i.Frames <= 0 || i.FrameRate <= 0 {
+		return 0
+	}
+	return float64(i.Frames) / i.FrameRate
 }
