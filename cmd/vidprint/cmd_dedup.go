@@ -83,6 +83,9 @@ func runDedup(cmd *cobra.Command, g *globals, o dedupOptions) error {
 	if o.library == "" {
 		return usageError("dedup: --library DIR is required")
 	}
+	if err := checkThreshold(cmd, o.threshold); err != nil {
+		return err
+	}
 	if !(o.minShared > 0) {
 		return usageError("dedup: --min-shared must be positive, got %g", o.minShared)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/embed"
-	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/vprint"
 )
@@ -136,7 +135,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		return err
 	}
 	for i, p := range outs {
-		if err := checkOutput(p, videos[i]); err != nil {
+		if err := checkOutput(cmd, g.overwrite, p, printKind, videos[i]); err != nil {
 			return err
 		}
 	}
@@ -186,25 +185,6 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 	}
 	if failed > 0 {
 		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed (see above); the exit code is the first failure's", failed, len(videos)))
-	}
-	return nil
-}
-
-// checkOutput fails before any work when out cannot be written, is a
-// directory, or is the video itself.
-func checkOutput(out, video string) error {
-	if err := fsutil.CheckWritableDir(filepath.Dir(out)); err != nil {
-		return withCode(exitOutput, err)
-	}
-	st, err := os.Stat(out)
-	if err != nil {
-		return nil // nothing there yet
-	}
-	if st.IsDir() {
-		return withCode(exitOutput, fmt.Errorf("output %s is a directory", out))
-	}
-	if vst, err := os.Stat(video); err == nil && os.SameFile(st, vst) {
-		return usageError("embed: output %s is the input video", out)
 	}
 	return nil
 }

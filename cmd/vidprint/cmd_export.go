@@ -39,7 +39,7 @@ csv or npz to standard output.`,
 			default:
 				return usageError("export: --format must be npy, npz or csv, got %q", format)
 			}
-			p, err := vprint.ReadFile(args[0])
+			p, err := readPrint(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -57,8 +57,19 @@ csv or npz to standard output.`,
 				}
 				return withCode(exitOutput, w.Flush())
 			}
-			if err := fsutil.CheckWritableDir(filepath.Dir(out)); err != nil {
-				return withCode(exitOutput, err)
+			kind := map[string]outputKind{"npy": npyKind, "npz": npzKind, "csv": csvKind}[format]
+			outs := []string{out}
+			if format == "npy" {
+				stem := strings.TrimSuffix(out, ".npy")
+				outs = append(outs, stem+"_timestamps.npy")
+				if p.Regions > 0 {
+					outs = append(outs, stem+"_regions.npy")
+				}
+			}
+			for _, o := range outs {
+				if err := checkOutput(cmd, g.overwrite, o, kind, args[0]); err != nil {
+					return err
+				}
 			}
 			written := []string{out}
 			write := func(path string, f func(io.Writer) error) error {

@@ -29,6 +29,8 @@ func newIndexCmd(g *globals) *cobra.Command {
 		Short: "Keep a library of videos to search: add, list, remove, stats",
 		Long: `A library is one directory holding a database of videos and their prints,
 made by a single model. index add creates it on first use.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: noSubcommand,
 	}
 	cmd.PersistentFlags().StringVar(&lib, "library", "", "library directory (required)")
 	libDir := func(c *cobra.Command) (string, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -76,50 +77,72 @@ func newInfoCmd(g *globals) *cobra.Command {
 		Short: "Describe prints: frames, dimension, fps, model, source, duration",
 		Args:  usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var all []printInfo
-			for _, path := range args {
-				p, err := vprint.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				all = append(all, describePrint(path, p))
-			}
 			out := cmd.OutOrStdout()
+			// Each print is described as it is read; one that cannot be
+			// read is reported and the others still are. The exit code
+			// is the first failure's.
+			var all []printInfo
+			var failed error
+			for _, path := range args {
+				p, err := readPrint(cmd, path)
+				if err != nil {
+					if len(args) == 1 {
+						return err
+					}
+					fmt.Fprintln(cmd.ErrOrStderr(), "vidprint:", oneLine(err.Error()))
+					if failed == nil {
+						failed = withCode(exitCode(cmd.Context(), err), errSilent)
+					}
+					continue
+				}
+				in := describePrint(path, p)
+				all = append(all, in)
+				if !asJSON {
+					if len(all) > 1 {
+						fmt.Fprintln(out)
+					}
+					writeInfo(out, in)
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				if len(all) == 1 {
-					return enc.Encode(all[0])
-				}
-				return enc.Encode(all)
-			}
-			for i, in := range all {
-				if i > 0 {
-					fmt.Fprintln(out)
-				}
-				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintf(tw, "file\t%s\n", in.File)
-				fmt.Fprintf(tw, "frames\t%d (%.3f s to %.3f s)\n", in.Frames, in.FirstS, in.LastS)
-				fmt.Fprintf(tw, "dim\t%d\n", in.Dim)
-				fmt.Fprintf(tw, "regions\t%d\n", in.Regions)
-				if th := in.Thumbnails; th.Count > 0 {
-					fmt.Fprintf(tw, "thumbnails\t%d, %dx%d, one every %d rows\n", th.Count, th.Width, th.Height, th.Every)
+				var err error
+				if len(args) == 1 {
+					err = enc.Encode(all[0])
 				} else {
-					fmt.Fprintf(tw, "thumbnails\tnone\n")
+					err = enc.Encode(all)
 				}
-				fmt.Fprintf(tw, "fps\t%g\n", in.FPS)
-				fmt.Fprintf(tw, "model\t%s, output %s (sha256 %s)\n", in.Model, in.Output, in.ModelSHA256)
-				fmt.Fprintf(tw, "duration\t%.3f s\n", in.DurationS)
-				fmt.Fprintf(tw, "source\t%s, %d bytes, %dx%d\n", in.Source.Name, in.Source.Size, in.Source.Width, in.Source.Height)
-				fmt.Fprintf(tw, "source sha256\t%s\n", in.Source.SHA256)
-				if in.CreatedAt != nil {
-					fmt.Fprintf(tw, "created\t%s\n", in.CreatedAt.Format(time.RFC3339))
+				if err != nil {
+					return err
 				}
-				tw.Flush()
 			}
-			return nil
+			return failed
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// writeInfo writes one print's description as a table.
+func writeInfo(out io.Writer, in printInfo) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "file\t%s\n", in.File)
+	fmt.Fprintf(tw, "frames\t%d (%.3f s to %.3f s)\n", in.Frames, in.FirstS, in.LastS)
+	fmt.Fprintf(tw, "dim\t%d\n", in.Dim)
+	fmt.Fprintf(tw, "regions\t%d\n", in.Regions)
+	if th := in.Thumbnails; th.Count > 0 {
+		fmt.Fprintf(tw, "thumbnails\t%d, %dx%d, one every %d rows\n", th.Count, th.Width, th.Height, th.Every)
+	} else {
+		fmt.Fprintf(tw, "thumbnails\tnone\n")
+	}
+	fmt.Fprintf(tw, "fps\t%g\n", in.FPS)
+	fmt.Fprintf(tw, "model\t%s, output %s (sha256 %s)\n", in.Model, in.Output, in.ModelSHA256)
+	fmt.Fprintf(tw, "duration\t%.3f s\n", in.DurationS)
+	fmt.Fprintf(tw, "source\t%s, %d bytes, %dx%d\n", in.Source.Name, in.Source.Size, in.Source.Width, in.Source.Height)
+	fmt.Fprintf(tw, "source sha256\t%s\n", in.Source.SHA256)
+	if in.CreatedAt != nil {
+		fmt.Fprintf(tw, "created\t%s\n", in.CreatedAt.Format(time.RFC3339))
+	}
+	tw.Flush()
 }

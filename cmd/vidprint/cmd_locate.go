@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,11 +97,14 @@ docs/evaluation.md for its measured accuracy.`,
 
 func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string, videos []string) error {
 	ctx := cmd.Context()
+	if err := checkThreshold(cmd, o.threshold); err != nil {
+		return err
+	}
 	if o.picture != "" {
 		if len(videos) > 1 {
 			return usageError("locate: --picture takes one VIDEO, got %d", len(videos))
 		}
-		if err := checkOutput(o.picture, clipPath); err != nil {
+		if err := checkOutput(cmd, g.overwrite, o.picture, pngKind, append([]string{clipPath}, videos...)...); err != nil {
 			return err
 		}
 	}
@@ -118,7 +120,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		}
 		refs[i] = p
 	}
-	clip, err := loadClip(ctx, g, o, clipPath, refs[0])
+	clip, err := loadClip(cmd, g, o, clipPath, refs[0])
 	if err != nil {
 		return err
 	}
@@ -211,7 +213,8 @@ func (c clipQuery) viewPrint(r match.Result) *vprint.Print {
 }
 
 // loadClip reads a print, or embeds a video or image with every query view.
-func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref *vprint.Print) (clipQuery, error) {
+func loadClip(cmd *cobra.Command, g *globals, o locateOptions, path string, ref *vprint.Print) (clipQuery, error) {
+	ctx := cmd.Context()
 	if isPrint(path) {
 		p, err := vprint.ReadFile(path)
 		if err != nil {
@@ -231,7 +234,11 @@ func loadClip(ctx context.Context, g *globals, o locateOptions, path string, ref
 	if name == "" {
 		name, output = ref.Model.ID, ref.Model.Output
 		if _, ok := model.Lookup(name); !ok {
-			return clipQuery{}, usageError("locate: %s was made by model %s, which is not in the catalogue: pass it with --model PATH", filepath.Base(path), name)
+			hint := ""
+			if cmd.Flags().Lookup("model") != nil {
+				hint = ": pass it with --model PATH"
+			}
+			return clipQuery{}, usageError("%sto embed %s: the prints were made by model %s, which is not in the catalogue%s", prefix(cmd), filepath.Base(path), name, hint)
 		}
 	}
 	// Eleven inferences per sample make the model, not ffmpeg, the

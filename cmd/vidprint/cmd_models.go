@@ -55,11 +55,11 @@ func newModelsCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(newModelsConvertCmd())
+	cmd.AddCommand(newModelsConvertCmd(g))
 	return cmd
 }
 
-func newModelsConvertCmd() *cobra.Command {
+func newModelsConvertCmd(g *globals) *cobra.Command {
 	var out string
 	var outputs []string
 	cmd := &cobra.Command{
@@ -73,6 +73,9 @@ is used as a custom model: vidprint embed --model MODEL.onnx.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageError("models convert: -o MODEL.onnx is required")
+			}
+			if err := checkOutput(cmd, g.overwrite, out, onnxKind, args[0]); err != nil {
+				return err
 			}
 			opts := convert.Options{Outputs: outputs}
 			if err := opts.Validate(); err != nil {

@@ -44,7 +44,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 			if o.MaxWidth < 1 || o.RowHeight < 1 || o.RowHeight > 16 {
 				return usageError("picture: --max-width must be positive and --row-height in 1..16")
 			}
-			if err := checkOutput(out, args[0]); err != nil {
+			if err := checkOutput(cmd, g.overwrite, out, pngKind, args[0]); err != nil {
 				return err
 			}
 			p, err := loadPrint(cmd.Context(), g, args[0], noCache, false)

@@ -62,6 +62,9 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	if o.library == "" {
 		return usageError("search: --library DIR is required")
 	}
+	if err := checkThreshold(cmd, o.threshold); err != nil {
+		return err
+	}
 	if o.k < 1 {
 		return usageError("search: -k must be at least 1, got %d", o.k)
 	}
@@ -78,7 +81,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return fmt.Errorf("search: %s: %w", o.library, err)
 	}
 	head := &vprint.Print{Model: meta.Model, Dim: meta.Dim, FPS: meta.FPS}
-	clip, err := loadClip(ctx, g, locateOptions{wholeOnly: o.wholeOnly}, queryPath, head)
+	clip, err := loadClip(cmd, g, locateOptions{wholeOnly: o.wholeOnly}, queryPath, head)
 	if err != nil {
 		return err
 	}

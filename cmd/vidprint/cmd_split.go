@@ -52,8 +52,15 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 			if ext == "" {
 				ext = ".mkv" // ffmpeg picks the container by extension; Matroska takes any codec
 			}
+			piece := func(i int) string { return filepath.Join(outDir, fmt.Sprintf("%s-Scene-%03d%s", stem, i+1, ext)) }
+			// Every piece is checked before the first is written.
+			for i := range list {
+				if err := checkOutput(cmd, g.overwrite, piece(i), noKind, video); err != nil {
+					return err
+				}
+			}
 			for i, s := range list {
-				out := filepath.Join(outDir, fmt.Sprintf("%s-Scene-%03d%s", stem, i+1, ext))
+				out := piece(i)
 				start, end := s.StartS, s.EndS
 				if i == 0 {
 					start = 0 // whatever comes before the first frame (audio) too

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -39,18 +40,35 @@ each atomically; an interrupted run leaves the ones already finished.`,
 			if isPrint(video) {
 				return usageError("summary: %s is a print; keyframes are decoded from the video", video)
 			}
+			// A directory made here and left empty by a failure or an
+			// interrupt is removed again.
+			_, statErr := os.Stat(outDir)
+			made := errors.Is(statErr, os.ErrNotExist)
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return withCode(exitOutput, fmt.Errorf("output directory %s: %w", outDir, err))
+				return withCode(exitOutput, fmt.Errorf("summary: output directory %s: %w", outDir, err))
+			}
+			if made {
+				defer os.Remove(outDir) // fails, as it should, unless empty
 			}
 			if err := fsutil.CheckWritableDir(outDir); err != nil {
-				return withCode(exitOutput, err)
+				return withCode(exitOutput, fmt.Errorf("summary: %w", err))
 			}
 			ctx := cmd.Context()
 			p, err := loadPrint(ctx, g, video, noCache, false)
 			if err != nil {
 				return err
 			}
-			frames, err := summary.Write(ctx, video, p, n, outDir)
+			check := func(path string) error {
+				kind := jpegKind
+				switch filepath.Ext(path) {
+				case ".json":
+					kind = jsonKind
+				case ".html":
+					kind = htmlKind
+				}
+				return checkOutput(cmd, g.overwrite, path, kind, video)
+			}
+			frames, err := summary.Write(ctx, video, p, n, outDir, check)
 			if errors.Is(err, scenes.ErrTooShort) {
 				return usageError("summary: %s: %v", video, err)
 			}

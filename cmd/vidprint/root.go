@@ -16,6 +16,7 @@ import (
 // kept in package variables.
 type globals struct {
 	quiet       bool
+	overwrite   overwrite
 	dirs        assets.Dirs
 	cpuProfile  string
 	peakRSS     bool
@@ -36,11 +37,15 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
+	addOverwriteFlags(root, &g.overwrite)
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a Go CPU profile here (for developers)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().BoolVar(&g.peakRSS, "peak-rss", false, "print this process's peak memory on exit (for benchmarks)")
 	root.PersistentFlags().MarkHidden("peak-rss")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if g.overwrite.yes && g.overwrite.never {
+			return usageError("%s-y and --no-overwrite contradict each other", prefix(c))
+		}
 		if g.cpuProfile == "" {
 			return nil
 		}
@@ -63,7 +68,7 @@ func newRootCmd() *cobra.Command {
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError("%s: %v (see vidprint %s --help)", c.Name(), err, c.Name())
+		return usageError("%s%v (see %s --help)", prefix(c), err, c.CommandPath())
 	})
 	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newPictureCmd(g), newScenesCmd(g), newSplitCmd(g), newSummaryCmd(g), newLocateCmd(g), newIndexCmd(g), newSearchCmd(g), newDedupCmd(g), newModelsCmd(g))
 	return root

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/fsutil"
@@ -16,19 +17,35 @@ import (
 	"github.com/vidprint/vidprint/internal/vprint"
 )
 
+// Files are the files a summary writes besides its keyframes (Keyframe.File).
+var Files = []string{"contact.jpg", "index.json", "index.html"}
+
 // Write makes the summary of video, whose print is p, in dir: one JPEG per
-// keyframe named by its time, contact.jpg, index.json and a self-contained
-// index.html. n > 0 asks for exactly n keyframes (scenes.ErrTooShort when
-// the print is too short for them). Files are written one by one, each
+// keyframe named by its time, and Files: contact.jpg, index.json and a
+// self-contained index.html. n > 0 asks for exactly n keyframes
+// (scenes.ErrTooShort when the print is too short for them). check, when
+// set, is called with every file's path before the first is written, and
+// its error stops the summary. Files are written one by one, each
 // atomically (an fsutil.ErrWrite when one cannot be); a keyframe that
 // cannot be decoded is a decode.ErrDecode. Only thumbnails stay in memory,
 // so a film of a thousand scenes is fine.
-func Write(ctx context.Context, video string, p *vprint.Print, n int, dir string) ([]Keyframe, error) {
+func Write(ctx context.Context, video string, p *vprint.Print, n int, dir string, check func(path string) error) ([]Keyframe, error) {
 	frames, err := Pick(p, n)
 	if err != nil {
 		return nil, err
 	}
 	UniqueNames(frames)
+	if check != nil {
+		names := slices.Clone(Files)
+		for _, k := range frames {
+			names = append(names, k.File)
+		}
+		for _, name := range names {
+			if err := check(filepath.Join(dir, name)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	write := func(name string, f func(io.Writer) error) error {
 		return fsutil.WriteAtomic(filepath.Join(dir, name), f)
 	}

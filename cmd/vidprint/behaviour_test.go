@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vidprint/vidprint/internal/testutil"
+	"github.com/vidprint/vidprint/internal/vprint"
+)
+
+// embedFootage embeds a packaged video into dir/name and returns its
+// path, failing the test if it cannot.
+func embedFootage(t *testing.T, dir, video, name string, args ...string) string {
+	t.Helper()
+	r := run(t, dir, append([]string{"embed", "-q", testutil.Footage(t, video), "-o", name}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("embed %s: exit %d: %s", video, r.code, r.stderr)
+	}
+	return filepath.Join(dir, name)
+}
+
+// TestOutputsAreNotReplaced: no command writes over its own input, and a
+// file that exists is replaced only when it is the command's own kind of
+// output, or with -y; --no-overwrite never replaces one.
+func TestOutputsAreNotReplaced(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	embedFootage(t, dir, "Megamind.avi", "mm.vprint")
+	testutil.TestVideo(t, dir, "clip.mp4", 160, 120, "10", 2)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("my notes\n"), 0o644)
+	clip, _ := os.ReadFile(filepath.Join(dir, "clip.mp4"))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		kept string // a file that must be unchanged, "" for none
+	}{
+		{"export over its own input", []string{"export", "mm.vprint", "--format", "csv", "-o", "mm.vprint"}, exitUsage, "mm.vprint"},
+		{"a picture over a video", []string{"picture", "mm.vprint", "-o", "clip.mp4"}, exitOutput, "clip.mp4"},
+		{"a picture over its own input", []string{"picture", "mm.vprint", "-o", "mm.vprint"}, exitUsage, "mm.vprint"},
+		{"a CSV over notes", []string{"export", "mm.vprint", "--format", "csv", "-o", "notes.txt"}, exitOutput, "notes.txt"},
+		{"a print over notes", []string{"embed", "clip.mp4", "-o", "notes.txt"}, exitOutput, "notes.txt"},
+		{"a picture", []string{"picture", "mm.vprint", "-o", "mm.png"}, 0, ""},
+		{"the same picture again", []string{"picture", "mm.vprint", "-o", "mm.png"}, 0, ""},
+		{"never", []string{"picture", "mm.vprint", "-o", "mm.png", "--no-overwrite"}, exitOutput, "mm.png"},
+		{"-y and never", []string{"picture", "mm.vprint", "-o", "x.png", "-y", "--no-overwrite"}, exitUsage, ""},
+		{"a CSV", []string{"export", "mm.vprint", "--format", "csv", "-o", "mm.csv"}, 0, ""},
+		{"the same CSV again", []string{"export", "mm.vprint", "--format", "csv", "-o", "mm.csv"}, 0, ""},
+		{"-y over notes", []string{"export", "mm.vprint", "--format", "csv", "-o", "notes.txt", "-y"}, 0, ""},
+	}
+	for _, tt := range tests {
+		var before []byte
+		if tt.kept != "" {
+			before, _ = os.ReadFile(filepath.Join(dir, tt.kept))
+		}
+		r := run(t, dir, tt.args...)
+		if r.code != tt.code {
+			t.Errorf("%s: exit %d, want %d (%s)", tt.name, r.code, tt.code, r.stderr)
+		}
+		if tt.code != 0 && !strings.Contains(r.stderr, tt.args[0]+":") {
+			t.Errorf("%s: %q does not name the command %s", tt.name, r.stderr, tt.args[0])
+		}
+		if tt.kept != "" {
+			if after, _ := os.ReadFile(filepath.Join(dir, tt.kept)); !bytes.Equal(before, after) {
+				t.Errorf("%s: %s was changed", tt.name, tt.kept)
+			}
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "clip.mp4")); !bytes.Equal(got, clip) {
+		t.Error("the video was changed")
+	}
+	if _, err := vprint.ReadFile(filepath.Join(dir, "mm.vprint")); err != nil {
+		t.Errorf("the print was damaged: %v", err)
+	}
+}
+
+// TestSplitKeepsExistingPieces: split refuses to write over a file in its
+// way, before writing any piece, unless -y.
+func TestSplitKeepsExistingPieces(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	video := filepath.Join(dir, "mm.avi")
+	data, err := os.ReadFile(testutil.Footage(t, "Megamind.avi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(video, data, 0o644)
+	out := filepath.Join(dir, "pieces")
+	os.Mkdir(out, 0o755)
+	mine := filepath.Join(out, "mm-Scene-002.avi")
+	os.WriteFile(mine, []byte("someone's file"), 0o644)
+	r := run(t, dir, "split", "mm.avi", "-o", "pieces")
+	if r.code != exitOutput || !strings.Contains(r.stderr, "mm-Scene-002.avi") {
+		t.Fatalf("split over a file: exit %d, %q; want %d naming it", r.code, r.stderr, exitOutput)
+	}
+	if got, _ := os.ReadFile(mine); string(got) != "someone's file" {
+		t.Error("the file in the way was replaced")
+	}
+	if _, err := os.Stat(filepath.Join(out, "mm-Scene-001.avi")); err == nil {
+		t.Error("a piece was written before the refusal")
+	}
+	if r := run(t, dir, "split", "mm.avi", "-o", "pieces", "-y"); r.code != 0 {
+		t.Fatalf("split -y: exit %d: %s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(mine); string(got) == "someone's file" {
+		t.Error("split -y left the file in the way")
+	}
+}
+
+// TestTruncatedVideos: the first half of an AVI (its header declares the
+// whole) and of an MP4 whose index comes last are refused as truncated;
+// --partial keeps what decodes of the AVI.
+func TestTruncatedVideos(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	avi, err := os.ReadFile(testutil.Footage(t, "Megamind.avi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "half.avi"), avi[:len(avi)/2], 0o644)
+	mp4 := testutil.TestVideo(t, dir, "whole.mp4", 320, 240, "25", 6)
+	data, _ := os.ReadFile(mp4)
+	os.WriteFile(filepath.Join(dir, "half.mp4"), data[:len(data)/2], 0o644)
+	for _, f := range []string{"half.avi", "half.mp4"} {
+		r := run(t, dir, "embed", f, "-o", f+".vprint")
+		if r.code != exitInput || !strings.Contains(r.stderr, "truncated") || !strings.Contains(r.stderr, f) {
+			t.Errorf("embed %s: exit %d, %q; want %d saying it is truncated", f, r.code, r.stderr, exitInput)
+		}
+		assertNoOutput(t, dir, f+".vprint")
+	}
+	r := run(t, dir, "embed", "half.avi", "-o", "partial.vprint", "--partial")
+	if r.code != 0 {
+		t.Fatalf("embed --partial: exit %d: %s", r.code, r.stderr)
+	}
+	if p, err := vprint.ReadFile(filepath.Join(dir, "partial.vprint")); err != nil || p.Frames() < 20 || p.Frames() > 35 {
+		t.Errorf("the partial print: %v", err)
+	}
+}
+
+// TestCompareRefusesOtherRates: prints sampled at different rates do not
+// align (exit 6); prints of different videos are compared with a warning.
+func TestCompareRefusesOtherRates(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	embedFootage(t, dir, "Megamind.avi", "mm5.vprint")
+	embedFootage(t, dir, "Megamind.avi", "mm2.vprint", "--fps", "2", "--regions=false")
+	embedFootage(t, dir, "vtest.avi", "vt.vprint", "--regions=false")
+	if r := run(t, dir, "compare", "mm5.vprint", "mm2.vprint"); r.code != exitIncompatible || !strings.Contains(r.stderr, "fps") {
+		t.Errorf("compare at 5 and 2 fps: exit %d, %q; want %d", r.code, r.stderr, exitIncompatible)
+	}
+	r := run(t, dir, "compare", "mm5.vprint", "vt.vprint")
+	if r.code != 0 || !strings.Contains(r.stderr, "different videos") {
+		t.Errorf("compare of two videos: exit %d, %q; want 0 with a warning", r.code, r.stderr)
+	}
+	if r := run(t, dir, "compare", "mm5.vprint", "mm5.vprint"); r.code != 0 || r.stderr != "" {
+		t.Errorf("compare with itself: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestUsageMessages: a mistyped subcommand is an error (exit 2), and
+// every usage error points to the help of the command that ran.
+func TestUsageMessages(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"index", "lst", "--library", "x"}, `unknown command "lst" for "vidprint index"`},
+		{[]string{"index", "list", "--library", "x", "extra"}, "see vidprint index list --help"},
+		{[]string{"index", "list", "--bogus"}, "see vidprint index list --help"},
+		{[]string{"models", "lst"}, "see vidprint models --help"},
+		{[]string{"--bogus"}, "see vidprint --help"},
+		{[]string{"nosuchcommand"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		r := run(t, dir, tt.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "vidprint vidprint") {
+			t.Errorf("%v: exit %d, %q; want %d with %q", tt.args, r.code, r.stderr, exitUsage, tt.want)
+		}
+	}
+}
+
+// TestThresholdValidated: --threshold must be a number a score can meet.
+func TestThresholdValidated(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"locate", "a.mp4", "b.vprint"},
+		{"search", "--library", "lib", "a.mp4"},
+		{"dedup", "--library", "lib"},
+	} {
+		for _, bad := range []string{"NaN", "5", "Inf", "-Inf"} {
+			r := run(t, dir, append(args, "--threshold", bad)...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "--threshold") {
+				t.Errorf("%s --threshold %s: exit %d, %q; want %d", args[0], bad, r.code, r.stderr, exitUsage)
+			}
+		}
+	}
+}
+
+// TestEmbedTerminated: SIGTERM ends a run as Ctrl-C does, with the
+// shell's code for it (143), and nothing half-written.
+func TestEmbedTerminated(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	testutil.TestVideo(t, dir, "long.mp4", 320, 240, "1", 3600)
+	cmd := exec.Command(binary, "embed", "long.mp4", "-o", "long.vprint")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	cmd.Process.Signal(syscall.SIGTERM)
+	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitTerminated {
+		t.Fatalf("want exit %d after SIGTERM, got %v (stderr %q)", exitTerminated, err, stderr.String())
+	}
+	assertNoOutput(t, dir, "long.vprint")
+}
+
+// TestSummaryLeavesNoEmptyDirectory: a summary that fails leaves no
+// directory it made behind.
+func TestSummaryLeavesNoEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a video"), 0o644)
+	r := run(t, dir, "summary", "notes.txt", "-o", "out")
+	if r.code != exitInput {
+		t.Errorf("summary of a text file: exit %d, want %d (%s)", r.code, exitInput, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Errorf("summary left its output directory: %v", err)
+	}
+	// A directory that was there stays.
+	os.Mkdir(filepath.Join(dir, "mine"), 0o755)
+	run(t, dir, "summary", "notes.txt", "-o", "mine")
+	if _, err := os.Stat(filepath.Join(dir, "mine")); err != nil {
+		t.Errorf("summary removed a directory it did not make: %v", err)
+	}
+}
+
+// TestInfoOfVideosAndSeveralPrints: info says a video is a video and how
+// to make its print, and describes the good prints of a list with a bad
+// one in it.
+func TestInfoOfVideosAndSeveralPrints(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	embedFootage(t, dir, "Megamind.avi", "good.vprint", "--regions=false")
+	video := testutil.Footage(t, "Megamind.avi")
+	r := run(t, dir, "info", video)
+	if r.code != exitInput || !strings.Contains(r.stderr, "is a video, not a print") || !strings.Contains(r.stderr, "vidprint embed") {
+		t.Errorf("info of a video: exit %d, %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "magic") {
+		t.Errorf("info of a video speaks of magic: %q", r.stderr)
+	}
+	r = run(t, dir, "info", "good.vprint", video, "missing.vprint")
+	if r.code != exitInput || !strings.Contains(r.stdout, "good.vprint") || !strings.Contains(r.stdout, "frames") ||
+		!strings.Contains(r.stderr, "missing.vprint") {
+		t.Errorf("info of a good print among bad ones: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, dir, "info", "--json", "good.vprint", "missing.vprint"); r.code != exitInput || !strings.Contains(r.stdout, `"good.vprint"`) {
+		t.Errorf("info --json of a good and a missing print: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
