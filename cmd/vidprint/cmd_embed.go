@@ -27,6 +27,20 @@ type embedOptions struct {
 	regions       bool
 	workers       int
 	decodeThreads int
+	asJSON        bool
+}
+
+// embedJSON is one line of embed --json: a print written.
+type embedJSON struct {
+	Video   string  `json:"video"`
+	Print   string  `json:"print"`
+	Frames  int     `json:"frames"`
+	Dim     int     `json:"dim"`
+	Regions int     `json:"regions"`
+	FPS     float64 `json:"fps"`
+	Model   string  `json:"model"`
+	Output  string  `json:"output"`
+	Seconds float64 `json:"seconds"`
 }
 
 func newEmbedCmd(g *globals) *cobra.Command {
@@ -37,7 +51,7 @@ func newEmbedCmd(g *globals) *cobra.Command {
 		Long: `embed samples each video at --fps frames per second of video time, runs every
 sample through the model and writes the print. One video writes -o OUT.vprint
 (default: the video's base name with .vprint, in the current directory);
-several videos write into -o DIR. Use -- before a file name that starts with '-'.`,
+several videos write into -o DIR, made if missing. Use -- before a file name that starts with '-'.`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEmbed(cmd, g, o, args)
@@ -45,6 +59,7 @@ several videos write into -o DIR. Use -- before a file name that starts with '-'
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "out", "o", "", "output print, or a directory for several videos")
+	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per print written (docs/json.md)")
 	f.Float64Var(&o.fps, "fps", vprint.DefaultFPS, "samples per second of video time")
 	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx")
 	f.StringVar(&o.output, "output", "", "model output to keep (default: the model's print output; pooled for the 576-d vector)")
@@ -80,7 +95,10 @@ func outputPaths(videos []string, out string) ([]string, error) {
 			paths[i] = filepath.Join(out, base(v))
 		}
 	case len(videos) > 1:
-		return nil, usageError("embed: -o must be an existing directory when embedding %d videos", len(videos))
+		// Several prints go into a directory, made if missing (runEmbed).
+		for i, v := range videos {
+			paths[i] = filepath.Join(out, base(v))
+		}
 	default:
 		paths[0] = out
 	}
@@ -134,6 +152,13 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 	if err != nil {
 		return err
 	}
+	if len(videos) > 1 && o.out != "" {
+		cleanup, err := outputDir(cmd, o.out)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+	}
 	for i, p := range outs {
 		if err := checkOutput(cmd, g.overwrite, p, printKind, videos[i]); err != nil {
 			return err
@@ -176,12 +201,23 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			continue
 		}
 		res := pool.Model()
+		if o.asJSON {
+			nr := 0
+			if o.regions {
+				nr = vprint.QuarterRegions
+			}
+			if err := writeJSON(cmd.OutOrStdout(), embedJSON{Video: video, Print: outs[i], Frames: frames, Dim: res.Output.Dim,
+				Regions: nr, FPS: o.fps, Model: res.Spec.ID, Output: res.Output.Name, Seconds: round3(time.Since(start).Seconds())}); err != nil {
+				return err
+			}
+			continue
+		}
 		regions := ""
 		if o.regions {
 			regions = fmt.Sprintf(" and %d quarters", vprint.QuarterRegions)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %d frames x %d%s (%s/%s) in %.1f s\n",
-			video, outs[i], frames, res.Output.Dim, regions, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
+		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %s x %d%s (%s/%s) in %.1f s\n",
+			video, outs[i], plural(frames, "frame"), res.Output.Dim, regions, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
 	}
 	if failed > 0 {
 		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed (see above); the exit code is the first failure's", failed, len(videos)))

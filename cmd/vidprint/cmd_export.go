@@ -17,6 +17,7 @@ import (
 
 func newExportCmd(g *globals) *cobra.Command {
 	var format, out string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "export PRINT --format npy|npz|csv [-o FILE]",
 		Short: "Export a print's features and timestamps for numpy and pandas",
@@ -113,13 +114,26 @@ csv or npz to standard output.`,
 			if p.Regions > 0 && format != "csv" {
 				regions = fmt.Sprintf(" and %d regions a frame", p.Regions)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d frames x %d%s)\n", strings.Join(written, " and "), p.Frames(), p.Dim, regions)
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), exportJSON{Files: written, Format: format, Frames: p.Frames(), Dim: p.Dim, Regions: p.Regions})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s x %d%s)\n", strings.Join(written, " and "), plural(p.Frames(), "frame"), p.Dim, regions)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "npz", "npy, npz or csv")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output file, or - for standard output")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/json.md)")
 	return cmd
+}
+
+// exportJSON is export --json: the files written.
+type exportJSON struct {
+	Files   []string `json:"files"`
+	Format  string   `json:"format"`
+	Frames  int      `json:"frames"`
+	Dim     int      `json:"dim"`
+	Regions int      `json:"regions"`
 }
 
 func writeExport(w io.Writer, format string, p *vprint.Print) error {

@@ -49,6 +49,15 @@ type indexAddOptions struct {
 	threads       int
 	partial       bool
 	codec         string
+	asJSON        bool
+}
+
+// addJSON is one line of index add --json: what became of one file.
+type addJSON struct {
+	Path   string     `json:"path"`
+	Status string     `json:"status"` // added, present or skipped
+	Video  *videoJSON `json:"video,omitempty"`
+	Error  string     `json:"error,omitempty"`
 }
 
 func newIndexAddCmd(g *globals, libDir func(*cobra.Command) (string, error)) *cobra.Command {
@@ -75,6 +84,7 @@ skipped with a warning; the others are indexed and the exit code is 3.`,
 	f.IntVar(&o.jobs, "jobs", 0, "files embedded at once (default: half the cores, at least one)")
 	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
+	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per file as it finishes (docs/json.md)")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")
 	f.StringVar(&o.codec, "codec", rowcodec.DefaultCodec, "how a new library stores prints: "+rowcodec.CodecProjected+" (264 bytes a frame, and 168 for the four quarters' region features) or "+rowcodec.CodecHalf+" (exact, 2 KB a frame, no regions); see docs/library.md")
 	return cmd
@@ -153,9 +163,20 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	report := func(r ingest.Result) {
+		if o.asJSON {
+			j := addJSON{Path: r.Path, Status: [...]string{"added", "present", "skipped"}[r.Status]}
+			if r.Status == ingest.Skipped {
+				j.Error = oneLine(r.Err.Error())
+			} else {
+				v := toVideoJSON(r.Video)
+				j.Video = &v
+			}
+			writeJSON(out, j)
+			return
+		}
 		switch r.Status {
 		case ingest.Added:
-			fmt.Fprintf(out, "added %s: video %d, %d frames\n", r.Path, r.Video.ID, r.Video.Frames)
+			fmt.Fprintf(out, "added %s: video %d, %s\n", r.Path, r.Video.ID, plural(r.Video.Frames, "frame"))
 		case ingest.Present:
 			fmt.Fprintf(out, "already indexed %s: video %d (%s)\n", r.Path, r.Video.ID, r.Video.Path)
 		case ingest.Skipped:
@@ -183,7 +204,9 @@ func runIndexAdd(cmd *cobra.Command, g *globals, dir string, o indexAddOptions, 
 	if skipped > 0 {
 		return withCode(exitInput, fmt.Errorf("%s (see warnings above)", summary))
 	}
-	fmt.Fprintln(out, summary)
+	if !o.asJSON {
+		fmt.Fprintln(out, summary)
+	}
 	return nil
 }
 
@@ -198,6 +221,10 @@ type videoJSON struct {
 	Height    int       `json:"height"`
 	Frames    int       `json:"frames"`
 	AddedAt   time.Time `json:"added_at"`
+}
+
+func toVideoJSON(v library.Video) videoJSON {
+	return videoJSON{v.ID, v.Path, v.SHA256, v.Size, round3(v.DurationS), v.Width, v.Height, v.Frames, v.AddedAt.UTC()}
 }
 
 func openLibrary(cmd *cobra.Command, libDir func(*cobra.Command) (string, error)) (library.Store, string, error) {
@@ -229,7 +256,7 @@ func newIndexListCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command
 			if asJSON {
 				all := make([]videoJSON, 0, len(videos))
 				for _, v := range videos {
-					all = append(all, videoJSON{v.ID, v.Path, v.SHA256, v.Size, v.DurationS, v.Width, v.Height, v.Frames, v.AddedAt})
+					all = append(all, toVideoJSON(v))
 				}
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -239,7 +266,7 @@ func newIndexListCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command
 			fmt.Fprintln(tw, "ID\tSHA256\tDURATION\tFRAMES\tSIZE\tPATH")
 			for _, v := range videos {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%dx%d\t%s\n", v.ID, v.SHA256[:min(12, len(v.SHA256))],
-					clock(v.DurationS), v.Frames, v.Width, v.Height, v.Path)
+					timecode(v.DurationS), v.Frames, v.Width, v.Height, v.Path)
 			}
 			return tw.Flush()
 		},
@@ -248,13 +275,9 @@ func newIndexListCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command
 	return cmd
 }
 
-func clock(s float64) string {
-	d := time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond)
-	return fmt.Sprintf("%d:%02d:%04.1f", int(d.Hours()), int(d.Minutes())%60, d.Seconds()-60*float64(int(d.Minutes())))
-}
-
 func newIndexRemoveCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "remove --library DIR VIDEO...",
 		Short: "Remove videos from a library, named by id, path or SHA-256 prefix",
 		Args:  usageArgs(cobra.MinimumNArgs(1)),
@@ -286,11 +309,17 @@ func newIndexRemoveCmd(libDir func(*cobra.Command) (string, error)) *cobra.Comma
 				if err := s.Remove(ctx, v.ID); err != nil && !errors.Is(err, library.ErrNotFound) {
 					return err
 				}
+				if asJSON {
+					writeJSON(cmd.OutOrStdout(), map[string]any{"removed": toVideoJSON(v)})
+					continue
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "removed video %d: %s\n", v.ID, v.Path)
 			}
 			return refreshSearchIndex(ctx, s, dir)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per video removed (docs/json.md)")
+	return cmd
 }
 
 // findVideo resolves a name given to index remove (library.Find) with
@@ -306,22 +335,27 @@ func findVideo(videos []library.Video, arg string) (library.Video, error) {
 	return v, err
 }
 
+// minHoursPerHour is the least video for which stats reports a size per
+// hour: a library's fixed part (its projection, the database's pages)
+// dominates a short one.
+const minHoursPerHour = 1.0
+
 // statsJSON is the JSON form of index stats.
 type statsJSON struct {
-	Library      string  `json:"library"`
-	Videos       int     `json:"videos"`
-	Hours        float64 `json:"hours"`
-	Frames       int64   `json:"frames"`
-	Bytes        int64   `json:"bytes"`
-	BytesPerHour float64 `json:"bytes_per_hour"`
-	Model        string  `json:"model"`
-	ModelSHA256  string  `json:"model_sha256"`
-	Output       string  `json:"output"`
-	Dim          int     `json:"dim"`
-	FPS          float64 `json:"fps"`
-	Codec        string  `json:"codec"`
-	RegionCodec  string  `json:"region_codec"` // empty: no region features
-	Generation   int64   `json:"generation"`
+	Library      string   `json:"library"`
+	Videos       int      `json:"videos"`
+	Hours        float64  `json:"hours"`
+	Frames       int64    `json:"frames"`
+	Bytes        int64    `json:"bytes"`
+	BytesPerHour *float64 `json:"bytes_per_hour"` // null under an hour of video, where it would mislead
+	Model        string   `json:"model"`
+	ModelSHA256  string   `json:"model_sha256"`
+	Output       string   `json:"output"`
+	Dim          int      `json:"dim"`
+	FPS          float64  `json:"fps"`
+	Codec        string   `json:"codec"`
+	RegionCodec  string   `json:"region_codec"` // empty: no region features
+	Generation   int64    `json:"generation"`
 }
 
 func newIndexStatsCmd(libDir func(*cobra.Command) (string, error)) *cobra.Command {
@@ -346,9 +380,9 @@ func newIndexStatsCmd(libDir func(*cobra.Command) (string, error)) *cobra.Comman
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			perHour := "-"
-			if st.Hours > 0 {
-				perHour = fmt.Sprintf("%.1f MB", st.BytesPerHour/1e6)
+			perHour := "- (under an hour of video)"
+			if st.BytesPerHour != nil {
+				perHour = fmt.Sprintf("%.1f MB", *st.BytesPerHour/1e6)
 			}
 			regions := st.RegionCodec
 			if regions == "" {
@@ -386,8 +420,9 @@ func libraryStats(ctx context.Context, s library.Store, dir string) (statsJSON, 
 	if st.Bytes, err = library.Size(s); err != nil {
 		return statsJSON{}, err
 	}
-	if st.Hours > 0 {
-		st.BytesPerHour = float64(st.Bytes) / st.Hours
+	if st.Hours >= minHoursPerHour {
+		perHour := float64(st.Bytes) / st.Hours
+		st.BytesPerHour = &perHour
 	}
 	return st, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -14,13 +16,45 @@ import (
 	"github.com/vidprint/vidprint/internal/model"
 )
 
+// modelJSON is one catalogue entry in models --json.
+type modelJSON struct {
+	ID         string       `json:"id"`
+	Title      string       `json:"title"`
+	File       string       `json:"file"`
+	SHA256     string       `json:"sha256"`
+	Installed  bool         `json:"installed"`
+	Source     string       `json:"source"`
+	Input      []int        `json:"input"` // width, height
+	Outputs    []outputJSON `json:"outputs"`
+	Calibrated bool         `json:"calibrated"`
+}
+
+type outputJSON struct {
+	Name string `json:"name"`
+	Dim  int    `json:"dim"`
+}
+
 func newModelsCmd(g *globals) *cobra.Command {
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "models",
 		Short: "List the model catalogue and which models are installed",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
+			if asJSON {
+				all := []modelJSON{}
+				for _, s := range model.Catalogue() {
+					m := modelJSON{ID: s.ID, Title: s.Title, File: s.File, SHA256: s.SHA256, Source: s.Source,
+						Installed: s.File != "" && model.Installed(s, g.dirs.ModelsDir()), Input: []int{s.Pre.Width, s.Pre.Height},
+						Outputs: []outputJSON{}, Calibrated: s.Calibration != nil}
+					for _, o := range s.Outputs {
+						m.Outputs = append(m.Outputs, outputJSON{o.Name, o.Dim})
+					}
+					all = append(all, m)
+				}
+				return writeJSON(out, map[string]any{"models_dir": g.dirs.ModelsDir(), "models": all})
+			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tOUTPUTS\tINPUT\tINSTALLED\tSHA256")
 			for _, s := range model.Catalogue() {
@@ -55,6 +89,7 @@ func newModelsCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalogue as JSON (docs/json.md)")
 	cmd.AddCommand(newModelsConvertCmd(g))
 	return cmd
 }
@@ -62,6 +97,7 @@ func newModelsCmd(g *globals) *cobra.Command {
 func newModelsConvertCmd(g *globals) *cobra.Command {
 	var out string
 	var outputs []string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "convert WEIGHTS.gguf -o MODEL.onnx",
 		Short: "Convert the qvac MobileNetV3-Small GGUF weights to ONNX",
@@ -92,11 +128,16 @@ is used as a custom model: vidprint embed --model MODEL.onnx.`,
 			if err := fsutil.WriteAtomic(out, func(w io.Writer) error { _, err := w.Write(onnx); return err }); err != nil {
 				return withCode(exitOutput, err)
 			}
+			if asJSON {
+				sum := sha256.Sum256(onnx)
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"file": out, "bytes": len(onnx), "sha256": hex.EncodeToString(sum[:])})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes)\n", out, len(onnx))
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output .onnx file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/json.md)")
 	cmd.Flags().StringSliceVar(&outputs, "outputs", nil, fmt.Sprintf("outputs the model exposes, comma-separated (default %s,%s,%s)",
 		convert.PooledName, convert.EmbeddingName, convert.LogitsName))
 	return cmd

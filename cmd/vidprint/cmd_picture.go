@@ -24,7 +24,7 @@ import (
 func newPictureCmd(g *globals) *cobra.Command {
 	o := picture.Defaults()
 	var out, scaling, order string
-	var noAxis, noCache, marks bool
+	var noAxis, noCache, marks, asJSON bool
 	var thumbs int
 	cmd := &cobra.Command{
 		Use:   "picture VIDEO|PRINT -o OUT.png",
@@ -91,6 +91,9 @@ model, and its print kept as embed names it unless --no-cache.`,
 				return err
 			}
 			b := img.Bounds()
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), pictureJSON{File: out, Width: b.Dx(), Height: b.Dy(), Frames: p.Frames(), Columns: m.Cols, Features: m.Rows})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%dx%d: %d frames in %d columns, %d features)\n",
 				out, b.Dx(), b.Dy(), p.Frames(), m.Cols, m.Rows)
 			return nil
@@ -98,6 +101,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&out, "out", "o", "", "output PNG")
+	f.BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/json.md)")
 	f.StringVar(&scaling, "scale", string(picture.PerFeature), "feature (each feature 0..1), global, or zscore")
 	f.StringVar(&order, "order", string(picture.ModelOrder), "feature order: model, peak (by time of peak) or similar (features that move together)")
 	f.StringVar(&o.Colormap, "colormap", "gray", "gray or viridis")
@@ -108,6 +112,16 @@ model, and its print kept as embed names it unless --no-cache.`,
 	f.BoolVar(&marks, "scenes", false, "mark scene boundaries on the time axis (red ticks)")
 	f.BoolVar(&noCache, "no-cache", false, "do not keep the print of a video")
 	return cmd
+}
+
+// pictureJSON is picture --json: the image written.
+type pictureJSON struct {
+	File     string `json:"file"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	Frames   int    `json:"frames"`
+	Columns  int    `json:"columns"`
+	Features int    `json:"features"`
 }
 
 func pictureErr(err error) error {

@@ -173,7 +173,7 @@ func printSearch(w io.Writer, query string, res search.Results, threshold float6
 		}
 		return
 	}
-	fmt.Fprintf(w, "%s: found in %d place(s)\n", query, len(res.Matches))
+	fmt.Fprintf(w, "%s: found in %s\n", query, plural(len(res.Matches), "place"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  #\tVIDEO\tVIDEO START\tVIDEO END\tCLIP START\tCLIP END\tSCORE\tSPEED\tVIEW")
 	for i, f := range res.Matches {

@@ -9,13 +9,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vidprint/vidprint/internal/decode"
-	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/scenes"
 )
 
+// pieceJSON is one line of split --json: a scene's piece.
+type pieceJSON struct {
+	File   string  `json:"file"`
+	Scene  int     `json:"scene"`
+	StartS float64 `json:"start_s"`
+	EndS   float64 `json:"end_s"`
+}
+
 func newSplitCmd(g *globals) *cobra.Command {
 	var outDir string
-	var noCache bool
+	var noCache, asJSON bool
 	var o scenes.Options
 	cmd := &cobra.Command{
 		Use:   "split VIDEO [-o DIR] [-n K]",
@@ -34,9 +41,11 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 			if outDir == "" {
 				outDir = "."
 			}
-			if err := fsutil.CheckWritableDir(outDir); err != nil {
-				return withCode(exitOutput, err)
+			cleanup, err := outputDir(cmd, outDir)
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			p, err := loadPrint(cmd.Context(), g, video, noCache, false)
 			if err != nil {
 				return err
@@ -71,6 +80,12 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 				if err := copySegment(cmd, video, out, start, end); err != nil {
 					return err
 				}
+				if asJSON {
+					if err := writeJSON(cmd.OutOrStdout(), pieceJSON{File: out, Scene: i + 1, StartS: round3(s.StartS), EndS: round3(s.EndS)}); err != nil {
+						return err
+					}
+					continue
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s - %s\n", out, timecode(s.StartS), timecode(s.EndS))
 			}
 			return nil
@@ -79,6 +94,7 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (default: the current one)")
 	cmd.Flags().IntVarP(&o.Scenes, "scenes", "n", 0, "exactly this many scenes")
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "do not keep the video's print")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per piece written (docs/json.md)")
 	return cmd
 }
 

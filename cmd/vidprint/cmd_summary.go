@@ -3,20 +3,26 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/scenes"
 	"github.com/vidprint/vidprint/internal/summary"
 )
 
+// summaryJSON is summary --json: the directory, its other files and the
+// keyframes, each with its file.
+type summaryJSON struct {
+	Dir       string             `json:"dir"`
+	Files     []string           `json:"files"`
+	Keyframes []summary.Keyframe `json:"keyframes"`
+}
+
 func newSummaryCmd(g *globals) *cobra.Command {
 	var outDir string
 	var n int
-	var noCache bool
+	var noCache, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "summary VIDEO [-n 10] -o DIR",
 		Short: "Keyframes, one per scene, with a contact sheet and an HTML index",
@@ -40,19 +46,11 @@ each atomically; an interrupted run leaves the ones already finished.`,
 			if isPrint(video) {
 				return usageError("summary: %s is a print; keyframes are decoded from the video", video)
 			}
-			// A directory made here and left empty by a failure or an
-			// interrupt is removed again.
-			_, statErr := os.Stat(outDir)
-			made := errors.Is(statErr, os.ErrNotExist)
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return withCode(exitOutput, fmt.Errorf("summary: output directory %s: %w", outDir, err))
+			cleanup, err := outputDir(cmd, outDir)
+			if err != nil {
+				return err
 			}
-			if made {
-				defer os.Remove(outDir) // fails, as it should, unless empty
-			}
-			if err := fsutil.CheckWritableDir(outDir); err != nil {
-				return withCode(exitOutput, fmt.Errorf("summary: %w", err))
-			}
+			defer cleanup()
 			ctx := cmd.Context()
 			p, err := loadPrint(ctx, g, video, noCache, false)
 			if err != nil {
@@ -75,12 +73,17 @@ each atomically; an interrupted run leaves the ones already finished.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d keyframes in %s: contact.jpg, index.html, index.json\n", len(frames), outDir)
+			if asJSON {
+				j := summaryJSON{Dir: outDir, Files: summary.Files, Keyframes: frames}
+				return writeJSON(cmd.OutOrStdout(), j)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s in %s: contact.jpg, index.html, index.json\n", plural(len(frames), "keyframe"), outDir)
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (created if missing)")
 	cmd.Flags().IntVarP(&n, "frames", "n", 0, "exactly this many keyframes (default: one per detected scene)")
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "do not keep the video's print")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the keyframes as JSON, as index.json holds them (docs/json.md)")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,4 +97,39 @@ func head(path string) []byte {
 	b := make([]byte, 512)
 	n, _ := io.ReadFull(f, b)
 	return b[:n]
+}
+
+// writeJSON writes v as one line of JSON: a stream of such lines is read
+// one object at a time (docs/json.md).
+func writeJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
+// plural counts n of a noun: "1 keyframe", "2 keyframes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// outputDir makes dir, where a command writes several files, if it is
+// missing, and checks that files can be created in it. The returned
+// function, deferred, removes a directory made here that is still empty
+// (the command failed or was interrupted before writing anything).
+func outputDir(cmd *cobra.Command, dir string) (func(), error) {
+	_, statErr := os.Stat(dir)
+	made := errors.Is(statErr, os.ErrNotExist)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return func() {}, withCode(exitOutput, fmt.Errorf("%soutput directory %s: %w", prefix(cmd), dir, err))
+	}
+	cleanup := func() {}
+	if made {
+		cleanup = func() { os.Remove(dir) } // fails, as it should, unless empty
+	}
+	if err := fsutil.CheckWritableDir(dir); err != nil {
+		cleanup()
+		return func() {}, withCode(exitOutput, fmt.Errorf("%s%w", prefix(cmd), err))
+	}
+	return cleanup, nil
 }
