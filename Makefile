@@ -12,14 +12,14 @@ DEMO_OUT := out/demo
 all: build
 
 build:
-	go build -o $(BIN) ./cmd/vidprint
+	go build -buildvcs=auto -o $(BIN) ./cmd/vidprint
 
 deps:
 	scripts/deps.sh runtime
 
 demo:
 	scripts/deps.sh demo
-	go build -o $(BIN) ./cmd/vidprint
+	go build -buildvcs=auto -o $(BIN) ./cmd/vidprint
 	mkdir -p $(DEMO_OUT)
 	$(BIN) embed "$(VIDPRINT_HOME)/data/Megamind.avi" -o $(DEMO_OUT)/Megamind.vprint
 	$(BIN) info $(DEMO_OUT)/Megamind.vprint
@@ -48,7 +48,7 @@ bench:
 # $(VIDPRINT_HOME)/eval/scenes). Pass flags with EVAL_FLAGS="-only fades -keep".
 eval-scenes:
 	scripts/deps.sh eval
-	go build -o $(BIN) ./cmd/vidprint
+	go build -buildvcs=auto -o $(BIN) ./cmd/vidprint
 	go run ./eval/scenes -bin $(BIN) $(EVAL_FLAGS)
 
 # Clip location: vidprint locate vs sliding-window cosine and Chromaprint on
@@ -59,7 +59,7 @@ eval-scenes:
 # 120 still images grabbed from them are searched too.
 eval-locate:
 	scripts/deps.sh eval
-	go build -o $(BIN) ./cmd/vidprint
+	go build -buildvcs=auto -o $(BIN) ./cmd/vidprint
 	go run ./eval/locate -bin $(BIN) -library -images 120 $(EVAL_FLAGS)
 
 # Library search at 1, 10 and 100 hours of synthetic prints (about 15

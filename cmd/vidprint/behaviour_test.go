@@ -273,3 +273,20 @@ func TestInfoOfVideosAndSeveralPrints(t *testing.T) {
 		t.Errorf("info --json of a good and a missing print: exit %d, stdout %q", r.code, r.stdout)
 	}
 }
+
+// TestVersion: --version names every part vidprint runs with.
+func TestVersion(t *testing.T) {
+	needModel(t)
+	r := run(t, t.TempDir(), "--version")
+	if r.code != 0 {
+		t.Fatalf("--version: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"vidprint ", "go go1.", "ONNX Runtime 1.", "ffmpeg ", "model mobilenetv3-small-qvac", "installed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--version does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := run(t, t.TempDir(), "completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "vidprint") {
+		t.Errorf("completion bash: exit %d", r.code)
+	}
+}

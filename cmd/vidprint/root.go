@@ -35,6 +35,15 @@ func newRootCmd() *cobra.Command {
 		Long:          "vidprint samples a video at 5 frames per second, runs each frame through MobileNetV3\nand keeps the feature vectors: the video's print. Prints can be inspected and exported.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          usageArgs(cobra.NoArgs),
+	}
+	var version bool
+	root.Flags().BoolVar(&version, "version", false, "print the versions of vidprint, Go, ONNX Runtime, ffmpeg and the model")
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if version {
+			return printVersion(cmd, g)
+		}
+		return cmd.Help()
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
 	addOverwriteFlags(root, &g.overwrite)

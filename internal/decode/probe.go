@@ -253,3 +253,17 @@ func (i Info) declaredS() float64 {
 	}
 	return float64(i.Frames) / i.FrameRate
 }
+
+// Version is what ffmpeg says of its own version ("5.1.9-0+deb12u1").
+func Version(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrMissingTool, err)
+	}
+	// "ffmpeg version 5.1.9-0+deb12u1 Copyright ..."
+	fields := strings.Fields(string(out))
+	if len(fields) < 3 || fields[0] != "ffmpeg" || fields[1] != "version" {
+		return "", fmt.Errorf("ffmpeg -version said %q", LastLine(string(out), ""))
+	}
+	return fields[2], nil
+}

@@ -383,3 +383,7 @@ func (s *Session) Close() error {
 	s.sess = nil
 	return err
 }
+
+// RuntimeVersion is the version of the ONNX Runtime library loaded by
+// InitRuntime.
+func RuntimeVersion() string { return ort.GetVersion() }
