@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,10 +42,24 @@ type result struct {
 	code           int
 }
 
+// cacheDirs gives each test its own print cache (VIDPRINT_CACHE), shared
+// by all its runs and removed with it.
+var cacheDirs sync.Map
+
+func testCache(t *testing.T) string {
+	if d, ok := cacheDirs.Load(t); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	cacheDirs.Store(t, d)
+	return d
+}
+
 func run(t *testing.T, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "VIDPRINT_CACHE="+testCache(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

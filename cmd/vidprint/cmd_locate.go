@@ -68,8 +68,8 @@ clip, the similarity score, and the clip's playback speed relative to the
 video. A clip that is not in the video is reported as not found, with exit
 status 1, rather than as a best guess.
 
-CLIP and each VIDEO may be a video file or a print; a VIDEO's print is kept as
-embed names it unless --no-cache. A clip given as a video is also searched
+CLIP and each VIDEO may be a video file or a print; a VIDEO's print is kept in
+the print cache (see vidprint cache) unless --no-cache. A clip given as a video is also searched
 mirrored and through nine half-frame windows (for picture-in-picture copies,
 insets and overlays) and at speeds from 0.8x to 1.25x; a clip given as a print
 only whole-frame. A single image (a screenshot) is a one-frame clip, compared
@@ -89,7 +89,7 @@ docs/evaluation.md for its measured accuracy.`,
 	f.BoolVar(&o.asJSON, "json", false, `print JSON: {"found":..,"matches":[{"video_start_s",..}]}`)
 	f.StringVar(&o.picture, "picture", "", "draw the clip over the video's picture at the best match, and the similarity curve, as PNG")
 	f.Float64Var(&o.threshold, "threshold", model.DefaultCalibration().Threshold, "lowest score that counts as found (default: the model's calibrated threshold); negative reports every candidate")
-	f.BoolVar(&o.noCache, "no-cache", false, "do not keep the prints of videos")
+	f.BoolVar(&o.noCache, "no-cache", false, "make the VIDEOs' prints in memory only, neither reusing nor keeping them (see vidprint cache)")
 	f.StringVar(&o.model, "model", "", "model for a CLIP given as a video (default: the VIDEO prints' model)")
 	f.BoolVar(&o.wholeOnly, "whole-frame", false, "search the clip's whole frame only (faster; misses mirrored and picture-in-picture copies)")
 	return cmd
@@ -114,7 +114,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	refs := make([]*vprint.Print, len(videos))
 	for i, v := range videos {
 		// A whole-frame search has no quarters to search the regions with.
-		p, err := loadPrint(ctx, g, v, o.noCache, !o.wholeOnly)
+		p, err := loadPrint(cmd, g, v, sourceOptions{noCache: o.noCache}, !o.wholeOnly)
 		if err != nil {
 			return err
 		}

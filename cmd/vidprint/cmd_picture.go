@@ -24,7 +24,8 @@ import (
 func newPictureCmd(g *globals) *cobra.Command {
 	o := picture.Defaults()
 	var out, scaling, order string
-	var noAxis, noCache, marks, asJSON bool
+	var noAxis, marks, asJSON bool
+	var src sourceOptions
 	var thumbs int
 	cmd := &cobra.Command{
 		Use:   "picture VIDEO|PRINT -o OUT.png",
@@ -34,7 +35,7 @@ right and each feature is a row. By default each feature is scaled to 0..1
 over the video (--scale feature), drawn in grey, in the model's feature order,
 with a time axis; prints longer than --max-width samples are binned in time,
 each column the mean of its frames. A video is embedded first with the default
-model, and its print kept as embed names it unless --no-cache.`,
+model, and its print kept in the print cache (see vidprint cache) unless --no-cache.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -47,7 +48,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 			if err := checkOutput(cmd, g.overwrite, out, pngKind, args[0]); err != nil {
 				return err
 			}
-			p, err := loadPrint(cmd.Context(), g, args[0], noCache, false)
+			p, err := loadPrint(cmd, g, args[0], src, false)
 			if err != nil {
 				return err
 			}
@@ -110,7 +111,7 @@ model, and its print kept as embed names it unless --no-cache.`,
 	f.BoolVar(&noAxis, "no-axis", false, "no time axis")
 	f.IntVar(&thumbs, "thumbs", 0, "a strip of up to this many thumbnails under the picture, evenly spaced in time, as many as fit (needs the video)")
 	f.BoolVar(&marks, "scenes", false, "mark scene boundaries on the time axis (red ticks)")
-	f.BoolVar(&noCache, "no-cache", false, "do not keep the print of a video")
+	addSourceFlags(cmd, &src)
 	return cmd
 }
 

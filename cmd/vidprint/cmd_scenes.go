@@ -33,7 +33,8 @@ type cutJSON struct {
 }
 
 func newScenesCmd(g *globals) *cobra.Command {
-	var asJSON, asCSV, noCache bool
+	var asJSON, asCSV bool
+	var src sourceOptions
 	var o scenes.Options
 	cmd := &cobra.Command{
 		Use:   "scenes VIDEO|PRINT [--json|--csv] [-n K]",
@@ -54,7 +55,7 @@ as frames.`,
 			if o.Scenes < 0 || !(o.Sensitivity > 0) {
 				return usageError("scenes: -n must not be negative and --sensitivity must be positive")
 			}
-			p, err := loadPrint(cmd.Context(), g, args[0], noCache, false)
+			p, err := loadPrint(cmd, g, args[0], src, false)
 			if err != nil {
 				return err
 			}
@@ -101,7 +102,7 @@ as frames.`,
 	f.BoolVar(&asCSV, "csv", false, "print PySceneDetect list-scenes CSV")
 	f.IntVarP(&o.Scenes, "scenes", "n", 0, "exactly this many scenes")
 	f.Float64Var(&o.Sensitivity, "sensitivity", 1, "scales the automatic thresholds; above 1 finds more boundaries")
-	f.BoolVar(&noCache, "no-cache", false, "do not keep the print of a video")
+	addSourceFlags(cmd, &src)
 	return cmd
 }
 

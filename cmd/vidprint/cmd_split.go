@@ -22,7 +22,8 @@ type pieceJSON struct {
 
 func newSplitCmd(g *globals) *cobra.Command {
 	var outDir string
-	var noCache, asJSON bool
+	var asJSON bool
+	var src sourceOptions
 	var o scenes.Options
 	cmd := &cobra.Command{
 		Use:   "split VIDEO [-o DIR] [-n K]",
@@ -46,7 +47,7 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 				return err
 			}
 			defer cleanup()
-			p, err := loadPrint(cmd.Context(), g, video, noCache, false)
+			p, err := loadPrint(cmd, g, video, src, false)
 			if err != nil {
 				return err
 			}
@@ -93,7 +94,7 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 	}
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (default: the current one)")
 	cmd.Flags().IntVarP(&o.Scenes, "scenes", "n", 0, "exactly this many scenes")
-	cmd.Flags().BoolVar(&noCache, "no-cache", false, "do not keep the video's print")
+	addSourceFlags(cmd, &src)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per piece written (docs/json.md)")
 	return cmd
 }

@@ -22,7 +22,8 @@ type summaryJSON struct {
 func newSummaryCmd(g *globals) *cobra.Command {
 	var outDir string
 	var n int
-	var noCache, asJSON bool
+	var asJSON bool
+	var src sourceOptions
 	cmd := &cobra.Command{
 		Use:   "summary VIDEO [-n 10] -o DIR",
 		Short: "Keyframes, one per scene, with a contact sheet and an HTML index",
@@ -52,7 +53,7 @@ each atomically; an interrupted run leaves the ones already finished.`,
 			}
 			defer cleanup()
 			ctx := cmd.Context()
-			p, err := loadPrint(ctx, g, video, noCache, false)
+			p, err := loadPrint(cmd, g, video, src, false)
 			if err != nil {
 				return err
 			}
@@ -83,7 +84,7 @@ each atomically; an interrupted run leaves the ones already finished.`,
 	}
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (created if missing)")
 	cmd.Flags().IntVarP(&n, "frames", "n", 0, "exactly this many keyframes (default: one per detected scene)")
-	cmd.Flags().BoolVar(&noCache, "no-cache", false, "do not keep the video's print")
+	addSourceFlags(cmd, &src)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the keyframes as JSON, as index.json holds them (docs/json.md)")
 	return cmd
 }

@@ -114,6 +114,8 @@ func TestJSONSchemas(t *testing.T) {
 	check("dedup", zero, "dedup", "--json", "-q", "--library", "lib")
 	check("index-remove", zero, "index", "remove", "--json", "--library", "lib", "2")
 	check("models", zero, "models", "--json")
+	check("cache", zero, "cache", "--json")
+	check("cache", zero, "cache", "clear", "--json")
 	check("models-convert", zero, "models", "convert", "--json", testutil.QvacGGUF(t), "-o", "m.onnx")
 	for name := range sch {
 		if !used[name] {

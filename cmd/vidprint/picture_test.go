@@ -6,16 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vidprint/vidprint/internal/testutil"
+	"github.com/vidprint/vidprint/internal/vprint"
 )
 
 func TestPicture(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
 	testutil.TestVideo(t, dir, "v.mp4", 160, 120, "10", 3)
-	r := run(t, dir, "picture", "v.mp4", "-o", "v.png")
+	r := run(t, dir, "picture", "v.mp4", "-o", "v.png", "--save-print", "v.vprint")
 	if r.code != 0 {
 		t.Fatalf("picture of a video: %d %s", r.code, r.stderr)
 	}
@@ -31,19 +31,33 @@ func TestPicture(t *testing.T) {
 	if b := img.Bounds(); b.Dy() != 1024+22 || b.Dx() < 15 {
 		t.Fatalf("picture is %v, want 1024 feature rows plus the axis", b)
 	}
-	// The video's print was kept, and is reused: the second run does not
-	// rewrite it.
-	cache := filepath.Join(dir, "v.vprint")
-	st, err := os.Stat(cache)
-	if err != nil {
-		t.Fatalf("the print was not kept: %v", err)
+	// The video's print was kept in the cache, not beside the video, and
+	// is reused: the second run does not make it again.
+	cached, _ := filepath.Glob(filepath.Join(testCache(t), "*.vprint"))
+	if len(cached) != 1 {
+		t.Fatalf("the cache holds %v, want the video's print", cached)
 	}
-	time.Sleep(10 * time.Millisecond)
+	st, err := os.Stat(cached[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := vprint.ReadFile(filepath.Join(dir, "v.vprint")); err != nil || p.Frames() != 15 {
+		t.Fatalf("--save-print: %v", err)
+	}
 	if r = run(t, dir, "picture", "v.mp4", "-o", "v2.png", "--order", "peak", "--colormap", "viridis", "--scenes"); r.code != 0 {
 		t.Fatalf("second picture: %d %s", r.code, r.stderr)
 	}
-	if st2, _ := os.Stat(cache); !st2.ModTime().Equal(st.ModTime()) {
+	if st2, err := os.Stat(cached[0]); err != nil || !os.SameFile(st, st2) {
 		t.Fatal("the kept print was embedded again")
+	}
+	// The same content under another name is the same print.
+	data, _ := os.ReadFile(filepath.Join(dir, "v.mp4"))
+	os.WriteFile(filepath.Join(dir, "copy.mp4"), data, 0o644)
+	if r = run(t, dir, "picture", "copy.mp4", "-o", "c.png"); r.code != 0 {
+		t.Fatalf("picture of a copy: %d %s", r.code, r.stderr)
+	}
+	if again, _ := filepath.Glob(filepath.Join(testCache(t), "*.vprint")); len(again) != 1 {
+		t.Errorf("a copy of the video got its own print: %v", again)
 	}
 	// Never over the input video, and never over a print that is not this
 	// video's.
@@ -55,11 +69,11 @@ func TestPicture(t *testing.T) {
 	}
 	testutil.TestVideo(t, dir, "w.mp4", 160, 120, "10", 1)
 	os.WriteFile(filepath.Join(dir, "w.vprint"), []byte("my own notes"), 0o644)
-	if r = run(t, dir, "picture", "w.mp4", "-o", "w.png"); r.code != 0 || !strings.Contains(r.stderr, "not keeping") {
-		t.Fatalf("picture beside a foreign w.vprint: %d %q", r.code, r.stderr)
+	if r = run(t, dir, "picture", "w.mp4", "-o", "w.png", "--save-print", "w.vprint"); r.code != exitOutput {
+		t.Fatalf("--save-print over notes: %d %q", r.code, r.stderr)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "w.vprint")); string(b) != "my own notes" {
-		t.Fatal("a file that was not the video's print was replaced")
+		t.Fatal("a file that was not a print was replaced")
 	}
 	// A thumbnail strip under the picture.
 	if r = run(t, dir, "picture", "v.mp4", "-o", "t.png", "--thumbs", "3"); r.code != 0 {
@@ -81,12 +95,21 @@ func TestPicture(t *testing.T) {
 	if !strings.Contains(r.stdout, "in 5 columns") {
 		t.Fatalf("--max-width 5 not applied: %s", r.stdout)
 	}
-	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
-	if r = run(t, filepath.Join(dir, "sub"), "picture", "../v.mp4", "--no-cache", "-o", "n.png"); r.code != 0 {
+	if r = run(t, dir, "picture", "w.mp4", "--no-cache", "-o", "n.png"); r.code != 0 {
 		t.Fatalf("--no-cache: %d %s", r.code, r.stderr)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "sub", "v.vprint")); err == nil {
-		t.Fatal("--no-cache kept a print")
+	if all, _ := filepath.Glob(filepath.Join(testCache(t), "*.vprint")); len(all) != 1 {
+		t.Fatalf("--no-cache kept a print: %v", all)
+	}
+	// cache lists and clears the kept prints.
+	if r = run(t, dir, "cache"); r.code != 0 || !strings.Contains(r.stdout, "1 print") {
+		t.Errorf("cache: %d %q", r.code, r.stdout)
+	}
+	if r = run(t, dir, "cache", "clear"); r.code != 0 || !strings.Contains(r.stdout, "removed 1 print") {
+		t.Errorf("cache clear: %d %q", r.code, r.stdout)
+	}
+	if all, _ := filepath.Glob(filepath.Join(testCache(t), "*.vprint")); len(all) != 0 {
+		t.Errorf("cache clear left %v", all)
 	}
 }
 

@@ -79,7 +79,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s%v (see %s --help)", prefix(c), err, c.CommandPath())
 	})
-	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newPictureCmd(g), newScenesCmd(g), newSplitCmd(g), newSummaryCmd(g), newLocateCmd(g), newIndexCmd(g), newSearchCmd(g), newDedupCmd(g), newModelsCmd(g))
+	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newPictureCmd(g), newScenesCmd(g), newSplitCmd(g), newSummaryCmd(g), newLocateCmd(g), newIndexCmd(g), newSearchCmd(g), newDedupCmd(g), newModelsCmd(g), newCacheCmd(g))
 	return root
 }
 

@@ -35,7 +35,7 @@ func TestScenes(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
 	threeShots(t, dir)
-	r := run(t, dir, "scenes", "--json", "shots.mp4")
+	r := run(t, dir, "scenes", "--json", "shots.mp4", "--save-print", "shots.vprint")
 	if r.code != 0 {
 		t.Fatalf("scenes: %d %s", r.code, r.stderr)
 	}
@@ -101,10 +101,10 @@ func TestScenesBadInput(t *testing.T) {
 		code   int
 		scenes int
 	}{
-		{[]string{"scenes", "--json", "one.mp4"}, 0, 1},  // one frame: one scene
-		{[]string{"scenes", "--json", "gray.mp4"}, 0, 1}, // a constant video is one scene
+		{[]string{"scenes", "--json", "one.mp4", "--save-print", "one.vprint"}, 0, 1}, // one frame: one scene
+		{[]string{"scenes", "--json", "gray.mp4"}, 0, 1},                              // a constant video is one scene
 		{[]string{"scenes", "--json", "one.vprint", "-n", "2"}, exitUsage, 0},
-		{[]string{"scenes", "--json", "two.mp4", "-n", "2"}, 0, 2}, // two frames, two scenes
+		{[]string{"scenes", "--json", "two.mp4", "-n", "2", "--save-print", "two.vprint"}, 0, 2}, // two frames, two scenes
 		{[]string{"scenes", "--json", "two.vprint", "-n", "3"}, exitUsage, 0},
 		{[]string{"picture", "two.vprint", "-o", "two.png"}, 0, 0},
 		{[]string{"summary", "two.mp4", "-n", "2", "-o", "twosum"}, 0, 0},
@@ -131,7 +131,7 @@ func TestSplit(t *testing.T) {
 	dir := t.TempDir()
 	threeShots(t, dir)
 	os.Mkdir(filepath.Join(dir, "parts"), 0o755)
-	r := run(t, dir, "split", "shots.mp4", "-o", "parts")
+	r := run(t, dir, "split", "shots.mp4", "-o", "parts", "--save-print", "shots.vprint")
 	if r.code != 0 {
 		t.Fatalf("split: %d %s", r.code, r.stderr)
 	}
@@ -166,7 +166,7 @@ func TestSummary(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
 	threeShots(t, dir)
-	r := run(t, dir, "summary", "shots.mp4", "-n", "3", "-o", "sum")
+	r := run(t, dir, "summary", "shots.mp4", "-n", "3", "-o", "sum", "--save-print", "shots.vprint")
 	if r.code != 0 {
 		t.Fatalf("summary: %d %s", r.code, r.stderr)
 	}

