@@ -27,9 +27,10 @@ import (
 const DBName = "library.db"
 
 // SchemaVersion is the database layout this package writes. A library of
-// version 2 (before region features) or 3 (before thumbnails) is upgraded
-// when it is opened; its videos keep no regions or thumbnails.
-const SchemaVersion = 4
+// version 2 (before region features), 3 (before thumbnails) or 4 (the
+// generation in the meta row) is upgraded when it is opened; its videos
+// keep no regions or thumbnails.
+const SchemaVersion = 5
 
 // ChunkRows is how many rows of a print one database row holds: a minute
 // at 5 fps, 79 KB of rp256-i8 codes, 50 KB of region codes and 11.5 KB of
@@ -37,7 +38,9 @@ const SchemaVersion = 4
 // around it, not the whole hour-long print.
 const ChunkRows = 300
 
-// schema is the version-4 layout. Videos keep AUTOINCREMENT ids so that an
+// schema is the version-5 layout. The generation has a table of its own:
+// in the meta row, beside the codec's megabyte of basis, every add and
+// remove rewrote that megabyte and left as much free in the file. Videos keep AUTOINCREMENT ids so that an
 // id is never reused after a Remove: a stale index file can then never
 // point at the wrong video. Prints sit in their own table so that listing
 // videos never reads feature blobs.
@@ -52,9 +55,14 @@ CREATE TABLE meta (
 	fps            REAL NOT NULL,
 	codec          TEXT NOT NULL,
 	codec_data     BLOB NOT NULL,
-	generation     INTEGER NOT NULL DEFAULT 0,
+	generation     INTEGER NOT NULL DEFAULT 0, -- before version 5
 	region_codec   TEXT NOT NULL DEFAULT '' -- empty: no region features
 );
+CREATE TABLE state (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	generation INTEGER NOT NULL
+);
+INSERT INTO state (id, generation) VALUES (1, 0);
 CREATE TABLE videos (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	path       TEXT NOT NULL,
@@ -101,6 +109,16 @@ ALTER TABLE prints ADD COLUMN thumb_width INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE prints ADD COLUMN thumb_height INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE prints ADD COLUMN thumb_every INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE chunks ADD COLUMN thumbs BLOB;
+`
+
+// upgrade4 takes a library of version 4 to 5: the generation moves to a
+// table of its own.
+const upgrade4 = `
+CREATE TABLE state (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	generation INTEGER NOT NULL
+);
+INSERT INTO state (id, generation) SELECT 1, generation FROM meta WHERE id = 1;
 `
 
 type sqliteStore struct {
@@ -404,9 +422,9 @@ func (s *sqliteStore) upgrade(ctx context.Context, version int) error {
 	switch version {
 	case SchemaVersion:
 		return nil
-	case 2, 3:
+	case 2, 3, 4:
 	default:
-		return fmt.Errorf("library %s: schema version %d, this vidprint reads 2 and 3 (upgrading them) and %d", s.dir, version, SchemaVersion)
+		return fmt.Errorf("library %s: schema version %d, this vidprint reads 2 to 4 (upgrading them) and %d", s.dir, version, SchemaVersion)
 	}
 	return s.write(ctx, fmt.Sprintf("upgrade to schema version %d", SchemaVersion), func(tx *sql.Tx) error {
 		// Read again under the write lock: another process, maybe an
@@ -429,7 +447,16 @@ func (s *sqliteStore) upgrade(ctx context.Context, version int) error {
 			if _, err := tx.ExecContext(ctx, upgrade3); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 4`)
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 4`); err != nil {
+				return err
+			}
+			v = 4
+		}
+		if v == 4 {
+			if _, err := tx.ExecContext(ctx, upgrade4); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE meta SET schema_version = 5`)
 			return err
 		}
 		return nil
@@ -559,7 +586,7 @@ func (s *sqliteStore) Add(ctx context.Context, e library.Entry) (library.Video, 
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE meta SET generation = generation + 1`)
+		_, err = tx.ExecContext(ctx, `UPDATE state SET generation = generation + 1`)
 		return err
 	})
 	if err != nil {
@@ -605,7 +632,7 @@ func (s *sqliteStore) Remove(ctx context.Context, id int64) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(err, fmt.Errorf("video %d: %w", id, library.ErrNotFound))
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE meta SET generation = generation + 1`)
+		_, err = tx.ExecContext(ctx, `UPDATE state SET generation = generation + 1`)
 		return err
 	})
 }
@@ -749,8 +776,12 @@ func decodeEntry(c rowcodec.Codec, v library.Video, ts, codes, mean []byte) (lib
 }
 
 func (s *sqliteStore) Generation(ctx context.Context) (int64, error) {
+	q := `SELECT generation FROM state WHERE id = 1`
+	if s.version < 5 { // read as it is, without write access
+		q = `SELECT generation FROM meta WHERE id = 1`
+	}
 	var g int64
-	err := s.db.QueryRowContext(ctx, `SELECT generation FROM meta WHERE id = 1`).Scan(&g)
+	err := s.db.QueryRowContext(ctx, q).Scan(&g)
 	return g, s.wrapErr("generation", err)
 }
 

@@ -705,3 +705,65 @@ func TestStoreRows(t *testing.T) {
 		t.Errorf("rows of a missing video: %v", err)
 	}
 }
+
+// TestStoreUpgradeV4: a version-4 library, whose generation sits in its
+// meta row, is read as it is without write access and upgraded when
+// opened to write; its generation goes on from where it was, and adding
+// a video no longer frees the meta row's pages.
+func TestStoreUpgradeV4(t *testing.T) {
+	ctx := context.Background()
+	m := projectedMeta(t)
+	dir := t.TempDir()
+	s := create(t, dir, m)
+	for i := range 2 {
+		if _, err := s.Add(ctx, regionEntry(t, m, i+1, 40)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	// Back to version 4, as a vidprint before version 5 left it.
+	db := rawDB(t, dir)
+	for _, q := range []string{`UPDATE meta SET generation = 7, schema_version = 4`, `DROP TABLE state`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	ro, err := open(ctx, dir, openImmutable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := ro.Generation(ctx); err != nil || g != 7 {
+		t.Errorf("read-only generation %d, %v; want 7", g, err)
+	}
+	ro.Close()
+	up, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	if g, err := up.Generation(ctx); err != nil || g != 7 {
+		t.Errorf("upgraded generation %d, %v; want 7", g, err)
+	}
+	free := func() int {
+		var n int
+		if err := rawDB(t, dir).QueryRow(`PRAGMA freelist_count`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := free()
+	if _, err := up.Add(ctx, regionEntry(t, m, 3, 40)); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := up.Generation(ctx); g != 8 {
+		t.Errorf("generation %d after an add, want 8", g)
+	}
+	if after := free(); after > before+4 {
+		t.Errorf("an add freed %d pages (the meta row rewritten?)", after-before)
+	}
+	var v int
+	if err := rawDB(t, dir).QueryRow(`SELECT schema_version FROM meta`).Scan(&v); err != nil || v != SchemaVersion {
+		t.Errorf("schema version %d, %v; want %d", v, err, SchemaVersion)
+	}
+}
