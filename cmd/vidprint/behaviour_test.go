@@ -290,3 +290,34 @@ func TestVersion(t *testing.T) {
 		t.Errorf("completion bash: exit %d", r.code)
 	}
 }
+
+// TestDefaultOutputs: without -o, every command writes into the current
+// directory, named after its input.
+func TestDefaultOutputs(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	embedFootage(t, dir, "Megamind.avi", "mm.vprint", "--regions=false")
+	video := testutil.Footage(t, "Megamind.avi")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"picture", "mm.vprint"}, "mm.png"},
+		{[]string{"export", "mm.vprint"}, "mm.npz"},
+		{[]string{"summary", "-q", video, "-n", "2"}, "Megamind-summary/index.html"},
+		{[]string{"embed", "-q", video}, "Megamind.vprint"},
+	} {
+		if r := run(t, dir, tc.args...); r.code != 0 {
+			t.Errorf("%v: exit %d: %s", tc.args, r.code, r.stderr)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, tc.want)); err != nil {
+			t.Errorf("%v did not write %s: %v", tc.args, tc.want, err)
+		}
+	}
+	// -n means the scene count in summary as in scenes and split; the old
+	// long name still works.
+	if r := run(t, dir, "summary", "-q", video, "--frames", "3", "-o", "three"); r.code != 0 || !strings.Contains(r.stdout, "3 keyframes") {
+		t.Errorf("summary --frames 3: exit %d, %q", r.code, r.stdout)
+	}
+}

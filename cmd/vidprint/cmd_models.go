@@ -99,7 +99,7 @@ func newModelsConvertCmd(g *globals) *cobra.Command {
 	var outputs []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "convert WEIGHTS.gguf -o MODEL.onnx",
+		Use:   "convert WEIGHTS.gguf [-o MODEL.onnx]",
 		Short: "Convert the qvac MobileNetV3-Small GGUF weights to ONNX",
 		Long: `convert writes the qvac MobileNetV3-Small weights as an ONNX model. With the
 default outputs the file is the catalogue's mobilenetv3-small-qvac model, byte
@@ -108,7 +108,7 @@ is used as a custom model: vidprint embed --model MODEL.onnx.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return usageError("models convert: -o MODEL.onnx is required")
+				out = defaultOutput(args[0], ".onnx")
 			}
 			if err := checkOutput(cmd, g.overwrite, out, onnxKind, args[0]); err != nil {
 				return err
@@ -136,7 +136,7 @@ is used as a custom model: vidprint embed --model MODEL.onnx.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&out, "out", "o", "", "output .onnx file")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output .onnx file (default: the weights' name with .onnx, in the current directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/json.md)")
 	cmd.Flags().StringSliceVar(&outputs, "outputs", nil, fmt.Sprintf("outputs the model exposes, comma-separated (default %s,%s,%s)",
 		convert.PooledName, convert.EmbeddingName, convert.LogitsName))

@@ -28,7 +28,7 @@ func newPictureCmd(g *globals) *cobra.Command {
 	var src sourceOptions
 	var thumbs int
 	cmd := &cobra.Command{
-		Use:   "picture VIDEO|PRINT -o OUT.png",
+		Use:   "picture VIDEO|PRINT [-o OUT.png]",
 		Short: "Draw a print as an image: time left to right, one row per feature",
 		Long: `picture draws the print as an image, the video as a picture: time runs left to
 right and each feature is a row. By default each feature is scaled to 0..1
@@ -39,7 +39,7 @@ model, and its print kept in the print cache (see vidprint cache) unless --no-ca
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return usageError("picture: -o OUT.png is required")
+				out = defaultOutput(args[0], ".png")
 			}
 			o.Scaling, o.Order, o.Axis = picture.Scaling(scaling), picture.Order(order), !noAxis
 			if o.MaxWidth < 1 || o.RowHeight < 1 || o.RowHeight > 16 {
@@ -101,7 +101,7 @@ model, and its print kept in the print cache (see vidprint cache) unless --no-ca
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&out, "out", "o", "", "output PNG")
+	f.StringVarP(&out, "out", "o", "", "output PNG (default: the input's name with .png, in the current directory)")
 	f.BoolVar(&asJSON, "json", false, "print what was written as JSON (docs/json.md)")
 	f.StringVar(&scaling, "scale", string(picture.PerFeature), "feature (each feature 0..1), global, or zscore")
 	f.StringVar(&order, "order", string(picture.ModelOrder), "feature order: model, peak (by time of peak) or similar (features that move together)")

@@ -25,7 +25,7 @@ func newSummaryCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	var src sourceOptions
 	cmd := &cobra.Command{
-		Use:   "summary VIDEO [-n 10] -o DIR",
+		Use:   "summary VIDEO [-n K] [-o DIR]",
 		Short: "Keyframes, one per scene, with a contact sheet and an HTML index",
 		Long: `summary splits the video into scenes at the change points of its print and
 takes the frame midway through each scene, decoded at full resolution from the
@@ -39,7 +39,7 @@ each atomically; an interrupted run leaves the ones already finished.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			video := args[0]
 			if outDir == "" {
-				return usageError("summary: -o DIR is required")
+				outDir = defaultOutput(video, "-summary")
 			}
 			if n < 0 {
 				return usageError("summary: -n must not be negative")
@@ -82,8 +82,12 @@ each atomically; an interrupted run leaves the ones already finished.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (created if missing)")
-	cmd.Flags().IntVarP(&n, "frames", "n", 0, "exactly this many keyframes (default: one per detected scene)")
+	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory, made if missing (default: the video's name with -summary, in the current directory)")
+	cmd.Flags().IntVarP(&n, "scenes", "n", 0, "exactly this many scenes, a keyframe each (default: one per detected scene)")
+	// --frames was -n's long name before it meant the same as in scenes
+	// and split.
+	cmd.Flags().IntVar(&n, "frames", 0, "")
+	_ = cmd.Flags().MarkDeprecated("frames", "use -n or --scenes")
 	addSourceFlags(cmd, &src)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the keyframes as JSON, as index.json holds them (docs/json.md)")
 	return cmd

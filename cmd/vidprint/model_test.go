@@ -21,6 +21,7 @@ func TestEmbedCustomModel(t *testing.T) {
 	needModel(t)
 	gguf := testutil.QvacGGUF(t)
 	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("my notes"), 0o644)
 	testutil.TestVideo(t, dir, "v.mp4", 320, 240, "25", 2)
 
 	r := run(t, dir, "models", "convert", gguf, "--outputs", "embedding", "-o", "custom.onnx")
@@ -140,6 +141,7 @@ func TestEmbedBadModel(t *testing.T) {
 func TestModelsConvertErrors(t *testing.T) {
 	gguf := testutil.QvacGGUF(t)
 	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("my notes"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -148,7 +150,7 @@ func TestModelsConvertErrors(t *testing.T) {
 	}{
 		{"unknown output", []string{gguf, "--outputs", "embedding,features", "-o", "x.onnx"}, exitUsage, `unknown output "features"`},
 		{"repeated output", []string{gguf, "--outputs", "pooled,pooled", "-o", "x.onnx"}, exitUsage, `"pooled" named twice`},
-		{"no -o", []string{gguf, "--outputs", "pooled"}, exitUsage, "-o MODEL.onnx is required"},
+		{"over a file that is not a model", []string{gguf, "-o", "notes.txt"}, exitOutput, "notes.txt exists and is not an ONNX model"},
 		{"missing weights", []string{"nosuch.gguf", "-o", "x.onnx"}, exitInput, "nosuch.gguf"},
 	}
 	for _, tc := range tests {

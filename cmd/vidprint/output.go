@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -132,4 +133,11 @@ func outputDir(cmd *cobra.Command, dir string) (func(), error) {
 		return func() {}, withCode(exitOutput, fmt.Errorf("%s%w", prefix(cmd), err))
 	}
 	return cleanup, nil
+}
+
+// defaultOutput names the output of input when -o is not given: its base
+// name with suffix in place of its extension, in the current directory.
+func defaultOutput(input, suffix string) string {
+	b := filepath.Base(input)
+	return strings.TrimSuffix(b, filepath.Ext(b)) + suffix
 }

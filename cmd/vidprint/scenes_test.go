@@ -222,7 +222,7 @@ func TestSummary(t *testing.T) {
 		{[]string{"summary", "shots.mp4", "-n", "1000", "-o", "x"}, exitUsage},
 		{[]string{"summary", "shots.vprint", "-o", "x"}, exitUsage},
 		{[]string{"summary", "shots.mp4", "-o", "/proc/sum"}, exitOutput},
-		{[]string{"summary", "shots.mp4"}, exitUsage},
+		{[]string{"summary", "shots.mp4", "-n", "-1"}, exitUsage},
 	} {
 		if r := run(t, dir, tc.args...); r.code != tc.code {
 			t.Errorf("%v: exit %d, want %d (%s)", tc.args, r.code, tc.code, r.stderr)
