@@ -321,3 +321,25 @@ func TestDefaultOutputs(t *testing.T) {
 		t.Errorf("summary --frames 3: exit %d, %q", r.code, r.stdout)
 	}
 }
+
+// TestIndexAddPrints: index add takes prints made earlier as their
+// videos, without embedding again; the video itself is then already
+// there; a print of another rate is skipped.
+func TestIndexAddPrints(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	embedFootage(t, dir, "Megamind.avi", "mm.vprint")
+	embedFootage(t, dir, "vtest.avi", "vt2.vprint", "--fps", "2", "--regions=false")
+	r := run(t, dir, "index", "add", "--json", "-q", "--library", "lib", "mm.vprint", "vt2.vprint")
+	if r.code != exitInput || !strings.Contains(r.stdout, `"status":"added"`) || !strings.Contains(r.stdout, `"status":"skipped"`) {
+		t.Fatalf("index add of two prints: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, dir, "index", "add", "--json", "-q", "--library", "lib", testutil.Footage(t, "Megamind.avi"))
+	if r.code != 0 || !strings.Contains(r.stdout, `"status":"present"`) {
+		t.Errorf("index add of the print's video: exit %d, %q", r.code, r.stdout)
+	}
+	r = run(t, dir, "search", "--json", "-q", "--library", "lib", "mm.vprint")
+	if r.code != 0 || !strings.Contains(r.stdout, `"found":true`) {
+		t.Errorf("search of the print in its library: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -67,7 +67,9 @@ func newIndexAddCmd(g *globals, libDir func(*cobra.Command) (string, error)) *co
 		Short: "Embed videos into a library: files, directories (recursively) or glob patterns",
 		Long: `add embeds every video not yet in the library and stores its print. Content
 already there (by SHA-256) is not embedded again, so an interrupted add
-continues where it stopped when run again. A file that is not a video is
+continues where it stopped when run again. A print made earlier (vidprint
+embed) is added as its video, without embedding again, when its model and
+rate are the library's. A file that is not a video or such a print is
 skipped with a warning; the others are indexed and the exit code is 3.`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/library"
 	"github.com/vidprint/vidprint/internal/library/rowcodec"
+	"github.com/vidprint/vidprint/internal/vprint"
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
@@ -255,6 +256,9 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 		r.Err = fmt.Errorf("%s: not a regular file", path)
 		return r, nil
 	}
+	if vprint.IsFile(path) {
+		return in.print(ctx, i, r, path)
+	}
 	// Hashing is cheap next to embedding: content already indexed, under
 	// any name, is recognised before any decoding.
 	sum, _, err := fsutil.HashFile(ctx, path)
@@ -297,6 +301,41 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 		r.Err = fmt.Errorf("%s: no frames", path)
 		return r, nil
 	}
+	return in.store1(ctx, r, path, p)
+}
+
+// print adds a print file made earlier, as its video, without embedding
+// again: its video's content hash is its identity. A print of another
+// model or rate, or one that cannot be read, is skipped.
+func (in *ingester) print(ctx context.Context, i int, r Result, path string) (Result, error) {
+	p, err := vprint.ReadFile(path)
+	if err != nil {
+		r.Err = err
+		return r, nil
+	}
+	if p.Model != in.meta.Model || p.Dim != in.meta.Dim || p.FPS != in.meta.FPS {
+		r.Err = fmt.Errorf("%s: %w: a print of %s/%s, %d-d, %g fps; the library holds %s",
+			path, library.ErrModel, p.Model.ID, p.Model.Output, p.Dim, p.FPS, library.DescribeMeta(in.meta))
+		return r, nil
+	}
+	if len(p.Source.SHA256) != 64 {
+		r.Err = fmt.Errorf("%s: the print does not name its video's content (no sha256)", path)
+		return r, nil
+	}
+	v, err := in.store.Lookup(ctx, p.Source.SHA256)
+	if err == nil {
+		r.Status, r.Video = Present, v
+		return r, nil
+	}
+	if !errors.Is(err, library.ErrNotFound) {
+		return r, err
+	}
+	in.track.frames(i, p.Frames(), p.Frames())
+	return in.store1(ctx, r, path, p)
+}
+
+// store1 stores p, the print of the file at path, as one video.
+func (in *ingester) store1(ctx context.Context, r Result, path string, p *vprint.Print) (Result, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -305,7 +344,7 @@ func (in *ingester) one(ctx context.Context, i int, path string) (Result, error)
 	e := rowcodec.NewEntry(in.codec, library.Video{Path: abs, SHA256: src.SHA256, Size: src.Size, DurationS: src.DurationS,
 		Width: src.Width, Height: src.Height, AddedAt: time.Now()}, p)
 	e.Regions = rowcodec.NewRegions(in.regionCodec, p)
-	v, err = in.store.Add(ctx, e)
+	v, err := in.store.Add(ctx, e)
 	switch {
 	case errors.Is(err, library.ErrExists): // another process added it meanwhile
 		r.Status, r.Video = Present, v
