@@ -343,3 +343,47 @@ func TestIndexAddPrints(t *testing.T) {
 		t.Errorf("search of the print in its library: exit %d, %q, %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestStandardInput: "-" reads a video from standard input, as ffmpeg's
+// -i - does: embed names its print stdin.vprint, and locate finds a clip
+// piped to it.
+func TestStandardInput(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	video := testutil.Footage(t, "Megamind.avi")
+	piped := func(input string, args ...string) result {
+		t.Helper()
+		f, err := os.Open(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd := exec.Command(binary, args...)
+		cmd.Dir, cmd.Stdin = dir, f
+		cmd.Env = append(os.Environ(), "VIDPRINT_CACHE="+testCache(t))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		return result{stdout.String(), stderr.String(), code}
+	}
+	if r := piped(video, "embed", "-q", "-"); r.code != 0 {
+		t.Fatalf("embed -: exit %d: %s", r.code, r.stderr)
+	}
+	p, err := vprint.ReadFile(filepath.Join(dir, "stdin.vprint"))
+	if err != nil || p.Frames() != 57 || p.Source.Name != "stdin" {
+		t.Fatalf("the print of standard input: %v", err)
+	}
+	clip := testutil.FFmpegGen(t, dir, "clip.mkv", "-ss", "3", "-i", video, "-t", "5", "-an")
+	r := piped(clip, "locate", "--json", "-q", "-", "stdin.vprint")
+	if r.code != 0 || !strings.Contains(r.stdout, `"video_start_s":3`) {
+		t.Errorf("locate -: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, dir, "embed", "-", "-"); r.code != exitUsage {
+		t.Errorf("embed - -: exit %d, want %d", r.code, exitUsage)
+	}
+}

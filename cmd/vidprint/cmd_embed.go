@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ several videos write into -o DIR, made if missing. Use -- before a file name tha
 // outputPaths maps each video to its print path, refusing collisions.
 func outputPaths(videos []string, out string) ([]string, error) {
 	base := func(v string) string {
+		if v == stdin {
+			return "stdin.vprint"
+		}
 		b := filepath.Base(v)
 		return strings.TrimSuffix(b, filepath.Ext(b)) + ".vprint"
 	}
@@ -159,6 +163,19 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		}
 		defer cleanup()
 	}
+	names := videos // as given, for messages
+	if n := slices.Index(videos, stdin); n >= 0 {
+		if slices.Contains(videos[n+1:], stdin) {
+			return usageError("embed: standard input (-) can be read once")
+		}
+		path, cleanup, err := spoolStdin(cmd)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		videos = slices.Clone(videos)
+		videos[n] = path
+	}
 	for i, p := range outs {
 		if err := checkOutput(cmd, g.overwrite, p, printKind, videos[i]); err != nil {
 			return err
@@ -206,7 +223,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			if o.regions {
 				nr = vprint.QuarterRegions
 			}
-			if err := writeJSON(cmd.OutOrStdout(), embedJSON{Video: video, Print: outs[i], Frames: frames, Dim: res.Output.Dim,
+			if err := writeJSON(cmd.OutOrStdout(), embedJSON{Video: names[i], Print: outs[i], Frames: frames, Dim: res.Output.Dim,
 				Regions: nr, FPS: o.fps, Model: res.Spec.ID, Output: res.Output.Name, Seconds: round3(time.Since(start).Seconds())}); err != nil {
 				return err
 			}
@@ -217,7 +234,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 			regions = fmt.Sprintf(" and %d quarters", vprint.QuarterRegions)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s: %s x %d%s (%s/%s) in %.1f s\n",
-			video, outs[i], plural(frames, "frame"), res.Output.Dim, regions, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
+			names[i], outs[i], plural(frames, "frame"), res.Output.Dim, regions, res.Spec.ID, res.Output.Name, time.Since(start).Seconds())
 	}
 	if failed > 0 {
 		return withCode(exitCode(ctx, firstErr), fmt.Errorf("embed: %d of %d videos failed (see above); the exit code is the first failure's", failed, len(videos)))

@@ -108,6 +108,15 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 			return err
 		}
 	}
+	shown := clipPath // as given, for messages
+	if clipPath == stdin {
+		path, cleanup, err := spoolStdin(cmd)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		clipPath = path
+	}
 	if err := decode.CheckFile(clipPath); err != nil {
 		return err
 	}
@@ -127,12 +136,12 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 	for i, ref := range refs {
 		if err := vprint.Compatible(ref, clip.print); err != nil {
 			return withCode(exitIncompatible, fmt.Errorf("locate: %s (model %s) and %s (model %s) cannot be compared: %w",
-				clipPath, clip.print.Model.ID, videos[i], ref.Model.ID, err))
+				shown, clip.print.Model.ID, videos[i], ref.Model.ID, err))
 		}
 		// Alignment steps sample by sample: both must be sampled alike.
 		if ref.FPS != clip.print.FPS {
 			return withCode(exitIncompatible, fmt.Errorf("locate: %s is sampled at %g fps and %s at %g fps; embed both at one rate",
-				clipPath, clip.print.FPS, videos[i], ref.FPS))
+				shown, clip.print.FPS, videos[i], ref.FPS))
 		}
 	}
 	out := locateJSON{Matches: []matchJSON{}}
@@ -146,7 +155,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		lo := locate.Options{Match: opts, ImageCentre: locate.ImageCentre(ref.Model, ref.Dim)}
 		res, err := locate.Locate(ctx, locate.PrintTarget(ref), clip.query, lo)
 		if err != nil {
-			return fmt.Errorf("locate %s in %s: %w", clipPath, videos[i], err)
+			return fmt.Errorf("locate %s in %s: %w", shown, videos[i], err)
 		}
 		results = append(results, res)
 		for _, m := range res.Matches {
@@ -166,7 +175,7 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 			return err
 		}
 	} else {
-		printLocate(w, clipPath, videos, results, thresholds)
+		printLocate(w, shown, videos, results, thresholds)
 	}
 	if !out.Found {
 		return withCode(exitNotFound, errSilent)

@@ -68,6 +68,15 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	if o.k < 1 {
 		return usageError("search: -k must be at least 1, got %d", o.k)
 	}
+	shown := queryPath // as given, for messages
+	if queryPath == stdin {
+		path, cleanup, err := spoolStdin(cmd)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		queryPath = path
+	}
 	if err := decode.CheckFile(queryPath); err != nil {
 		return err
 	}
@@ -87,11 +96,11 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	}
 	if err := vprint.Compatible(head, clip.print); err != nil {
 		return withCode(exitIncompatible, fmt.Errorf("search: %s (model %s) cannot be searched in %s (model %s): %w",
-			queryPath, clip.print.Model.ID, o.library, meta.Model.ID, err))
+			shown, clip.print.Model.ID, o.library, meta.Model.ID, err))
 	}
 	if clip.print.FPS != meta.FPS {
 		return withCode(exitIncompatible, fmt.Errorf("search: %s is sampled at %g fps and the library %s at %g fps",
-			queryPath, clip.print.FPS, o.library, meta.FPS))
+			shown, clip.print.FPS, o.library, meta.FPS))
 	}
 	back, err := search.Open(ctx, st)
 	if err != nil {
@@ -105,7 +114,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	opts.ImageMean = locate.ImageCentre(meta.Model, meta.Dim)
 	res, err := search.Search(ctx, back, clip.query, opts)
 	if err != nil {
-		return fmt.Errorf("search %s: %w", queryPath, err)
+		return fmt.Errorf("search %s: %w", shown, err)
 	}
 	w := cmd.OutOrStdout()
 	if o.asJSON {
@@ -117,7 +126,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 			return err
 		}
 	} else {
-		printSearch(w, queryPath, res, opts.Match.Threshold)
+		printSearch(w, shown, res, opts.Match.Threshold)
 	}
 	if len(res.Matches) == 0 {
 		return withCode(exitNotFound, errSilent)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -83,4 +86,47 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// stdin is the name that stands for standard input, as in ffmpeg's -i -.
+const stdin = "-"
+
+// spoolStdin copies standard input to a temporary file named "stdin" and
+// returns its path and a function that removes it: ffmpeg must seek in
+// most containers, which a pipe cannot.
+func spoolStdin(cmd *cobra.Command) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "vidprint-stdin-")
+	if err != nil {
+		return "", func() {}, withCode(exitOutput, fmt.Errorf("%sspool standard input: %w", prefix(cmd), err))
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	path := filepath.Join(dir, "stdin")
+	f, err := os.Create(path)
+	if err == nil {
+		_, err = io.Copy(f, ctxReader{cmd.Context(), cmd.InOrStdin()})
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		cleanup()
+		if cmd.Context().Err() != nil {
+			return "", func() {}, cmd.Context().Err()
+		}
+		return "", func() {}, withCode(exitInput, fmt.Errorf("%sread standard input: %w", prefix(cmd), err))
+	}
+	return path, cleanup, nil
+}
+
+// ctxReader stops reading once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
