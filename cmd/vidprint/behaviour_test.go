@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -385,5 +386,54 @@ func TestStandardInput(t *testing.T) {
 	}
 	if r := run(t, dir, "embed", "-", "-"); r.code != exitUsage {
 		t.Errorf("embed - -: exit %d, want %d", r.code, exitUsage)
+	}
+}
+
+// TestTimeRange: --start and --end keep the samples in [start, end), at
+// the video's own times, in embed and in scenes (of a video or a print).
+func TestTimeRange(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	video := testutil.Footage(t, "Megamind.avi")
+	for _, tc := range []struct {
+		start, end    string
+		frames        int
+		first, last   float64
+		wantUsageCode bool
+	}{
+		{"3", "8", 25, 3, 7.8, false},
+		{"3.1", "0:08", 24, 3.2, 7.8, false},
+		{"00:00:10", "", 7, 10, 11.2, false},
+		{"8", "3", 0, 0, 0, true},
+	} {
+		args := []string{"embed", "-q", "-y", video, "-o", "part.vprint", "--start", tc.start}
+		if tc.end != "" {
+			args = append(args, "--end", tc.end)
+		}
+		r := run(t, dir, args...)
+		if tc.wantUsageCode {
+			if r.code != exitUsage {
+				t.Errorf("%v: exit %d, want %d", args, r.code, exitUsage)
+			}
+			continue
+		}
+		p, err := vprint.ReadFile(filepath.Join(dir, "part.vprint"))
+		if r.code != 0 || err != nil || p.Frames() != tc.frames || p.Timestamps[0] != tc.first || p.Timestamps[p.Frames()-1] != tc.last {
+			t.Errorf("%v: exit %d, %v; want %d frames from %g to %g s", args, r.code, err, tc.frames, tc.first, tc.last)
+		}
+	}
+	embedFootage(t, dir, "Megamind.avi", "mm.vprint", "--regions=false")
+	for _, input := range []string{"mm.vprint", video} {
+		r := run(t, dir, "scenes", "--json", "-q", input, "--start", "2", "--end", "9")
+		var got struct {
+			Scenes []struct {
+				StartS float64 `json:"start_s"`
+				EndS   float64 `json:"end_s"`
+			} `json:"scenes"`
+		}
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil || len(got.Scenes) == 0 ||
+			got.Scenes[0].StartS != 2 || got.Scenes[len(got.Scenes)-1].EndS > 9.01 {
+			t.Errorf("scenes %s from 2 to 9 s: exit %d, %s", input, r.code, r.stdout)
+		}
 	}
 }

@@ -29,6 +29,7 @@ type embedOptions struct {
 	workers       int
 	decodeThreads int
 	asJSON        bool
+	start, end    timeFlag
 }
 
 // embedJSON is one line of embed --json: a print written.
@@ -61,6 +62,8 @@ several videos write into -o DIR, made if missing. Use -- before a file name tha
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "out", "o", "", "output print, or a directory for several videos")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per print written (docs/json.md)")
+	f.Var(&o.start, "start", "embed from this time on (seconds, or HH:MM:SS.mmm); rows keep the video's times")
+	f.Var(&o.end, "end", "embed up to this time")
 	f.Float64Var(&o.fps, "fps", vprint.DefaultFPS, "samples per second of video time")
 	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx")
 	f.StringVar(&o.output, "output", "", "model output to keep (default: the model's print output; pooled for the 576-d vector)")
@@ -149,6 +152,9 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		// "Decoding").
 		o.decodeThreads = max(1, runtime.NumCPU()-1)
 	}
+	if o.end > 0 && o.end <= o.start {
+		return usageError("embed: --end %s is not after --start %s", o.end.String(), timecode(float64(o.start)))
+	}
 	if o.batch < 1 || o.batch > 256 {
 		return usageError("embed: --batch must be in 1..256, got %d", o.batch)
 	}
@@ -200,7 +206,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		start := time.Now()
 		frames, err := embed.ToFile(ctx, video, outs[i], pool, embed.Options{
 			FPS: o.fps, Fast: o.fast, DecodeThread: o.decodeThreads, Partial: o.partial, Progress: bar.Update,
-			Regions: o.regions,
+			Regions: o.regions, Start: float64(o.start), End: float64(o.end),
 		})
 		bar.Clear()
 		if ctx.Err() != nil {

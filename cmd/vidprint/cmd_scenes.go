@@ -103,6 +103,8 @@ as frames.`,
 	f.IntVarP(&o.Scenes, "scenes", "n", 0, "exactly this many scenes")
 	f.Float64Var(&o.Sensitivity, "sensitivity", 1, "scales the automatic thresholds; above 1 finds more boundaries")
 	addSourceFlags(cmd, &src)
+	f.Var(&src.start, "start", "scenes from this time on (seconds, or HH:MM:SS.mmm)")
+	f.Var(&src.end, "end", "scenes up to this time")
 	return cmd
 }
 

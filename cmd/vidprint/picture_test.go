@@ -126,8 +126,8 @@ func TestPictureBadInput(t *testing.T) {
 		{[]string{"picture", "notes.txt", "-o", "x.png"}, exitInput},
 		{[]string{"picture", "one.mp4", "-o", unwritable}, exitOutput},
 		{[]string{"picture", "one.mp4", "-o", "x.png", "--scale", "log"}, exitUsage},
-		{[]string{"picture", "one.mp4"}, exitUsage},
-		{[]string{"picture", "one.mp4", "-o", "one.png"}, 0}, // a 1-frame print is a picture too
+		{[]string{"picture", "one.mp4", "--max-width", "0"}, exitUsage},
+		{[]string{"picture", "one.mp4"}, 0}, // a 1-frame print is a picture too, one.png
 	} {
 		r := run(t, dir, tc.args...)
 		if r.code != tc.code || (tc.code != 0 && strings.Count(r.stderr, "\n") != 1) {
@@ -136,5 +136,8 @@ func TestPictureBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.png")); err == nil {
 		t.Error("a failed run left x.png")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "one.png")); err != nil {
+		t.Errorf("picture without -o wrote no one.png: %v", err)
 	}
 }

@@ -28,8 +28,9 @@ func printCache(g *globals) printcache.Cache {
 
 // sourceOptions are the flags of a command that takes a video or a print.
 type sourceOptions struct {
-	noCache   bool
-	savePrint string
+	noCache    bool
+	savePrint  string
+	start, end timeFlag // the stretch of video time wanted; end 0: to the end
 }
 
 func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
@@ -49,6 +50,7 @@ func loadPrint(cmd *cobra.Command, g *globals, path string, o sourceOptions, reg
 	bar := g.bar("frames")
 	c := printCache(g)
 	c.Off = o.noCache
+	c.Start, c.End = float64(o.start), float64(o.end)
 	c.Progress = bar.Update
 	c.Pool = func() (*embed.Pool, error) {
 		bar.Start(filepath.Base(path))
@@ -58,6 +60,13 @@ func loadPrint(cmd *cobra.Command, g *globals, path string, o sourceOptions, reg
 	bar.Clear()
 	if err != nil {
 		return nil, err
+	}
+	if o.start > 0 || o.end > 0 {
+		// A print given as such is cut to the stretch too.
+		p = p.Between(float64(o.start), float64(o.end))
+		if p.Frames() == 0 {
+			return nil, usageError("%s%s has no samples from %s to %s", prefix(cmd), path, timecode(float64(o.start)), o.end.String())
+		}
 	}
 	if o.savePrint != "" {
 		if err := vprint.WriteFile(o.savePrint, p); err != nil {

@@ -32,6 +32,9 @@ type Options struct {
 	// AllowStill accepts a single image (a screenshot, say) as a one-sample
 	// video, for queries; prints of stills are refused.
 	AllowStill bool
+	// Start and End, in seconds of video time, decode only that stretch
+	// (End 0: to the end). Samples keep the video's own times.
+	Start, End float64
 }
 
 // FrameBytes is the size of one RGB frame.
@@ -40,6 +43,9 @@ func (o Options) FrameBytes() int { return o.Width * o.Height * 3 }
 func (o Options) validate() error {
 	if !(o.FPS > 0 && o.FPS <= 120) {
 		return fmt.Errorf("fps must be in (0, 120], got %g", o.FPS)
+	}
+	if !(o.Start >= 0) || !(o.End >= 0) || o.End > 0 && o.End <= o.Start || math.IsInf(o.Start, 0) || math.IsInf(o.End, 0) {
+		return fmt.Errorf("the stretch from %g s to %g s is empty or not a time", o.Start, o.End)
 	}
 	if o.Width < 8 || o.Height < 8 || o.Width > 4096 || o.Height > 4096 {
 		return fmt.Errorf("bad frame size %dx%d", o.Width, o.Height)
@@ -82,6 +88,17 @@ func Args(path string, opts Options) []string {
 	// ffmpeg's automatic rotation. showinfo reports each sample's time.
 	filter := fmt.Sprintf("fps=%s:eof_action=pass,scale=%d:%d:flags=bilinear,format=gbrp,showinfo",
 		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.Width, opts.Height)
+	if opts.Start > 0 {
+		// Seek on the input, keeping the video's own times (from zero, as
+		// without a seek, whatever time the file starts at).
+		args = append(args, "-ss", strconv.FormatFloat(opts.Start, 'f', -1, 64), "-copyts", "-start_at_zero")
+	}
+	if opts.End > 0 {
+		// Samples before End: the sampler gives a frame the grid point
+		// nearest its time.
+		end := opts.End - 0.5/opts.FPS
+		filter = fmt.Sprintf("trim=end=%s,", strconv.FormatFloat(end, 'f', -1, 64)) + filter
+	}
 	args = append(args, "-i", ffmpegInput(path),
 		"-map", "0:V:0", "-an", "-sn", "-dn",
 		"-vf", filter, "-f", "rawvideo", "-pix_fmt", "gbrp", "pipe:1")
@@ -166,6 +183,16 @@ func (r *Reader) Next(buf []byte) (float64, error) {
 	if len(buf) != r.opts.FrameBytes() {
 		return 0, fmt.Errorf("frame buffer is %d bytes, want %d", len(buf), r.opts.FrameBytes())
 	}
+	for {
+		ts, err := r.next(buf)
+		// After a seek, the sampler may start its grid a sample early.
+		if err != nil || ts >= r.opts.Start-1e-6 {
+			return ts, err
+		}
+	}
+}
+
+func (r *Reader) next(buf []byte) (float64, error) {
 	_, err := io.ReadFull(r.stdout, buf)
 	if err == io.EOF {
 		return 0, r.finish()
@@ -220,6 +247,9 @@ func (r *Reader) finish() error {
 	}
 	if declared := r.info.declaredS(); declared > duration {
 		duration = declared
+	}
+	if r.opts.End > 0 && r.opts.End < duration {
+		duration = r.opts.End // asked to stop there
 	}
 	covered := r.lastTS + 1/r.opts.FPS
 	if short := duration - covered; duration > 0 && short > math.Max(1, 0.1*duration) {

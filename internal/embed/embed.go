@@ -24,6 +24,9 @@ type Options struct {
 	Fast         bool // skip unreferenced frames too (decode.Options.Fast)
 	Partial      bool // keep the frames of a video whose decoding stops early
 	AllowStill   bool // a single image is a one-sample video (decode.Options)
+	// Start and End embed only that stretch of video time (End 0: to the
+	// end); rows keep the video's own times (decode.Options).
+	Start, End float64
 	// Regions also embeds the four quarters of every frame (vprint.Quarters), each
 	// at the model's full input size: the print's region features, which
 	// find cropped copies and still footage (see match.Reference.AddRegions).
@@ -57,7 +60,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	every := vprint.ThumbEvery(opts.FPS)
 	p := pass{
 		decode: decode.Options{FPS: opts.FPS, Width: width, Height: height,
-			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial},
+			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, Start: opts.Start, End: opts.End},
 		specs: specs, infer: true, hash: true, progress: opts.Progress,
 		extra: func(n int, raw []byte) any {
 			if n%every != 0 {

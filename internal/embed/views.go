@@ -129,7 +129,8 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 	const pp = PixelWidth * PixelHeight
 	p := pass{
 		decode: decode.Options{FPS: opts.FPS, Width: width, Height: height,
-			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill},
+			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill,
+			Start: opts.Start, End: opts.End},
 		specs: specs, infer: features, progress: opts.Progress,
 		// One grey plane at half size serves inset.FindAll and the views'
 		// pictures.

@@ -35,6 +35,9 @@ type Cache struct {
 	MaxBytes int64
 	// Off makes prints in memory only, keeping none.
 	Off bool
+	// Start and End make the print of that stretch of video time only
+	// (End 0: to the end), in memory: the cache keeps whole videos' prints.
+	Start, End float64
 	// Pool loads the default model, when a print must be made.
 	Pool func() (*embed.Pool, error)
 	// Progress, when set, is called as frames are embedded (embed.Options).
@@ -61,7 +64,7 @@ func (c Cache) Load(ctx context.Context, path string, regions bool) (*vprint.Pri
 	if vprint.IsFile(path) {
 		return vprint.ReadFile(path)
 	}
-	if c.Off || c.Dir == "" {
+	if c.Off || c.Dir == "" || c.Start > 0 || c.End > 0 {
 		return c.embed(ctx, path, regions, "")
 	}
 	sum, _, err := fsutil.HashFile(ctx, path)
@@ -92,7 +95,7 @@ func (c Cache) embed(ctx context.Context, path string, regions bool, out string)
 		return nil, err
 	}
 	defer pool.Close()
-	opts := embed.Options{Progress: c.Progress, Regions: regions}
+	opts := embed.Options{Progress: c.Progress, Regions: regions, Start: c.Start, End: c.End}
 	if out == "" {
 		p, err := embed.ToPrint(ctx, path, pool, opts)
 		if err != nil && !strings.Contains(err.Error(), path) {
