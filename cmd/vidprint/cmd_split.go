@@ -22,7 +22,7 @@ type pieceJSON struct {
 
 func newSplitCmd(g *globals) *cobra.Command {
 	var outDir string
-	var asJSON bool
+	var asJSON, accurate bool
 	var src sourceOptions
 	var o scenes.Options
 	cmd := &cobra.Command{
@@ -32,7 +32,9 @@ func newSplitCmd(g *globals) *cobra.Command {
 DIR/NAME-Scene-NNN.EXT by stream copy (no re-encoding, so it is fast and
 lossless). As with every stream-copy splitter, a piece can only start on a
 keyframe: each piece starts at the last keyframe at or before its scene's
-start, so it may begin up to one GOP early and overlap the previous piece.`,
+start, so it may begin up to one GOP early and overlap the previous piece.
+--accurate re-encodes instead, so that each piece holds its scene's frames
+exactly.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			video := args[0]
@@ -78,7 +80,7 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 				if i == len(list)-1 {
 					end = 0 // to the end of the file
 				}
-				if err := copySegment(cmd, video, out, start, end); err != nil {
+				if err := copySegment(cmd, video, out, start, end, accurate); err != nil {
 					return err
 				}
 				if asJSON {
@@ -94,15 +96,20 @@ start, so it may begin up to one GOP early and overlap the previous piece.`,
 	}
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (default: the current one)")
 	cmd.Flags().IntVarP(&o.Scenes, "scenes", "n", 0, "exactly this many scenes")
+	cmd.Flags().BoolVar(&accurate, "accurate", false, "re-encode, so that each piece starts and ends at its scene's frames (slower; H.264 CRF 18 in MP4, MOV and Matroska)")
 	addSourceFlags(cmd, &src)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per piece written (docs/json.md)")
 	return cmd
 }
 
-// copySegment stream-copies [start, end) of video to out (end 0: to the
-// end); a failure is the output's (exit 4).
-func copySegment(cmd *cobra.Command, video, out string, start, end float64) error {
-	err := decode.CopySegment(cmd.Context(), video, out, start, end)
+// copySegment writes [start, end) of video to out (end 0: to the end), by
+// stream copy or, accurate, re-encoded; a failure is the output's (exit 4).
+func copySegment(cmd *cobra.Command, video, out string, start, end float64, accurate bool) error {
+	write := decode.CopySegment
+	if accurate {
+		write = decode.EncodeSegment
+	}
+	err := write(cmd.Context(), video, out, start, end)
 	var ce *decode.CopyError
 	if errors.As(err, &ce) {
 		return withCode(exitOutput, errors.New(oneLine(err.Error())))

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	stdhtml "html"
 	"image"
 	"image/jpeg"
@@ -159,6 +160,21 @@ func TestSplit(t *testing.T) {
 	}
 	if r := run(t, dir, "split", "shots.vprint"); r.code != exitUsage {
 		t.Errorf("split of a print: exit %d", r.code)
+	}
+	// Re-encoded, each piece holds its scene exactly: 4 s each.
+	if r := run(t, dir, "split", "-q", "shots.mp4", "--accurate", "-o", "exact"); r.code != 0 {
+		t.Fatalf("split --accurate: %d %s", r.code, r.stderr)
+	}
+	for i := 1; i <= 3; i++ {
+		out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames",
+			"-of", "csv=p=0", filepath.Join(dir, "exact", fmt.Sprintf("shots-Scene-%03d.mp4", i))).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// threeShots is 25 fps: 100 frames a scene.
+		if n, _ := strconv.Atoi(strings.TrimSpace(string(out))); n < 98 || n > 102 {
+			t.Errorf("accurate piece %d holds %d frames, want about 100", i, n)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Grab decodes the frame shown at time t at full resolution (rotation
@@ -38,6 +39,22 @@ func Grab(ctx context.Context, video string, t float64) ([]byte, error) {
 // from out's extension. A copy can only start on a keyframe: it starts at
 // the last one at or before start.
 func CopySegment(ctx context.Context, video, out string, start, end float64) error {
+	return segment(ctx, video, out, start, end, []string{"-c", "copy"})
+}
+
+// EncodeSegment is CopySegment re-encoding, so that the piece starts and
+// ends on the frames asked for: H.264 (CRF 18) and AAC in MP4, MOV and
+// Matroska, the container's own encoders at high quality elsewhere.
+func EncodeSegment(ctx context.Context, video, out string, start, end float64) error {
+	codecs := []string{"-q:v", "2", "-q:a", "2"}
+	switch strings.ToLower(filepath.Ext(out)) {
+	case ".mp4", ".m4v", ".mov", ".mkv":
+		codecs = []string{"-c:v", "libx264", "-crf", "18", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k"}
+	}
+	return segment(ctx, video, out, start, end, codecs)
+}
+
+func segment(ctx context.Context, video, out string, start, end float64, codecs []string) error {
 	// A unique temporary name with the output's extension.
 	tmp := filepath.Join(filepath.Dir(out), fmt.Sprintf(".tmp-%d-%s", os.Getpid(), filepath.Base(out)))
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y",
@@ -47,7 +64,9 @@ func CopySegment(ctx context.Context, video, out string, start, end float64) err
 	}
 	// Video and audio only: data tracks (timecode, telemetry) often cannot
 	// be copied into the output container.
-	args = append(args, "-i", "file:"+video, "-map", "0:V", "-map", "0:a?", "-c", "copy", "-avoid_negative_ts", "make_zero", "file:"+tmp)
+	args = append(args, "-i", "file:"+video, "-map", "0:V", "-map", "0:a?")
+	args = append(args, codecs...)
+	args = append(args, "-avoid_negative_ts", "make_zero", "file:"+tmp)
 	c := exec.CommandContext(ctx, "ffmpeg", args...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
