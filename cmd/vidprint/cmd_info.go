@@ -128,7 +128,7 @@ func newInfoCmd(g *globals) *cobra.Command {
 func writeInfo(out io.Writer, in printInfo) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "file\t%s\n", in.File)
-	fmt.Fprintf(tw, "frames\t%d (%.3f s to %.3f s)\n", in.Frames, in.FirstS, in.LastS)
+	fmt.Fprintf(tw, "frames\t%d (%s to %s)\n", in.Frames, timecode(in.FirstS), timecode(in.LastS))
 	fmt.Fprintf(tw, "dim\t%d\n", in.Dim)
 	fmt.Fprintf(tw, "regions\t%d\n", in.Regions)
 	if th := in.Thumbnails; th.Count > 0 {
@@ -138,7 +138,7 @@ func writeInfo(out io.Writer, in printInfo) {
 	}
 	fmt.Fprintf(tw, "fps\t%g\n", in.FPS)
 	fmt.Fprintf(tw, "model\t%s, output %s (sha256 %s)\n", in.Model, in.Output, in.ModelSHA256)
-	fmt.Fprintf(tw, "duration\t%.3f s\n", in.DurationS)
+	fmt.Fprintf(tw, "duration\t%s\n", timecode(in.DurationS))
 	fmt.Fprintf(tw, "source\t%s, %d bytes, %dx%d\n", in.Source.Name, in.Source.Size, in.Source.Width, in.Source.Height)
 	fmt.Fprintf(tw, "source sha256\t%s\n", in.Source.SHA256)
 	if in.CreatedAt != nil {
