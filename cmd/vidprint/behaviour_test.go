@@ -8,9 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vidprint/vidprint/internal/testutil"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -203,31 +201,6 @@ func TestThresholdValidated(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestEmbedTerminated: SIGTERM ends a run as Ctrl-C does, with the
-// shell's code for it (143), and nothing half-written.
-func TestEmbedTerminated(t *testing.T) {
-	needModel(t)
-	dir := t.TempDir()
-	testutil.TestVideo(t, dir, "long.mp4", 320, 240, "1", 3600)
-	cmd := exec.Command(binary, "embed", "long.mp4", "-o", "long.vprint")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Second)
-	cmd.Process.Signal(syscall.SIGTERM)
-	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitTerminated {
-		t.Fatalf("want exit %d after SIGTERM, got %v (stderr %q)", exitTerminated, err, stderr.String())
-	}
-	assertNoOutput(t, dir, "long.vprint")
 }
 
 // TestSummaryLeavesNoEmptyDirectory: a summary that fails leaves no

@@ -291,31 +291,38 @@ func TestEmbedUnwritableOutput(t *testing.T) {
 	}
 }
 
+// TestEmbedInterrupt: Ctrl-C and SIGTERM end a run with the shell's code
+// for each (130, 143), saying so, and nothing half-written.
 func TestEmbedInterrupt(t *testing.T) {
 	needModel(t)
 	dir := t.TempDir()
 	// An hour at one frame per second: quick to make, 18000 samples to embed.
 	testutil.TestVideo(t, dir, "long.mp4", 320, 240, "1", 3600)
-	cmd := exec.Command(binary, "embed", "long.mp4", "-o", "long.vprint")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGTERM, exitTerminated}} {
+		cmd := exec.Command(binary, "embed", "long.mp4", "-o", "long.vprint")
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		cmd.Process.Signal(tc.sig)
+		timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+		err := cmd.Wait()
+		timer.Stop()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != tc.code {
+			t.Fatalf("want exit %d after %v, got %v (stderr %q)", tc.code, tc.sig, err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("stderr %q does not say interrupted", stderr.String())
+		}
+		assertNoOutput(t, dir, "long.vprint")
 	}
-	time.Sleep(2 * time.Second)
-	cmd.Process.Signal(syscall.SIGINT)
-	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("want exit %d after Ctrl-C, got %v (stderr %q)", exitInterrupted, err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "interrupted") {
-		t.Errorf("stderr %q does not say interrupted", stderr.String())
-	}
-	assertNoOutput(t, dir, "long.vprint")
 }
 
 func TestUsageErrors(t *testing.T) {

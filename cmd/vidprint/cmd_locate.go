@@ -109,14 +109,11 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		}
 	}
 	shown := clipPath // as given, for messages
-	if clipPath == stdin {
-		path, cleanup, err := spoolStdin(cmd)
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		clipPath = path
+	cleanup, err := fromStdin(cmd, &clipPath)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	if err := decode.CheckFile(clipPath); err != nil {
 		return err
 	}

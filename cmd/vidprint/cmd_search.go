@@ -69,14 +69,11 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return usageError("search: -k must be at least 1, got %d", o.k)
 	}
 	shown := queryPath // as given, for messages
-	if queryPath == stdin {
-		path, cleanup, err := spoolStdin(cmd)
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		queryPath = path
+	cleanup, err := fromStdin(cmd, &queryPath)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	if err := decode.CheckFile(queryPath); err != nil {
 		return err
 	}

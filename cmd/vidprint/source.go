@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/embed"
+	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/model"
 	"github.com/vidprint/vidprint/internal/printcache"
 	"github.com/vidprint/vidprint/internal/vprint"
@@ -100,6 +100,19 @@ func shellQuote(s string) string {
 // stdin is the name that stands for standard input, as in ffmpeg's -i -.
 const stdin = "-"
 
+// fromStdin replaces *path with a spooled copy of standard input when it
+// is "-", and returns the function that removes the copy.
+func fromStdin(cmd *cobra.Command, path *string) (func(), error) {
+	if *path != stdin {
+		return func() {}, nil
+	}
+	spooled, cleanup, err := spoolStdin(cmd)
+	if err == nil {
+		*path = spooled
+	}
+	return cleanup, err
+}
+
 // spoolStdin copies standard input to a temporary file named "stdin" and
 // returns its path and a function that removes it: ffmpeg must seek in
 // most containers, which a pipe cannot.
@@ -112,7 +125,7 @@ func spoolStdin(cmd *cobra.Command) (string, func(), error) {
 	path := filepath.Join(dir, "stdin")
 	f, err := os.Create(path)
 	if err == nil {
-		_, err = io.Copy(f, ctxReader{cmd.Context(), cmd.InOrStdin()})
+		_, err = io.Copy(f, fsutil.Reader(cmd.Context(), cmd.InOrStdin()))
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -125,17 +138,4 @@ func spoolStdin(cmd *cobra.Command) (string, func(), error) {
 		return "", func() {}, withCode(exitInput, fmt.Errorf("%sread standard input: %w", prefix(cmd), err))
 	}
 	return path, cleanup, nil
-}
-
-// ctxReader stops reading once its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
