@@ -282,7 +282,7 @@ func (g *generator) ensureRefPrints() (map[string]string, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
-		if err := run(g.bin, "embed", "--quiet", src, "-o", out); err != nil {
+		if err := run(g.bin, "embed", "--quiet", "-y", src, "-o", out); err != nil {
 			return nil, err
 		}
 	}
@@ -313,7 +313,7 @@ func (g *generator) ensureClipPrints(seed int64, clips []clip) error {
 			out = printPath(part[0])
 		}
 		// The baseline reads whole frames only.
-		if err := run(g.bin, append(append([]string{"embed", "--quiet", "--regions=false"}, part...), "-o", out)...); err != nil {
+		if err := run(g.bin, append(append([]string{"embed", "--quiet", "-y", "--regions=false"}, part...), "-o", out)...); err != nil {
 			return err
 		}
 	}
