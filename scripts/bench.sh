@@ -103,4 +103,44 @@ bench "$long" default regions=false
   go test -run '^$' -bench 'Locate|NewReference|Exhaustive' -benchtime 10x -benchmem ./internal/match/ | grep -E '^Benchmark'
   echo '```'
 } >>out/bench.md
+# Locate and search end to end: a 15 s clip of the 720p file, located in
+# its 60 s print and searched in a synthetic library bound to the default
+# model (eval/libbench -model-meta; built once, kept). Each run reports its
+# phases (--timings); decode-only is ffmpeg sampling the clip as the
+# pipeline does, the part of "embed" that is not inference.
+clip=$b/clip15_640x360.mp4
+[ -s "$clip" ] || ffmpeg -v error -nostdin -ss 20 -i "$h264" -t 15 -vf scale=640:360 \
+  -c:v libx264 -preset medium -crf 23 -an -y "$clip"
+ref=$b/$(basename "$h264").default.vprint
+hours=${BENCH_SEARCH_HOURS:-100}
+lib=$b/search/lib-${hours}h
+bin/vidprint index stats --library "$lib" >/dev/null 2>&1 ||
+  go run ./eval/libbench -hours "$hours" -queries 5 -exhaustive 1 -model-meta -dir "$b/search" -out "$b/search/libbench.md" >/dev/null
+# phases CMD...: the best of $runs runs' timings JSON (by total)
+phases() {
+  local best="" bestj="" t j
+  for _ in $(seq "$runs"); do
+    j=$("$@" --timings 2>&1 >/dev/null | grep '^{"timings"' || true)
+    t=$(sed -n 's/.*"total_s":\([0-9.e-]*\).*/\1/p' <<<"$j")
+    if [ -n "$t" ] && { [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a < b)}'; }; then best=$t; bestj=$j; fi
+  done
+  printf '%s' "$bestj"
+}
+field() { sed -n "s/.*\"$1\":\([0-9.e-]*\).*/\1/p" <<<"$2" | awk '{printf "%.2f s", $1}'; }
+dbest=""
+for _ in $(seq "$runs"); do
+  read -r w _ < <(timed ffmpeg -v error -nostdin -i "$clip" -vf fps=5,scale=448:448 -f null -)
+  dbest=$(minf "$w" "$dbest")
+done
+lj=$(phases bin/vidprint -q locate "$clip" "$ref")
+sj=$(phases bin/vidprint -q search --library "$lib" "$clip")
+{
+  echo
+  echo "Locate and search end to end, a 15 s 640x360 clip (best of $runs; embed is decoding and inference together, decode-only is ffmpeg sampling the clip alone, same run):"
+  echo
+  echo "| command | total | embed the clip's views | of which decode-only | read / open | index | match |"
+  echo "|---|---|---|---|---|---|---|"
+  echo "| locate in its 60 s print | $(field total_s "$lj") | $(field embed_s "$lj") | ${dbest} s | $(field prints_s "$lj") | - | $(field match_s "$lj") |"
+  echo "| search a ${hours} h library | $(field total_s "$sj") | $(field embed_s "$sj") | ${dbest} s | $(field open_s "$sj") | $(field index_s "$sj") | $(field match_s "$sj") |"
+} >>out/bench.md
 cat out/bench.md

@@ -410,3 +410,30 @@ func TestTimeRange(t *testing.T) {
 		}
 	}
 }
+
+// TestTimings: --timings reports locate's phases, which add up to its
+// total, for make bench.
+func TestTimings(t *testing.T) {
+	needModel(t)
+	dir := t.TempDir()
+	embedFootage(t, dir, "Megamind.avi", "mm.vprint", "--regions=false")
+	r := run(t, dir, "locate", "-q", "--timings", "mm.vprint", "mm.vprint")
+	var got struct {
+		Timings map[string]float64 `json:"timings"`
+	}
+	at := strings.Index(r.stderr, `{"timings"`)
+	if r.code != 0 || at < 0 || json.Unmarshal([]byte(r.stderr[at:]), &got) != nil {
+		t.Fatalf("locate --timings: exit %d, stderr %q", r.code, r.stderr)
+	}
+	var sum float64
+	for _, phase := range []string{"prints_s", "embed_s", "match_s"} {
+		v, ok := got.Timings[phase]
+		if !ok || v < 0 {
+			t.Errorf("no %s in %v", phase, got.Timings)
+		}
+		sum += v
+	}
+	if d := sum - got.Timings["total_s"]; d > 1e-6 || d < -1e-6 {
+		t.Errorf("phases add up to %g, total %g", sum, got.Timings["total_s"])
+	}
+}

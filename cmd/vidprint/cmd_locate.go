@@ -126,10 +126,12 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		}
 		refs[i] = p
 	}
+	g.mark("prints")
 	clip, err := loadClip(cmd, g, o, clipPath, refs[0])
 	if err != nil {
 		return err
 	}
+	g.mark("embed")
 	for i, ref := range refs {
 		if err := vprint.Compatible(ref, clip.print); err != nil {
 			return withCode(exitIncompatible, fmt.Errorf("locate: %s (model %s) and %s (model %s) cannot be compared: %w",
@@ -160,6 +162,8 @@ func runLocate(cmd *cobra.Command, g *globals, o locateOptions, clipPath string,
 		}
 	}
 	out.Found = len(out.Matches) > 0
+	g.mark("match")
+	g.printTimings(cmd.ErrOrStderr())
 
 	if o.picture != "" {
 		if err := writeLocatePicture(o.picture, refs[0], clip.viewPrint(results[0]), results[0]); err != nil {

@@ -87,10 +87,12 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return fmt.Errorf("search: %s: %w", o.library, err)
 	}
 	head := &vprint.Print{Model: meta.Model, Dim: meta.Dim, FPS: meta.FPS}
+	g.mark("open")
 	clip, err := loadClip(cmd, g, locateOptions{wholeOnly: o.wholeOnly}, queryPath, head)
 	if err != nil {
 		return err
 	}
+	g.mark("embed")
 	if err := vprint.Compatible(head, clip.print); err != nil {
 		return withCode(exitIncompatible, fmt.Errorf("search: %s (model %s) cannot be searched in %s (model %s): %w",
 			shown, clip.print.Model.ID, o.library, meta.Model.ID, err))
@@ -104,6 +106,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return fmt.Errorf("search: load %s: %w", o.library, err)
 	}
 	warnCache(cmd, o.library, back)
+	g.mark("index")
 	opts := search.DefaultOptions()
 	opts.K = o.k
 	mo := calibratedOptions(cmd, o.threshold, meta.Model)
@@ -113,6 +116,8 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	if err != nil {
 		return fmt.Errorf("search %s: %w", shown, err)
 	}
+	g.mark("match")
+	g.printTimings(cmd.ErrOrStderr())
 	w := cmd.OutOrStdout()
 	if o.asJSON {
 		out := locateJSON{Found: len(res.Matches) > 0, Matches: []matchJSON{}}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +23,42 @@ type globals struct {
 	cpuProfile  string
 	peakRSS     bool
 	stopProfile func()
+	// timings, with --timings, are the seconds each phase of a run took,
+	// printed on stderr as it ends (for make bench).
+	timings    bool
+	phases     []phase
+	phaseStart time.Time
+}
+
+type phase struct {
+	name    string
+	seconds float64
+}
+
+// printTimings writes, with --timings, the phases marked so far as one
+// line of JSON: {"timings": {"NAME_s": seconds, ..., "total_s": ...}}.
+func (g *globals) printTimings(w io.Writer) {
+	if !g.timings {
+		return
+	}
+	out := map[string]float64{}
+	var total float64
+	for _, p := range g.phases {
+		out[p.name+"_s"] += p.seconds
+		total += p.seconds
+	}
+	out["total_s"] = total
+	writeJSON(w, map[string]any{"timings": out})
+}
+
+// mark ends the phase that began at the last mark (or the run's start).
+func (g *globals) mark(name string) {
+	if !g.timings {
+		return
+	}
+	now := time.Now()
+	g.phases = append(g.phases, phase{name, now.Sub(g.phaseStart).Seconds()})
+	g.phaseStart = now
 }
 
 func (g *globals) bar(unit string) *progress.Bar {
@@ -51,7 +89,10 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().BoolVar(&g.peakRSS, "peak-rss", false, "print this process's peak memory on exit (for benchmarks)")
 	root.PersistentFlags().MarkHidden("peak-rss")
+	root.PersistentFlags().BoolVar(&g.timings, "timings", false, "print the seconds each phase of locate or search took, as JSON on stderr (for benchmarks)")
+	root.PersistentFlags().MarkHidden("timings")
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		g.phaseStart = time.Now()
 		if g.overwrite.yes && g.overwrite.never {
 			return usageError("%s-y and --no-overwrite contradict each other", prefix(c))
 		}
@@ -75,6 +116,7 @@ func newRootCmd() *cobra.Command {
 		if g.peakRSS {
 			fmt.Fprintf(c.ErrOrStderr(), "peak RSS %s\n", peakRSS())
 		}
+
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s%v (see %s --help)", prefix(c), err, c.CommandPath())

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/vidprint/vidprint/internal/library/rowcodec"
+	"github.com/vidprint/vidprint/internal/model"
 
 	"github.com/vidprint/vidprint/internal/library/sqlite"
 
@@ -52,6 +53,7 @@ type config struct {
 	regions    bool
 	thumbs     bool
 	cpuProfile string
+	modelMeta  bool
 }
 
 func main() {
@@ -68,6 +70,7 @@ func main() {
 	flag.BoolVar(&c.regions, "regions", true, "store region features (synthetic quarters) too, where the codec keeps them, and give each query a region view")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed searches (of the last size) to this file")
 	flag.BoolVar(&c.thumbs, "thumbs", true, "store synthetic thumbnails too, as vidprint makes them: 16x12, one every 5 rows")
+	flag.BoolVar(&c.modelMeta, "model-meta", false, "bind the libraries to the default model's identity, so that vidprint search can query them end to end (their prints stay synthetic)")
 	flag.Parse()
 	for _, h := range strings.Split(hours, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
@@ -144,7 +147,12 @@ func run(ctx context.Context, c config, hours float64) (result, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return r, err
 	}
-	meta, err := rowcodec.NewMeta(library.Meta{Model: vprint.Model{ID: "synthetic", SHA256: strings.Repeat("0", 64), Output: "features"}, Dim: c.dim, FPS: 5}, c.codec)
+	ident := vprint.Model{ID: "synthetic", SHA256: strings.Repeat("0", 64), Output: "features"}
+	if c.modelMeta {
+		spec, _ := model.Lookup(model.Default)
+		ident = vprint.Model{ID: spec.ID, SHA256: spec.SHA256, Output: spec.Outputs[0].Name}
+	}
+	meta, err := rowcodec.NewMeta(library.Meta{Model: ident, Dim: c.dim, FPS: 5}, c.codec)
 	if err != nil {
 		return r, err
 	}
