@@ -181,13 +181,43 @@ type sampler struct {
 	srcW, srcH, dstW, dstH int
 	x0, x1, y0, y1         []int     // source columns and rows per output pixel
 	wx, wy                 []float32 // weight of x1 and y1
+	// kind picks a fast path that gives the same bytes as the general
+	// one: a plain copy of a rectangle, or the mean of 2x2 blocks. A
+	// print's whole frame and quarters and a clip's windows are these.
+	kind sampleKind
 }
+
+type sampleKind int
+
+const (
+	bilinear sampleKind = iota
+	copyRect
+	halve
+)
 
 func newSampler(s view.Spec, srcW, srcH, dstW, dstH int) *sampler {
 	sm := &sampler{srcW: srcW, srcH: srcH, dstW: dstW, dstH: dstH}
 	sm.x0, sm.x1, sm.wx = taps(s.X*float64(srcW), s.W*float64(srcW), srcW, dstW, s.Flip)
 	sm.y0, sm.y1, sm.wy = taps(s.Y*float64(srcH), s.H*float64(srcH), srcH, dstH, false)
+	switch {
+	case steps(sm.x0, sm.wx, 1, 0) && steps(sm.y0, sm.wy, 1, 0):
+		sm.kind = copyRect
+	case steps(sm.x0, sm.wx, 2, 0.5) && steps(sm.y0, sm.wy, 2, 0.5) &&
+		sm.x1[len(sm.x1)-1] == sm.x0[len(sm.x0)-1]+1 && sm.y1[len(sm.y1)-1] == sm.y0[len(sm.y0)-1]+1:
+		sm.kind = halve
+	}
 	return sm
+}
+
+// steps reports whether the taps advance by step source pixels an output
+// pixel with every weight w.
+func steps(lo []int, w []float32, step int, weight float32) bool {
+	for i := range lo {
+		if w[i] != weight || lo[i] != lo[0]+i*step {
+			return false
+		}
+	}
+	return true
 }
 
 // taps maps each of n output positions into the source span [start,
@@ -210,6 +240,48 @@ func taps(start, size float64, limit, n int, flip bool) (lo, hi []int, w []float
 // sample fills dst (planar, the model's size) from src (planar, the decoded
 // size). The planes' order does not matter: each is resized alike.
 func (s *sampler) sample(dst, src []byte) {
+	switch s.kind {
+	case copyRect:
+		s.copyRect(dst, src)
+		return
+	case halve:
+		s.halve(dst, src)
+		return
+	}
+	s.bilinear(dst, src)
+}
+
+func (s *sampler) copyRect(dst, src []byte) {
+	sp, dp := s.srcW*s.srcH, s.dstW*s.dstH
+	for c := range 3 {
+		in, out := src[c*sp:(c+1)*sp], dst[c*dp:(c+1)*dp]
+		for y := range s.dstH {
+			at := s.y0[y]*s.srcW + s.x0[0]
+			copy(out[y*s.dstW:(y+1)*s.dstW], in[at:at+s.dstW])
+		}
+	}
+}
+
+// halve rounds the mean of each 2x2 block half up, as the bilinear path
+// does in exact float32 arithmetic.
+func (s *sampler) halve(dst, src []byte) {
+	sp, dp := s.srcW*s.srcH, s.dstW*s.dstH
+	for c := range 3 {
+		in, out := src[c*sp:(c+1)*sp], dst[c*dp:(c+1)*dp]
+		for y := range s.dstH {
+			r0 := in[s.y0[y]*s.srcW+s.x0[0]:]
+			r1 := in[(s.y0[y]+1)*s.srcW+s.x0[0]:]
+			r0, r1 = r0[:2*s.dstW], r1[:2*s.dstW]
+			row := out[y*s.dstW : (y+1)*s.dstW]
+			for x := range row {
+				sum := uint(r0[2*x]) + uint(r0[2*x+1]) + uint(r1[2*x]) + uint(r1[2*x+1])
+				row[x] = uint8((sum + 2) >> 2)
+			}
+		}
+	}
+}
+
+func (s *sampler) bilinear(dst, src []byte) {
 	sp, dp := s.srcW*s.srcH, s.dstW*s.dstH
 	for c := range 3 {
 		in, out := src[c*sp:(c+1)*sp], dst[c*dp:(c+1)*dp]

@@ -1,8 +1,10 @@
 package embed
 
 import (
+	"bytes"
 	"context"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -119,4 +121,36 @@ func meanAbsDiff(a, b []float32) float64 {
 		sum += math.Abs(float64(a[i] - b[i]))
 	}
 	return sum / float64(len(b))
+}
+
+// The fast paths give the bytes the general bilinear path gives.
+func TestSamplerFastPaths(t *testing.T) {
+	const srcW, srcH, dstW, dstH = 448, 448, 224, 224
+	src := make([]byte, 3*srcW*srcH)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range src {
+		src[i] = byte(rng.IntN(256))
+	}
+	for _, tc := range []struct {
+		spec view.Spec
+		kind sampleKind
+	}{
+		{view.Spec{W: 1, H: 1}, halve},
+		{view.Spec{W: 1, H: 1, Flip: true}, bilinear},
+		{view.Quarters[0], copyRect},
+		{view.Quarters[3], copyRect},
+		{view.Spec{X: 0.25, Y: 0.5, W: 0.5, H: 0.5}, copyRect},
+		{view.Spec{X: 0.1, Y: 0.2, W: 0.3, H: 0.4}, bilinear},
+	} {
+		s := newSampler(tc.spec, srcW, srcH, dstW, dstH)
+		if s.kind != tc.kind {
+			t.Errorf("%+v: kind %d, want %d", tc.spec, s.kind, tc.kind)
+		}
+		fast, slow := make([]byte, 3*dstW*dstH), make([]byte, 3*dstW*dstH)
+		s.sample(fast, src)
+		s.bilinear(slow, src)
+		if !bytes.Equal(fast, slow) {
+			t.Errorf("%+v: the fast path differs from bilinear", tc.spec)
+		}
+	}
 }
