@@ -30,8 +30,12 @@ type Options struct {
 	// Regions also embeds the four quarters of every frame (vprint.Quarters), each
 	// at the model's full input size: the print's region features, which
 	// find cropped copies and still footage (see match.Reference.AddRegions).
-	// It costs four more inferences a frame.
-	Regions bool
+	// They are embedded on every RegionEvery-th sample (0: one a second;
+	// 1: every sample), and the samples between take them from the nearer
+	// of the two around them (see filler): four more inferences a second
+	// instead of a sample, where a second's quarters barely differ.
+	Regions     bool
+	RegionEvery int
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
 	Progress func(done, total int)
@@ -58,10 +62,14 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	}
 	dim := res.Output.Dim
 	every := vprint.ThumbEvery(opts.FPS)
+	if opts.RegionEvery == 0 {
+		opts.RegionEvery = max(1, int(opts.FPS+0.5))
+	}
 	p := pass{
 		decode: decode.Options{FPS: opts.FPS, Width: width, Height: height,
 			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, Start: opts.Start, End: opts.End},
 		specs: specs, infer: true, hash: true, progress: opts.Progress,
+		every: opts.RegionEvery,
 		extra: func(n int, raw []byte) any {
 			if n%every != 0 {
 				return nil

@@ -22,7 +22,8 @@ type fakeModel struct {
 	failAt  int32         // fail on this call (1-based); 0 never
 	delay   time.Duration // per frame; 0 means a random few milliseconds
 	maxSeen atomic.Int32
-	side    int // the input's width and height; 0 means 16
+	inputs  atomic.Int32 // frames embedded, over every call
+	side    int          // the input's width and height; 0 means 16
 }
 
 func (f *fakeModel) Model() model.Resolved {
@@ -41,6 +42,7 @@ func (f *fakeModel) MaxBatch() int { return f.batch }
 func (f *fakeModel) Close() error  { return nil }
 func (f *fakeModel) EmbedTensor(ctx context.Context, input []float32, n int, out []float32) error {
 	calls := f.calls.Add(1)
+	f.inputs.Add(int32(n))
 	if int32(n) > f.maxSeen.Load() {
 		f.maxSeen.Store(int32(n))
 	}
@@ -290,5 +292,53 @@ func TestRegions(t *testing.T) {
 	// The whole frame is embedded alike with and without regions.
 	if !slices.Equal(plain.Features, p.Features) {
 		t.Error("whole-frame rows differ with and without regions")
+	}
+}
+
+// Quarters are embedded one a second; each row between takes the quarters
+// of the nearer embedded row, and the embedded rows are those every sample
+// would give.
+func TestRegionsOneASecond(t *testing.T) {
+	// The top-left quarter turns from red to blue at 1.3 s: the rows of
+	// 1.4 and 1.6 s (between the embedded 1.0 and 2.0 s) must take 2.0 s's
+	// blue, those of 1.2 s and before 1.0 s's red.
+	video := testutil.FFmpegGen(t, t.TempDir(), "change.mp4",
+		"-f", "lavfi", "-i", "color=red:size=32x32:rate=25:duration=1.3",
+		"-f", "lavfi", "-i", "color=blue:size=32x32:rate=25:duration=1.7",
+		"-filter_complex", "[0][1]concat=n=2,pad=64:64:0:0:white", "-t", "3",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
+	sparse := &fakeModel{batch: 4}
+	p, err := ToPrint(context.Background(), video, Ready(sparse), Options{Regions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense := &fakeModel{batch: 4}
+	all, err := ToPrint(context.Background(), video, Ready(dense), Options{Regions: true, RegionEvery: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Frames() != 15 || all.Frames() != 15 {
+		t.Fatalf("%d and %d frames, want 15", p.Frames(), all.Frames())
+	}
+	if got, want := sparse.inputs.Load(), int32(15+3*4); got != want {
+		t.Errorf("%d inputs embedded one a second, want %d", got, want)
+	}
+	if got, want := dense.inputs.Load(), int32(15*5); got != want {
+		t.Errorf("%d inputs embedded every sample, want %d", got, want)
+	}
+	if !slices.Equal(p.Features, all.Features) {
+		t.Error("whole-frame rows differ")
+	}
+	for i := range p.Frames() {
+		from := i
+		if i%5 != 0 {
+			from = 5 * (i / 5)
+			if i%5 >= 2 && i >= 5 && i < 10 {
+				from = 10 // past the change, nearer 2.0 s
+			}
+		}
+		if !slices.Equal(p.RegionRow(i), all.RegionRow(from)) {
+			t.Errorf("row %d (%.1f s): quarters %v, want row %d's %v", i, p.Timestamps[i], p.RegionRow(i)[:3], from, all.RegionRow(from)[:3])
+		}
 	}
 }

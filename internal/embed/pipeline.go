@@ -3,6 +3,7 @@ package embed
 import (
 	"context"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/vidprint/vidprint/internal/decode"
@@ -22,6 +23,10 @@ type pass struct {
 	// a frame's features; infer false runs no model (pictures only).
 	specs []view.Spec
 	infer bool
+	// every > 1 runs the specs after the first on every every-th sample
+	// only (from the first); the others get them from the nearer of the
+	// two samples around them (fill).
+	every int
 	// extra, when set, runs on the decoding goroutine with sample n's
 	// decoded planes (reused after it returns) and gives what the emit
 	// function gets beside the features: a thumbnail, pictures.
@@ -35,8 +40,10 @@ type pass struct {
 
 // frame is one sample on its way through the pipeline.
 type frame struct {
-	// tensor is preprocessed, ready for the model: one input a spec.
+	// tensor is preprocessed, ready for the model: one input a spec, of
+	// which the first inputs are filled.
 	tensor []float32
+	inputs int
 	ts     float64
 	extra  any
 }
@@ -138,7 +145,11 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 				decodeErr <- ctx.Err()
 				return
 			}
-			if err := preprocess(pre, samplers, tensor, raw, small); err != nil {
+			k := inputs
+			if p.every > 1 && n%p.every != 0 {
+				k = min(k, 1)
+			}
+			if err := preprocess(pre, samplers[:k], tensor, raw, small); err != nil {
 				decodeErr <- err
 				return
 			}
@@ -146,7 +157,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 			if p.extra != nil {
 				extra = p.extra(n, raw)
 			}
-			frames <- frame{tensor, ts, extra}
+			frames <- frame{tensor, k, ts, extra}
 		}
 	}()
 
@@ -199,19 +210,32 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 				}
 				return
 			}
-			var joined []float32 // a batch's frames side by side
+			var joined []float32 // a batch's inputs side by side
+			var flat []float32   // and their features
 			for j := range jobs {
-				input := j.frames[0].tensor
-				if len(j.frames) > 1 {
-					joined = joined[:0]
-					for _, f := range j.frames {
-						joined = append(joined, f.tensor...)
-					}
-					input = joined
-				}
 				j.features = features(len(j.frames) * rowLen)
-				if inputs > 0 {
-					j.err = embedAll(ctx, e, input, len(j.frames)*inputs, j.features)
+				if inputs == 0 {
+					done <- j
+					continue
+				}
+				if len(j.frames) == 1 {
+					f := j.frames[0]
+					j.err = embedAll(ctx, e, f.tensor[:f.inputs*tensorLen], f.inputs, j.features[:f.inputs*dim])
+					done <- j
+					continue
+				}
+				joined, count := joined[:0], 0
+				for _, f := range j.frames {
+					joined = append(joined, f.tensor[:f.inputs*tensorLen]...)
+					count += f.inputs
+				}
+				flat = slices.Grow(flat[:0], count*dim)[:count*dim]
+				if j.err = embedAll(ctx, e, joined, count, flat); j.err == nil {
+					at := 0
+					for i, f := range j.frames {
+						copy(j.features[i*rowLen:], flat[at:at+f.inputs*dim])
+						at += f.inputs * dim
+					}
 				}
 				done <- j
 			}
@@ -269,6 +293,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	}()
 
 	var embedErr error
+	fill := newFiller(p.every, dim, rowLen, emit)
 	pending := map[int]*job{}
 	next := 0
 	for j := range done {
@@ -297,7 +322,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 			next++
 			for i, f := range k.frames {
 				if embedErr == nil {
-					if err := emit(f.ts, k.features[i*rowLen:(i+1)*rowLen], f.extra); err != nil {
+					if err := fill.push(f.ts, k.features[i*rowLen:(i+1)*rowLen], f.extra, f.inputs == inputs); err != nil {
 						embedErr = err
 						cancel()
 					}
@@ -318,6 +343,9 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 		return out, embedErr
 	}
 	if err := <-decodeErr; err != nil {
+		return out, err
+	}
+	if err := fill.flush(); err != nil {
 		return out, err
 	}
 	if !gotInfo {
