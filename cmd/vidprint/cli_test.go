@@ -330,6 +330,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"embed"},
 		{"embed", "x.mp4", "--fps", "0"},
+		{"embed", "x.mp4", "--region-every", "-1"},
 		{"embed", "x.mp4", "--bogus"},
 		{"export", "x.vprint", "--format", "xls"},
 		{"nosuchcommand"},

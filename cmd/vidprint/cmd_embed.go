@@ -72,8 +72,8 @@ several videos write into -o DIR, made if missing. Use -- before a file name tha
 	f.IntVar(&o.batch, "batch", 1, "frames per inference batch")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of failing")
 	f.BoolVar(&o.fast, "fast", false, "skip deblocking and the frames no other frame refers to: faster decoding, a less faithful print (see docs/embedding.md)")
-	f.BoolVar(&o.regions, "regions", true, "also embed the four quarters of every frame, which locate needs to find cropped copies and still footage; four more inferences a second (--regions=false skips them)")
-	f.IntVar(&o.regionEvery, "region-every", 0, "embed the quarters on every Nth sample, the others taking them from the nearer such sample (default: one a second; 1: every sample)")
+	f.BoolVar(&o.regions, "regions", true, "also embed the four quarters of every frame, which locate needs to find cropped copies and still footage; two more inferences a sample (--regions=false skips them)")
+	f.IntVar(&o.regionEvery, "region-every", 0, "embed the quarters on every Nth sample, the others taking them from the nearer such sample (default: every second sample; 1: every sample)")
 	var exact bool
 	f.BoolVar(&exact, "exact", false, "decode every pixel, as embed always does")
 	_ = f.MarkDeprecated("exact", "decoding is exact by default")
@@ -146,7 +146,7 @@ func runEmbed(cmd *cobra.Command, g *globals, o embedOptions, videos []string) e
 		return usageError("embed: --fps must be in (0, 120], got %g", o.fps)
 	}
 	if o.regionEvery < 0 {
-		return usageError("embed: --region-every must be 0 (one a second) or more, got %d", o.regionEvery)
+		return usageError("embed: --region-every must be 0 (every second sample) or more, got %d", o.regionEvery)
 	}
 	if o.threads < 1 || o.threads > 256 || o.workers < 0 || o.workers > 256 {
 		return usageError("embed: --threads must be in 1..256 and --workers in 0..256")

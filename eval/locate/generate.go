@@ -260,8 +260,8 @@ func probeClip(path string) (dur float64, audio bool, err error) {
 // refPrintsVersion names the reference prints' cache: bump it when the way
 // `vidprint embed` makes a print changes (2: full decoding by default; 3:
 // region features; 4: thumbnails; 5: thumbnails from the half-size grey
-// plane; 6: region features one a second).
-const refPrintsVersion = "6"
+// plane; 7: region features on every second sample).
+const refPrintsVersion = "7"
 
 // ensureRefPrints embeds each reference once into refs-vN/NAME.vprint. A
 // print is made again when it is unreadable or of a file of another size.

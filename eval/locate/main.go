@@ -125,7 +125,7 @@ func evaluate() error {
 	// The clip views' cache: bump its version when their decoding changes
 	// (2: full decoding by default). Views added to view.Query are
 	// embedded into it as they are missed.
-	viewsName := "views-v2"
+	viewsName := "views-v3"
 	methods := []method{
 		vidprintMethod(*bin, refPrints, strings.Fields(*locateFlags), *clipPrint),
 		plainMethod(*bin, refPrints),

@@ -27,19 +27,28 @@ type Options struct {
 	// Start and End embed only that stretch of video time (End 0: to the
 	// end); rows keep the video's own times (decode.Options).
 	Start, End float64
-	// Regions also embeds the four quarters of every frame (vprint.Quarters), each
-	// at the model's full input size: the print's region features, which
-	// find cropped copies and still footage (see match.Reference.AddRegions).
-	// They are embedded on every RegionEvery-th sample (0: one a second;
-	// 1: every sample), and the samples between take them from the nearer
-	// of the two around them (see filler): four more inferences a second
-	// instead of a sample, where a second's quarters barely differ.
+	// Regions also embeds the four quarters of a frame (vprint.Quarters),
+	// each at the model's full input size: the print's region features,
+	// which find cropped copies and still footage (see
+	// match.Reference.AddRegions). They are embedded on every
+	// RegionEvery-th sample (0: every second; 1: every sample), and the
+	// samples between take them from the nearer of the two around them
+	// (see filler).
 	Regions     bool
 	RegionEvery int
+	// ViewEvery, for Views, embeds the views after the first on every
+	// ViewEvery-th sample only (0: every second; 1: every sample), the
+	// samples between taking them from the nearer of the two around them.
+	ViewEvery int
 	// Progress, when set, is called after each batch with frames done and
 	// the expected total (0 when unknown).
 	Progress func(done, total int)
 }
+
+// defaultRegionEvery: a print's quarters are embedded on every second
+// sample. One a second lost cropped and half-size copies of still footage
+// (a tree's leaves move between samples a second apart) on the evaluation.
+const defaultRegionEvery = 2
 
 // Video embeds one video file into a print with the pool's sessions.
 func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink) (vprint.Source, error) {
@@ -63,7 +72,7 @@ func Video(ctx context.Context, path string, pool *Pool, opts Options, sink Sink
 	dim := res.Output.Dim
 	every := vprint.ThumbEvery(opts.FPS)
 	if opts.RegionEvery == 0 {
-		opts.RegionEvery = max(1, int(opts.FPS+0.5))
+		opts.RegionEvery = defaultRegionEvery
 	}
 	p := pass{
 		decode: decode.Options{FPS: opts.FPS, Width: width, Height: height,

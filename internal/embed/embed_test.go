@@ -295,10 +295,10 @@ func TestRegions(t *testing.T) {
 	}
 }
 
-// Quarters are embedded one a second; each row between takes the quarters
-// of the nearer embedded row, and the embedded rows are those every sample
-// would give.
-func TestRegionsOneASecond(t *testing.T) {
+// With RegionEvery 5, quarters are embedded one a second; each row between
+// takes the quarters of the nearer embedded row, and the embedded rows are
+// those every sample would give.
+func TestRegionEvery(t *testing.T) {
 	// The top-left quarter turns from red to blue at 1.3 s: the rows of
 	// 1.4 and 1.6 s (between the embedded 1.0 and 2.0 s) must take 2.0 s's
 	// blue, those of 1.2 s and before 1.0 s's red.
@@ -308,7 +308,7 @@ func TestRegionsOneASecond(t *testing.T) {
 		"-filter_complex", "[0][1]concat=n=2,pad=64:64:0:0:white", "-t", "3",
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p")
 	sparse := &fakeModel{batch: 4}
-	p, err := ToPrint(context.Background(), video, Ready(sparse), Options{Regions: true})
+	p, err := ToPrint(context.Background(), video, Ready(sparse), Options{Regions: true, RegionEvery: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

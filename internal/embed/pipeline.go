@@ -36,6 +36,9 @@ type pass struct {
 	// progress, when set, is called with frames done and the expected
 	// total (0 when unknown).
 	progress func(done, total int)
+	// eager starts every session at once, for passes the model is known
+	// to hold up (a clip's many views), instead of once frames pile up.
+	eager bool
 }
 
 // frame is one sample on its way through the pipeline.
@@ -183,6 +186,12 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	done := make(chan *job, pool.Size())
 	grow := make(chan struct{}, pool.Size()) // one token wakes one more worker
 	noMoreJobs := make(chan struct{})
+	woken := 1
+	if p.eager && inputs > 0 {
+		for ; woken < pool.Size(); woken++ {
+			grow <- struct{}{}
+		}
+	}
 	var workers sync.WaitGroup
 	for i := range pool.Size() {
 		workers.Add(1)
@@ -248,7 +257,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	go func() {
 		defer close(jobs)
 		defer close(noMoreJobs)
-		seq, waited, woken := 0, 0, 1
+		seq, waited := 0, 0
 		for f := range frames {
 			j := &job{seq: seq, frames: append(make([]frame, 0, batch), f)}
 			seq++

@@ -22,6 +22,11 @@ type ViewFeatures struct {
 	Pixels []byte
 }
 
+// defaultViewEvery: a clip's views after the first (the whole frame) are
+// embedded on every second sample; the whole frame, which places the clip
+// to the sample, on every one.
+const defaultViewEvery = 2
+
 // viewScale is how much larger than the model's input frames are decoded,
 // so that a half-frame window still has the model's full resolution.
 const viewScale = 2
@@ -51,6 +56,9 @@ func views(ctx context.Context, path string, pool *Pool, opts Options, specs []v
 	}
 	if opts.FPS == 0 {
 		opts.FPS = vprint.DefaultFPS
+	}
+	if opts.ViewEvery == 0 {
+		opts.ViewEvery = defaultViewEvery
 	}
 	var fixed, insets []view.Spec
 	for _, s := range specs {
@@ -131,7 +139,8 @@ func embedViews(ctx context.Context, path string, pool *Pool, opts Options, spec
 		decode: decode.Options{FPS: opts.FPS, Width: width, Height: height,
 			Threads: opts.DecodeThread, Fast: opts.Fast, Partial: opts.Partial, AllowStill: opts.AllowStill,
 			Start: opts.Start, End: opts.End},
-		specs: specs, infer: features, progress: opts.Progress,
+		specs: specs, infer: features, progress: opts.Progress, every: opts.ViewEvery,
+		eager: len(specs) > 1,
 		// One grey plane at half size serves inset.FindAll and the views'
 		// pictures.
 		extra: func(n int, raw []byte) any {
@@ -202,11 +211,21 @@ func newSampler(s view.Spec, srcW, srcH, dstW, dstH int) *sampler {
 	switch {
 	case steps(sm.x0, sm.wx, 1, 0) && steps(sm.y0, sm.wy, 1, 0):
 		sm.kind = copyRect
-	case steps(sm.x0, sm.wx, 2, 0.5) && steps(sm.y0, sm.wy, 2, 0.5) &&
-		sm.x1[len(sm.x1)-1] == sm.x0[len(sm.x0)-1]+1 && sm.y1[len(sm.y1)-1] == sm.y0[len(sm.y0)-1]+1:
+	case (steps(sm.x0, sm.wx, 2, 0.5) || steps(sm.x0, sm.wx, -2, 0.5)) && steps(sm.y0, sm.wy, 2, 0.5) &&
+		unclamped(sm.x0, sm.x1) && unclamped(sm.y0, sm.y1):
 		sm.kind = halve
 	}
 	return sm
+}
+
+// unclamped reports whether every second tap is the pixel after the first.
+func unclamped(lo, hi []int) bool {
+	for i := range lo {
+		if hi[i] != lo[i]+1 {
+			return false
+		}
+	}
+	return true
 }
 
 // steps reports whether the taps advance by step source pixels an output
@@ -263,18 +282,18 @@ func (s *sampler) copyRect(dst, src []byte) {
 }
 
 // halve rounds the mean of each 2x2 block half up, as the bilinear path
-// does in exact float32 arithmetic.
+// does in exact float32 arithmetic; the blocks may run right to left (a
+// mirrored view).
 func (s *sampler) halve(dst, src []byte) {
 	sp, dp := s.srcW*s.srcH, s.dstW*s.dstH
 	for c := range 3 {
 		in, out := src[c*sp:(c+1)*sp], dst[c*dp:(c+1)*dp]
 		for y := range s.dstH {
-			r0 := in[s.y0[y]*s.srcW+s.x0[0]:]
-			r1 := in[(s.y0[y]+1)*s.srcW+s.x0[0]:]
-			r0, r1 = r0[:2*s.dstW], r1[:2*s.dstW]
+			r0 := in[s.y0[y]*s.srcW : (s.y0[y]+1)*s.srcW]
+			r1 := in[(s.y0[y]+1)*s.srcW : (s.y0[y]+2)*s.srcW]
 			row := out[y*s.dstW : (y+1)*s.dstW]
-			for x := range row {
-				sum := uint(r0[2*x]) + uint(r0[2*x+1]) + uint(r1[2*x]) + uint(r1[2*x+1])
+			for x, a := range s.x0[:len(row)] {
+				sum := uint(r0[a]) + uint(r0[a+1]) + uint(r1[a]) + uint(r1[a+1])
 				row[x] = uint8((sum + 2) >> 2)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,7 +137,8 @@ func TestSamplerFastPaths(t *testing.T) {
 		kind sampleKind
 	}{
 		{view.Spec{W: 1, H: 1}, halve},
-		{view.Spec{W: 1, H: 1, Flip: true}, bilinear},
+		{view.Spec{W: 1, H: 1, Flip: true}, halve},
+		{view.Spec{X: 0.25, W: 0.5, H: 0.5, Flip: true}, bilinear},
 		{view.Quarters[0], copyRect},
 		{view.Quarters[3], copyRect},
 		{view.Spec{X: 0.25, Y: 0.5, W: 0.5, H: 0.5}, copyRect},
@@ -151,6 +153,48 @@ func TestSamplerFastPaths(t *testing.T) {
 		s.bilinear(slow, src)
 		if !bytes.Equal(fast, slow) {
 			t.Errorf("%+v: the fast path differs from bilinear", tc.spec)
+		}
+	}
+}
+
+// With ViewEvery 2, a clip's views after the whole frame are embedded on
+// every second sample; the samples between take those of a neighbour, and
+// the whole frame is embedded on every sample.
+func TestViewEvery(t *testing.T) {
+	video := quartersVideo(t, "2")
+	specs := []view.Spec{{Name: view.Full, W: 1, H: 1}, view.Quarters[0], view.Quarters[3]}
+	run := func(every int) ([]ViewFeatures, int32) {
+		fake := &fakeModel{batch: 4, side: 224, delay: 1}
+		_, views, err := Views(context.Background(), video, Ready(fake), Options{ViewEvery: every}, specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return views, fake.inputs.Load()
+	}
+	sparse, n := run(2)
+	dense, all := run(1)
+	if want := int32(10 + 2*5); n != want {
+		t.Errorf("%d inputs embedded, want %d", n, want)
+	}
+	if want := int32(3 * 10); all != want {
+		t.Errorf("%d inputs embedded with ViewEvery 1, want %d", all, want)
+	}
+	const dim = 3
+	row := func(f []float32, i int) []float32 { return f[i*dim : (i+1)*dim] }
+	if !slices.Equal(sparse[0].Features, dense[0].Features) {
+		t.Error("the whole frame differs")
+	}
+	for v := 1; v < len(specs); v++ {
+		for i := range 10 {
+			got := row(sparse[v].Features, i)
+			ok := slices.Equal(got, row(dense[v].Features, i))
+			if i%2 == 1 {
+				ok = slices.Equal(got, row(dense[v].Features, i-1)) ||
+					(i+1 < 10 && slices.Equal(got, row(dense[v].Features, i+1)))
+			}
+			if !ok {
+				t.Errorf("view %s row %d: %v is neither its own embedded row nor a neighbour's", specs[v].Name, i, got)
+			}
 		}
 	}
 }
