@@ -72,11 +72,11 @@ bench() {
   done
 }
 
-# region-every=1 embeds the quarters of every sample, as prints were made
-# before they were embedded on every second sample: the baseline, same run.
-bench "$h264" default region-every=1 regions=false fast
-bench "$cheap" default region-every=1 regions=false
-bench "$long" default regions=false
+# workers=1 runs one inference session, the default before a session ran
+# on every core: the baseline, same run.
+bench "$h264" default workers=1 regions=false fast
+bench "$cheap" default workers=1 regions=false
+bench "$long" default workers=1 regions=false
 
 {
   echo
@@ -115,9 +115,11 @@ clip=$b/clip15_640x360.mp4
   -c:v libx264 -preset medium -crf 23 -an -y "$clip"
 ref=$b/$(basename "$h264").default.vprint
 hours=${BENCH_SEARCH_HOURS:-100}
-lib=$b/search/lib-${hours}h
+# The library is bound to the default model's file: one a conversion.
+sdir=$b/search-$(sed -n 's/^MODEL_ONNX_SHA=//p' scripts/deps.sh | cut -c1-12)
+lib=$sdir/lib-${hours}h
 bin/vidprint index stats --library "$lib" >/dev/null 2>&1 ||
-  go run ./eval/libbench -hours "$hours" -queries 5 -exhaustive 1 -model-meta -dir "$b/search" -out "$b/search/libbench.md" >/dev/null
+  go run ./eval/libbench -hours "$hours" -queries 5 -exhaustive 1 -model-meta -dir "$sdir" -out "$sdir/libbench.md" >/dev/null
 # phases CMD...: the best of $runs runs' timings JSON (by total)
 phases() {
   local best="" bestj="" t j

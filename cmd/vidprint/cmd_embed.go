@@ -78,7 +78,7 @@ several videos write into -o DIR, made if missing. Use -- before a file name tha
 	f.BoolVar(&exact, "exact", false, "decode every pixel, as embed always does")
 	_ = f.MarkDeprecated("exact", "decoding is exact by default")
 	f.IntVar(&o.decodeThreads, "decode-threads", 0, "ffmpeg decoder threads (default: one less than the cores, at least one)")
-	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more than one load only while frames wait for the model (default: one less than the cores, at least one)")
+	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions; more than one load only while frames wait for the model (default: one a core, or one less with --regions=false)")
 	return cmd
 }
 
@@ -134,9 +134,9 @@ func openModel(g *globals, name, output string, workers, threads, batch int) (*e
 		return nil, err
 	}
 	if workers <= 0 {
-		// ffmpeg needs a core too: on two cores a second session only
-		// competes with it (docs/embedding.md, "Inference").
-		workers = max(1, runtime.NumCPU()-1)
+		// One a core; a pass that runs the model once a sample leaves a
+		// core to ffmpeg (docs/embedding.md, "Inference").
+		workers = runtime.NumCPU()
 	}
 	return embed.Load(res, workers, model.SessionOptions{Threads: threads, Batch: batch}), nil
 }

@@ -84,7 +84,7 @@ skipped with a warning; the others are indexed and the exit code is 3.`,
 	f.StringVar(&o.model, "model", model.Default, "catalogue model id, or PATH.onnx, for a new library (default: the library's model)")
 	f.StringVar(&o.output, "output", "", "model output to keep (default: the library's, or the model's print output)")
 	f.IntVar(&o.jobs, "jobs", 0, "files embedded at once (default: half the cores, at least one)")
-	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one less than the cores, at least one)")
+	f.IntVar(&o.workers, "workers", 0, "most parallel inference sessions, shared by all files (default: one a core, or one less for a library without region features)")
 	f.IntVar(&o.threads, "threads", 1, "inference threads per session")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per file as it finishes (docs/json.md)")
 	f.BoolVar(&o.partial, "partial", false, "keep the frames of a video whose decoding stops early instead of skipping it")

@@ -85,9 +85,12 @@ func (g *generator) ensureImage(dir string, im stillImage) (string, error) {
 // images searches every image in the whole library and reports how many
 // find their video with the start within ±1 s, by reference, scale and
 // quality.
-func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stillImage, pool *embed.Pool, logf func(string, ...any)) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+// Their views are cached in viewsDir, whose name changes with the views.
+func (e *libraryEval) images(vc *viewCache, g *generator, dir, viewsDir string, ims []stillImage, pool *embed.Pool, logf func(string, ...any)) (string, error) {
+	for _, d := range []string{dir, viewsDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
 	}
 	type row struct {
 		im      stillImage
@@ -114,7 +117,7 @@ func (e *libraryEval) images(vc *viewCache, g *generator, dir string, ims []stil
 		if err != nil {
 			return "", err
 		}
-		cv, err := vc.views(strings.TrimSuffix(path, ".jpg")+".gob", path, pool, embed.Options{AllowStill: true})
+		cv, err := vc.views(filepath.Join(viewsDir, strings.TrimSuffix(filepath.Base(path), ".jpg")+".gob"), path, pool, embed.Options{AllowStill: true})
 		if err != nil {
 			return "", err
 		}

@@ -215,7 +215,8 @@ func evaluate() error {
 		if err != nil {
 			return "", err
 		}
-		return lib.images(vc, gen, filepath.Join(gen.dir, strconv.FormatInt(*seed, 10), "images"), ims, libPool, logf)
+		seedDir := filepath.Join(gen.dir, strconv.FormatInt(*seed, 10))
+		return lib.images(vc, gen, filepath.Join(seedDir, "images"), filepath.Join(seedDir, viewsName, "images"), ims, libPool, logf)
 	}
 	if *imagesOnly {
 		if lib == nil || *images == 0 {

@@ -86,7 +86,8 @@ func TestRowsStayInOrderAcrossWorkers(t *testing.T) {
 			embs[i] = fakes[i]
 		}
 		var progressed int
-		p, err := ToPrint(context.Background(), video, Ready(embs...), Options{Progress: func(done, total int) { progressed = done }})
+		// With regions, so that every worker runs (sessions).
+		p, err := ToPrint(context.Background(), video, Ready(embs...), Options{Regions: true, Progress: func(done, total int) { progressed = done }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +179,7 @@ func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
 				return &fakeModel{batch: 1, delay: tc.delay}, nil
 			})
 			defer pool.Close()
-			p, err := ToPrint(context.Background(), video, pool, Options{})
+			p, err := ToPrint(context.Background(), video, pool, Options{Regions: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,6 +188,32 @@ func TestPoolGrowsOnlyWhenTheModelIsTheBottleneck(t *testing.T) {
 			}
 			if grown := made.Load() > 1; grown != tc.wantGrown {
 				t.Fatalf("%d sessions loaded; want growth %v", made.Load(), tc.wantGrown)
+			}
+		})
+	}
+}
+
+func TestSessions(t *testing.T) {
+	for _, tc := range []struct {
+		name                       string
+		infer                      bool
+		size, inputs, every, cores int
+		want                       int
+	}{
+		{"whole frame on two cores: a core for ffmpeg", true, 2, 1, 1, 2, 1},
+		{"whole frame on eight cores", true, 8, 1, 1, 8, 7},
+		{"whole frame, a smaller pool", true, 4, 1, 1, 8, 4},
+		{"one core", true, 2, 1, 1, 1, 1},
+		{"quarters every second sample: 3 a sample", true, 2, 5, 2, 2, 2},
+		{"quarters every sample", true, 2, 5, 1, 2, 2},
+		{"one more view every second sample: 1.5 a sample", true, 2, 2, 2, 2, 1},
+		{"a clip's views", true, 2, 11, 2, 2, 2},
+		{"no model", false, 2, 0, 1, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := pass{infer: tc.infer, every: tc.every}
+			if got := p.sessions(tc.size, tc.inputs, tc.cores); got != tc.want {
+				t.Errorf("sessions(%d, %d, %d) = %d, want %d", tc.size, tc.inputs, tc.cores, got, tc.want)
 			}
 		})
 	}

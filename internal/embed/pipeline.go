@@ -3,8 +3,10 @@ package embed
 import (
 	"context"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vidprint/vidprint/internal/decode"
 	"github.com/vidprint/vidprint/internal/fsutil"
@@ -39,6 +41,25 @@ type pass struct {
 	// eager starts every session at once, for passes the model is known
 	// to hold up (a clip's many views), instead of once frames pile up.
 	eager bool
+}
+
+// sessions is how many of a pool's size sessions the pass may run on
+// cores cores. With one inference a sample, ffmpeg's share of the work
+// (decoding, scaling, the pipe: about 0.9 ms of CPU a sample against the
+// model's 2.3 ms on the benchmark VM) needs a core of its own, and a
+// session on every core oversubscribes them; with a print's quarters (3
+// inferences a sample) or a clip's views the model's share is large
+// enough that a session on every core is faster (docs/performance.md).
+func (p pass) sessions(size, inputs, cores int) int {
+	if !p.infer || inputs == 0 {
+		return size
+	}
+	every := max(1, p.every)
+	perSample := 1 + float64(inputs-1)/float64(every)
+	if perSample < 2 {
+		return max(1, min(size, cores-1))
+	}
+	return size
 }
 
 // frame is one sample on its way through the pipeline.
@@ -109,6 +130,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	// vectors.
 	inputs := len(samplers)
 
+	sessions := p.sessions(pool.Size(), inputs, runtime.NumCPU())
 	batch := max(1, pool.Batch())
 	// Tensors for a batch in every worker, one being filled, and slack so
 	// ffmpeg never waits on a worker that is about to finish. The decoding
@@ -116,11 +138,14 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	// inference instead of before it.
 	pre := model.NewPreprocessor(res.Spec.Pre)
 	tensorLen := pre.TensorLen()
-	free := make(chan []float32, (pool.Size()+2)*batch+2)
+	free := make(chan []float32, (sessions+2)*batch+2)
 	for i := 0; i < cap(free); i++ {
 		free <- make([]float32, inputs*tensorLen)
 	}
 	frames := make(chan frame, cap(free))
+	// Samples decoded, and of them those ffmpeg's side had to wait for a
+	// buffer for: the model, not ffmpeg, held them up.
+	var decoded, stalls atomic.Int64
 	probed := make(chan decode.Info, 1)
 	decodeErr := make(chan error, 1)
 	go func() {
@@ -144,10 +169,16 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 			var tensor []float32
 			select {
 			case tensor = <-free:
-			case <-ctx.Done():
-				decodeErr <- ctx.Err()
-				return
+			default:
+				stalls.Add(1) // every buffer is queued for the model
+				select {
+				case tensor = <-free:
+				case <-ctx.Done():
+					decodeErr <- ctx.Err()
+					return
+				}
 			}
+			decoded.Add(1)
 			k := inputs
 			if p.every > 1 && n%p.every != 0 {
 				k = min(k, 1)
@@ -169,7 +200,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	dim := res.Output.Dim
 	rowLen := inputs * dim
 	// Feature buffers go back and forth between the collector and workers.
-	spare := make(chan []float32, 2*pool.Size()+2)
+	spare := make(chan []float32, 2*sessions+2)
 	features := func(n int) []float32 {
 		select {
 		case b := <-spare:
@@ -182,18 +213,18 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	// Workers embed batches in any order; the collector puts them back in
 	// sequence. Worker 0 starts at once; the others join only once batches
 	// queue up behind it (the model, not ffmpeg, is then the bottleneck).
-	jobs := make(chan *job, pool.Size())
-	done := make(chan *job, pool.Size())
-	grow := make(chan struct{}, pool.Size()) // one token wakes one more worker
+	jobs := make(chan *job, sessions)
+	done := make(chan *job, sessions)
+	grow := make(chan struct{}, sessions) // one token wakes one more worker
 	noMoreJobs := make(chan struct{})
 	woken := 1
 	if p.eager && inputs > 0 {
-		for ; woken < pool.Size(); woken++ {
+		for ; woken < sessions; woken++ {
 			grow <- struct{}{}
 		}
 	}
 	var workers sync.WaitGroup
-	for i := range pool.Size() {
+	for i := range sessions {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -281,9 +312,14 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 			default:
 			}
 			// The queue is full. When that persists while the sessions
-			// asked for so far all run, the model, not ffmpeg, is the
-			// bottleneck: wake one more worker.
-			if waited++; waited >= 8 && pool.Loaded() == woken {
+			// asked for so far all run, and the decoding side has waited
+			// for buffers on a quarter of the samples or more, the model,
+			// not ffmpeg, is the bottleneck: wake one more worker. A
+			// decoder that delivers in bursts (B-frames) fills the queue
+			// now and then without waiting, and another session would
+			// only take CPU from it.
+			held := stalls.Load()
+			if waited++; waited >= 8 && held >= 8 && 4*held >= decoded.Load() && pool.Loaded() == woken {
 				select {
 				case grow <- struct{}{}:
 					woken++
