@@ -104,6 +104,12 @@ bench "$long" default workers=1 regions=false
   echo '```'
   go test -run '^$' -bench 'Locate|NewReference|Exhaustive' -benchtime 10x -benchmem ./internal/match/ | grep -E '^Benchmark'
   echo '```'
+  echo
+  echo "Reading a library's window index (100,000 windows), on one goroutine (the baseline) and on every core:"
+  echo
+  echo '```'
+  go test -run '^$' -bench 'ReadIndex' -benchtime 10x ./internal/search/ | grep -E '^Benchmark'
+  echo '```'
 } >>out/bench.md
 # Locate and search end to end: a 15 s clip of the 720p file, located in
 # its 60 s print and searched in a synthetic library bound to the default

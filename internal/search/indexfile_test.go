@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -458,4 +459,44 @@ func FuzzDecodeIndex(f *testing.F) {
 		q[0] = 1
 		x.search(q, 4, 3, -1)
 	})
+}
+
+// TestIndexDecodeWorkers: widening the halves on several goroutines reads
+// back the same index as on one.
+func TestIndexDecodeWorkers(t *testing.T) {
+	lib := newSynthLib(t, 5, 64, []int{9000, 8000})
+	mem := lib.backend(t)
+	b := mustEncode(t, mem.index, mem.codec)
+	if n := len(mem.index.vecs); n < 3*parallelHalves {
+		t.Fatalf("%d window values: too few to split three ways", n)
+	}
+	one, err := decodeIndexOn(b, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := decodeIndexOn(b, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(one.windowIndex, three.windowIndex) {
+		t.Error("the index read on three goroutines differs from the one read on one")
+	}
+}
+
+// BenchmarkReadIndex: decoding an index of 100,000 windows, on one
+// goroutine (the baseline) and on every core.
+func BenchmarkReadIndex(b *testing.B) {
+	lib := newSynthLib(b, 5, 64, []int{90000, 90000})
+	mem := lib.backend(b)
+	buf := mustEncode(b, mem.index, mem.codec)
+	for _, workers := range []int{1, runtime.NumCPU()} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.SetBytes(int64(len(buf)))
+			for range b.N {
+				if _, err := decodeIndexOn(buf, workers); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
