@@ -432,3 +432,16 @@ func TestEmbedRefusesBadOutputs(t *testing.T) {
 		t.Fatalf("the video was damaged: %v", err)
 	}
 }
+
+// A command that fails still writes its CPU profile.
+func TestCPUProfileOfAFailingCommand(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, "info", "missing.vprint", "--cpuprofile", "cpu.prof")
+	if r.code == 0 {
+		t.Fatalf("info of a missing print succeeded: %q", r.stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cpu.prof"))
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // a gzipped profile
+		t.Fatalf("profile %d bytes (%v), want a gzipped pprof profile", len(b), err)
+	}
+}

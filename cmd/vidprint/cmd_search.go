@@ -88,6 +88,10 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 	}
 	head := &vprint.Print{Model: meta.Model, Dim: meta.Dim, FPS: meta.FPS}
 	g.mark("open")
+	// The window index loads while the clip is embedded: it needs the
+	// library alone, and embedding leaves the cores idle now and then.
+	index := loadIndex(ctx, st)
+	defer index.stop()
 	clip, err := loadClip(cmd, g, locateOptions{wholeOnly: o.wholeOnly}, queryPath, head)
 	if err != nil {
 		return err
@@ -101,7 +105,7 @@ func runSearch(cmd *cobra.Command, g *globals, o searchOptions, queryPath string
 		return withCode(exitIncompatible, fmt.Errorf("search: %s is sampled at %g fps and the library %s at %g fps",
 			shown, clip.print.FPS, o.library, meta.FPS))
 	}
-	back, err := search.Open(ctx, st)
+	back, err := index.wait()
 	if err != nil {
 		return fmt.Errorf("search: load %s: %w", o.library, err)
 	}
@@ -198,4 +202,35 @@ func printSearch(w io.Writer, query string, res search.Results, threshold float6
 	}
 	printAlike(w, ms, func(i int) string { return fmt.Sprintf("#%d: ", i+1) })
 	printPixelChecked(w, ms, func(i int) string { return fmt.Sprintf("#%d: ", i+1) })
+}
+
+// indexLoad is a library's window index loading in the background.
+type indexLoad struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	local  *search.Local
+	err    error
+}
+
+func loadIndex(ctx context.Context, st library.Store) *indexLoad {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &indexLoad{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.local, l.err = search.Open(ctx, st)
+	}()
+	return l
+}
+
+// wait returns the index once loaded.
+func (l *indexLoad) wait() (*search.Local, error) {
+	<-l.done
+	return l.local, l.err
+}
+
+// stop cancels a load still running and waits for it, so that the store
+// outlives it.
+func (l *indexLoad) stop() {
+	l.cancel()
+	<-l.done
 }

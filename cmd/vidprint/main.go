@@ -26,7 +26,9 @@ func main() {
 		s = <-sigs
 		os.Exit(signalCode(s))
 	}()
-	err := newRootCmd().ExecuteContext(ctx)
+	root, finish := newRootCmd()
+	err := root.ExecuteContext(ctx)
+	finish()
 	if err == nil {
 		return
 	}

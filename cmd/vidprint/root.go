@@ -65,9 +65,12 @@ func (g *globals) bar(unit string) *progress.Bar {
 	return progress.New(os.Stderr, g.quiet, unit)
 }
 
-func newRootCmd() *cobra.Command {
+// newRootCmd builds the command tree. finish stops what the developer
+// flags started (the CPU profile, the peak RSS report) after the command
+// ran, whether it succeeded or not.
+func newRootCmd() (root *cobra.Command, finish func()) {
 	g := &globals{dirs: assets.Default()}
-	root := &cobra.Command{
+	root = &cobra.Command{
 		Use:           "vidprint",
 		Short:         "Turn videos into prints: time series of neural features",
 		Long:          "vidprint samples a video at 5 frames per second, runs each frame through MobileNetV3\nand keeps the feature vectors: the video's print. Prints can be inspected and exported.",
@@ -109,20 +112,20 @@ func newRootCmd() *cobra.Command {
 		}
 		return pprof.StartCPUProfile(f)
 	}
-	root.PersistentPostRun = func(c *cobra.Command, _ []string) {
-		if g.stopProfile != nil {
-			g.stopProfile()
-		}
-		if g.peakRSS {
-			fmt.Fprintf(c.ErrOrStderr(), "peak RSS %s\n", peakRSS())
-		}
 
-	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%s%v (see %s --help)", prefix(c), err, c.CommandPath())
 	})
 	root.AddCommand(newEmbedCmd(g), newInfoCmd(g), newExportCmd(g), newCompareCmd(), newPictureCmd(g), newScenesCmd(g), newSplitCmd(g), newSummaryCmd(g), newLocateCmd(g), newIndexCmd(g), newSearchCmd(g), newDedupCmd(g), newModelsCmd(g), newCacheCmd(g))
-	return root
+	finish = func() {
+		if g.stopProfile != nil {
+			g.stopProfile()
+		}
+		if g.peakRSS {
+			fmt.Fprintf(root.ErrOrStderr(), "peak RSS %s\n", peakRSS())
+		}
+	}
+	return root, finish
 }
 
 // peakRSS reads the kernel's high-water mark of this process's memory.
