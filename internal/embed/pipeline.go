@@ -51,7 +51,7 @@ type pass struct {
 // inferences a sample) or a clip's views the model's share is large
 // enough that a session on every core is faster (docs/performance.md).
 func (p pass) sessions(size, inputs, cores int) int {
-	if !p.infer || inputs == 0 {
+	if inputs == 0 { // no model
 		return size
 	}
 	every := max(1, p.every)
@@ -143,9 +143,9 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 		free <- make([]float32, inputs*tensorLen)
 	}
 	frames := make(chan frame, cap(free))
-	// Samples decoded, and of them those ffmpeg's side had to wait for a
-	// buffer for: the model, not ffmpeg, held them up.
-	var decoded, stalls atomic.Int64
+	// Samples ffmpeg's side had to wait for a buffer for: the model, not
+	// ffmpeg, held them up.
+	var stalls atomic.Int64
 	probed := make(chan decode.Info, 1)
 	decodeErr := make(chan error, 1)
 	go func() {
@@ -178,7 +178,6 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 					return
 				}
 			}
-			decoded.Add(1)
 			k := inputs
 			if p.every > 1 && n%p.every != 0 {
 				k = min(k, 1)
@@ -288,7 +287,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 	go func() {
 		defer close(jobs)
 		defer close(noMoreJobs)
-		seq, waited := 0, 0
+		seq, waited, taken := 0, 0, int64(0)
 		for f := range frames {
 			j := &job{seq: seq, frames: append(make([]frame, 0, batch), f)}
 			seq++
@@ -305,6 +304,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 					break fill
 				}
 			}
+			taken += int64(len(j.frames)) // samples the decoding side has handed over
 			select {
 			case jobs <- j:
 				waited = 0
@@ -319,7 +319,7 @@ func (p pass) run(ctx context.Context, path string, pool *Pool, emit func(ts flo
 			// now and then without waiting, and another session would
 			// only take CPU from it.
 			held := stalls.Load()
-			if waited++; waited >= 8 && held >= 8 && 4*held >= decoded.Load() && pool.Loaded() == woken {
+			if waited++; waited >= 8 && held >= 8 && 4*held >= taken && pool.Loaded() == woken {
 				select {
 				case grow <- struct{}{}:
 					woken++

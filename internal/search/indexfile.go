@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"sync"
 
 	"github.com/vidprint/vidprint/internal/fsutil"
 	"github.com/vidprint/vidprint/internal/library/rowcodec"
@@ -234,16 +234,10 @@ func (r *indexReader) halves(n uint64) []float32 {
 	// Widening is most of a large index's load time (about 0.2 s of a
 	// 100-hour library's on one core): split it.
 	parts := max(1, min(r.workers, int(n/parallelHalves)))
-	var wg sync.WaitGroup
-	for p := range parts {
+	parallel(context.Background(), parts, func(p int) {
 		lo, hi := int(n)*p/parts, int(n)*(p+1)/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			vprint.GetHalves(out[lo:hi], b[2*lo:2*hi])
-		}()
-	}
-	wg.Wait()
+		vprint.GetHalves(out[lo:hi], b[2*lo:2*hi])
+	})
 	return out
 }
 
